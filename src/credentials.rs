@@ -1,0 +1,255 @@
+//! Credentials: an AccessKey pair, optionally with an STS security token.
+//!
+//! [`Credentials`] never shows its secret or token in `Debug`; it has no `Display`.
+//! [`ProvideCredentials`] is the trait a source of credentials implements; the client asks its
+//! provider before every attempt, so a refreshing source (STS, a vault) can be plugged in.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::error::CredentialsError;
+
+/// Environment variable holding the AccessKey id.
+pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
+/// Environment variable holding the AccessKey secret.
+pub const ENV_ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+/// Environment variable holding the STS security token (optional).
+pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
+
+/// An AccessKey id and secret, optionally with an STS security token and its expiry.
+///
+/// ```
+/// use alibabacloud_ens::Credentials;
+/// let c = Credentials::new("LTAI5tExample", "my-secret");
+/// assert_eq!(c.access_key_id(), "LTAI5tExample");
+/// assert!(!format!("{c:?}").contains("my-secret"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    inner: Arc<Inner>,
+}
+
+#[derive(PartialEq, Eq)]
+struct Inner {
+    access_key_id: String,
+    access_key_secret: String,
+    security_token: Option<String>,
+    expiry: Option<SystemTime>,
+}
+
+impl Credentials {
+    /// Long-term AccessKey credentials.
+    pub fn new(access_key_id: impl Into<String>, access_key_secret: impl Into<String>) -> Self {
+        Credentials {
+            inner: Arc::new(Inner {
+                access_key_id: access_key_id.into(),
+                access_key_secret: access_key_secret.into(),
+                security_token: None,
+                expiry: None,
+            }),
+        }
+    }
+
+    /// STS credentials: an AccessKey pair with its security token.
+    pub fn with_security_token(
+        access_key_id: impl Into<String>,
+        access_key_secret: impl Into<String>,
+        security_token: impl Into<String>,
+    ) -> Self {
+        Credentials {
+            inner: Arc::new(Inner {
+                access_key_id: access_key_id.into(),
+                access_key_secret: access_key_secret.into(),
+                security_token: Some(security_token.into()),
+                expiry: None,
+            }),
+        }
+    }
+
+    /// The same credentials, expiring at `expiry` (informational: providers use it to refresh).
+    pub fn expiring_at(self, expiry: SystemTime) -> Self {
+        let inner = &*self.inner;
+        Credentials {
+            inner: Arc::new(Inner {
+                access_key_id: inner.access_key_id.clone(),
+                access_key_secret: inner.access_key_secret.clone(),
+                security_token: inner.security_token.clone(),
+                expiry: Some(expiry),
+            }),
+        }
+    }
+
+    /// Reads [`ENV_ACCESS_KEY_ID`], [`ENV_ACCESS_KEY_SECRET`] and, when set,
+    /// [`ENV_SECURITY_TOKEN`].
+    ///
+    /// # Errors
+    /// When either of the first two is unset or blank; the error names the variable.
+    pub fn from_env() -> Result<Self, CredentialsError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub(crate) fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, CredentialsError> {
+        let get_nonblank = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let id = get_nonblank(ENV_ACCESS_KEY_ID);
+        let secret = get_nonblank(ENV_ACCESS_KEY_SECRET);
+        match (id, secret) {
+            (Some(id), Some(secret)) => {
+                let id = id.trim().to_owned();
+                let secret = secret.trim().to_owned();
+                Ok(match get_nonblank(ENV_SECURITY_TOKEN) {
+                    Some(token) => Credentials::with_security_token(id, secret, token.trim()),
+                    None => Credentials::new(id, secret),
+                })
+            }
+            (None, None) => Err(CredentialsError::new(format!(
+                "{ENV_ACCESS_KEY_ID} and {ENV_ACCESS_KEY_SECRET} are not set"
+            ))),
+            (Some(_), None) => Err(CredentialsError::new(format!(
+                "{ENV_ACCESS_KEY_ID} is set but {ENV_ACCESS_KEY_SECRET} is not"
+            ))),
+            (None, Some(_)) => Err(CredentialsError::new(format!(
+                "{ENV_ACCESS_KEY_SECRET} is set but {ENV_ACCESS_KEY_ID} is not"
+            ))),
+        }
+    }
+
+    /// The AccessKey id (not a secret).
+    pub fn access_key_id(&self) -> &str {
+        &self.inner.access_key_id
+    }
+
+    /// The AccessKey secret. Handle with care: never log it.
+    pub fn access_key_secret(&self) -> &str {
+        &self.inner.access_key_secret
+    }
+
+    /// The STS security token, if these are STS credentials. Never log it.
+    pub fn security_token(&self) -> Option<&str> {
+        self.inner.security_token.as_deref()
+    }
+
+    /// When these credentials expire, if known.
+    pub fn expiry(&self) -> Option<SystemTime> {
+        self.inner.expiry
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Credentials");
+        d.field("access_key_id", &self.inner.access_key_id)
+            .field("access_key_secret", &"** redacted **");
+        if self.inner.security_token.is_some() {
+            d.field("security_token", &"** redacted **");
+        }
+        if let Some(e) = self.inner.expiry {
+            d.field("expiry", &e);
+        }
+        d.finish()
+    }
+}
+
+/// The future returned by [`ProvideCredentials::provide_credentials`].
+pub type ProvideCredentialsFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Credentials, CredentialsError>> + Send + 'a>>;
+
+/// A source of credentials, asked before every attempt.
+///
+/// Implement it to plug in credentials that refresh (an STS role, a secrets vault). The
+/// implementation should cache and return quickly; it must never put a secret in an error.
+///
+/// ```
+/// use alibabacloud_ens::{Credentials, ProvideCredentials, ProvideCredentialsFuture};
+///
+/// #[derive(Debug)]
+/// struct FromVault;
+///
+/// impl ProvideCredentials for FromVault {
+///     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
+///         Box::pin(async { Ok(Credentials::new("LTAI5tExample", "fetched-secret")) })
+///     }
+/// }
+/// ```
+pub trait ProvideCredentials: Send + Sync + fmt::Debug {
+    /// Returns the credentials to sign the next attempt with.
+    fn provide_credentials(&self) -> ProvideCredentialsFuture<'_>;
+}
+
+impl ProvideCredentials for Credentials {
+    fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
+        let c = self.clone();
+        Box::pin(async move { Ok(c) })
+    }
+}
+
+impl<T: ProvideCredentials + ?Sized> ProvideCredentials for Arc<T> {
+    fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
+        (**self).provide_credentials()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn debug_redacts_exactly() {
+        let c = Credentials::new("AKID", "s3cr3t");
+        assert_eq!(
+            format!("{c:?}"),
+            "Credentials { access_key_id: \"AKID\", access_key_secret: \"** redacted **\" }"
+        );
+        let sts = Credentials::with_security_token("AKID", "s3cr3t", "t0k3n");
+        assert_eq!(
+            format!("{sts:?}"),
+            "Credentials { access_key_id: \"AKID\", access_key_secret: \"** redacted **\", \
+             security_token: \"** redacted **\" }"
+        );
+        assert!(!format!("{sts:#?}").contains("s3cr3t"));
+        assert!(!format!("{sts:#?}").contains("t0k3n"));
+    }
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn env_lookup_reads_all_three() {
+        let c = Credentials::from_lookup(lookup(&[
+            (ENV_ACCESS_KEY_ID, "id"),
+            (ENV_ACCESS_KEY_SECRET, "secret"),
+            (ENV_SECURITY_TOKEN, "tok"),
+        ]))
+        .unwrap();
+        assert_eq!(c.access_key_id(), "id");
+        assert_eq!(c.access_key_secret(), "secret");
+        assert_eq!(c.security_token(), Some("tok"));
+    }
+
+    #[test]
+    fn env_lookup_errors_name_the_variable_not_the_secret() {
+        let e = Credentials::from_lookup(lookup(&[(ENV_ACCESS_KEY_SECRET, "SECRETVALUE")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(ENV_ACCESS_KEY_ID), "{e}");
+        assert!(!e.contains("SECRETVALUE"), "{e}");
+        let e = Credentials::from_lookup(lookup(&[
+            (ENV_ACCESS_KEY_ID, "id"),
+            (ENV_ACCESS_KEY_SECRET, "  "),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(ENV_ACCESS_KEY_SECRET), "{e}");
+        assert!(Credentials::from_lookup(lookup(&[])).is_err());
+    }
+}

@@ -1,0 +1,170 @@
+//! Alibaba Cloud's percent-encoding (RFC 3986 unreserved set, upper-case hex).
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// `true` for the bytes that stay literal: `A-Z a-z 0-9 - _ . ~`.
+#[inline]
+const fn is_unreserved(b: u8) -> bool {
+    matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~')
+}
+
+/// Percent-encodes `input` the way Alibaba Cloud's signatures require.
+///
+/// Every byte of the UTF-8 encoding is written as `%XX` (upper-case hex) except the unreserved
+/// characters `A-Z a-z 0-9 - _ . ~`. Space becomes `%20` (never `+`), `*` becomes `%2A`, `+`
+/// becomes `%2B`, `/` becomes `%2F`. No Unicode normalisation is applied.
+///
+/// ```
+/// use alibabacloud_ens::signer::percent_encode;
+/// assert_eq!(percent_encode("a b*c~d+e/é"), "a%20b%2Ac~d%2Be%2F%C3%A9");
+/// ```
+pub fn percent_encode(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + input.len() / 2);
+    percent_encode_into(&mut out, input);
+    out
+}
+
+/// Appends the percent-encoding of `input` to `out` (see [`percent_encode`]).
+pub fn percent_encode_into(out: &mut String, input: &str) {
+    let bytes = input.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !is_unreserved(b) {
+            // A non-empty `start..i` holds only ASCII unreserved bytes, so both ends are char
+            // boundaries (an empty one may sit inside a multi-byte character: skip it).
+            if start < i {
+                out.push_str(&input[start..i]);
+            }
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 0x0f) as usize] as char);
+            start = i + 1;
+        }
+    }
+    out.push_str(&input[start..]);
+}
+
+/// Appends the percent-encoding of the percent-encoding of `input` to `out`: what V1's string to
+/// sign holds for each key and value (`%` of the first pass becomes `%25`).
+pub(crate) fn double_percent_encode_into(out: &mut String, input: &str) {
+    let bytes = input.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !is_unreserved(b) {
+            if start < i {
+                out.push_str(&input[start..i]);
+            }
+            out.push_str("%25");
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 0x0f) as usize] as char);
+            start = i + 1;
+        }
+    }
+    out.push_str(&input[start..]);
+}
+
+/// Decodes `%XX` escapes (and nothing else: `+` stays `+`). Returns `None` on a malformed escape
+/// or when the result is not UTF-8.
+pub fn percent_decode(input: &str) -> Option<String> {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hi = hex_val(*bytes.get(i + 1)?)?;
+            let lo = hex_val(*bytes.get(i + 2)?)?;
+            out.push(hi << 4 | lo);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+    const LOWER: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(LOWER[(b >> 4) as usize] as char);
+        s.push(LOWER[(b & 0x0f) as usize] as char);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreserved_bytes_stay_literal() {
+        let s = "ABCXYZabcxyz0189-_.~";
+        assert_eq!(percent_encode(s), s);
+    }
+
+    #[test]
+    fn every_other_ascii_byte_is_escaped_upper_case() {
+        for b in 0u8..0x80 {
+            let s = (b as char).to_string();
+            let enc = percent_encode(&s);
+            if is_unreserved(b) {
+                assert_eq!(enc, s);
+            } else {
+                assert_eq!(enc, format!("%{b:02X}"), "byte {b:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn documented_special_cases() {
+        assert_eq!(percent_encode(" "), "%20");
+        assert_eq!(percent_encode("*"), "%2A");
+        assert_eq!(percent_encode("+"), "%2B");
+        assert_eq!(percent_encode("/"), "%2F");
+        assert_eq!(percent_encode("~"), "~");
+        assert_eq!(percent_encode(""), "");
+        assert_eq!(percent_encode("="), "%3D");
+        assert_eq!(percent_encode("&"), "%26");
+        assert_eq!(percent_encode("%"), "%25");
+    }
+
+    #[test]
+    fn non_ascii_is_utf8_bytes_without_normalisation() {
+        assert_eq!(percent_encode("é"), "%C3%A9");
+        // "e" + combining acute accent stays decomposed.
+        assert_eq!(percent_encode("e\u{301}"), "e%CC%81");
+        assert_eq!(percent_encode("中"), "%E4%B8%AD");
+        assert_eq!(percent_encode("😀"), "%F0%9F%98%80");
+    }
+
+    #[test]
+    fn double_encoding_matches_two_passes() {
+        for s in ["", "a b", "2016-02-23T12:46:24Z", "x*y~z+/é", "%41"] {
+            let mut d = String::new();
+            double_percent_encode_into(&mut d, s);
+            assert_eq!(d, percent_encode(&percent_encode(s)), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn decode_inverts_encode() {
+        for s in ["", "a b", "x*y~z+/é", "%41", "中😀"] {
+            assert_eq!(percent_decode(&percent_encode(s)).as_deref(), Some(s));
+        }
+        assert_eq!(percent_decode("a+b").as_deref(), Some("a+b"));
+        assert_eq!(percent_decode("%4"), None);
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%FF"), None);
+    }
+}

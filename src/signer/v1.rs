@@ -1,0 +1,284 @@
+//! Signature V1: HMAC-SHA1, `SignatureVersion=1.0`, everything in the query string.
+//!
+//! Stages, each a public function:
+//! 1. [`canonicalized_query`]: percent-encode every key and value, sort by key (byte order),
+//!    join as `k=v` with `&`.
+//! 2. [`string_to_sign`]: `METHOD&%2F&` + percent-encode(canonicalized query).
+//! 3. [`signature`]: Base64(HMAC-SHA1(key = secret + `&`, string to sign)).
+//!
+//! [`sign`] runs all three after adding the common parameters, and returns the query string to
+//! send with `Signature` appended, percent-encoded so the gateway decodes exactly the signed
+//! value.
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+
+use super::{double_percent_encode_into, percent_encode_into, write_timestamp, SigningParams};
+
+/// The output of [`sign`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignedV1 {
+    /// The full query string to send: every parameter, common ones included, percent-encoded,
+    /// with `Signature` last. It does not start with `?`.
+    pub query: String,
+    /// The string the signature was computed over.
+    pub string_to_sign: String,
+    /// The Base64 signature (not percent-encoded).
+    pub signature: String,
+}
+
+fn sorted<'p>(params: &[(&'p str, &'p str)]) -> Vec<(&'p str, &'p str)> {
+    let mut v = params.to_vec();
+    v.sort_unstable();
+    v
+}
+
+/// Stage 1: the canonicalized query string of `params` (any order; sorted here by key, then value).
+///
+/// ```
+/// use alibabacloud_ens::signer::v1::canonicalized_query;
+/// assert_eq!(canonicalized_query(&[("b", "x y"), ("a", "*")]), "a=%2A&b=x%20y");
+/// ```
+pub fn canonicalized_query(params: &[(&str, &str)]) -> String {
+    let sorted = sorted(params);
+    let mut out = String::with_capacity(capacity(&sorted));
+    for (i, (k, v)) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        percent_encode_into(&mut out, k);
+        out.push('=');
+        percent_encode_into(&mut out, v);
+    }
+    out
+}
+
+/// Stage 2: the string to sign for `method` and `params` (any order).
+///
+/// Equal to `METHOD&%2F&` + percent-encode([`canonicalized_query`]), computed in one pass.
+pub fn string_to_sign(method: &str, params: &[(&str, &str)]) -> String {
+    string_to_sign_sorted(method, &sorted(params))
+}
+
+fn string_to_sign_sorted(method: &str, sorted: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(method.len() + 4 + capacity(sorted) * 3 / 2);
+    out.push_str(method);
+    out.push_str("&%2F&");
+    for (i, (k, v)) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.push_str("%26");
+        }
+        double_percent_encode_into(&mut out, k);
+        out.push_str("%3D");
+        double_percent_encode_into(&mut out, v);
+    }
+    out
+}
+
+fn capacity(params: &[(&str, &str)]) -> usize {
+    params
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 2)
+        .sum::<usize>()
+        * 5
+        / 4
+}
+
+/// Stage 3: Base64(HMAC-SHA1(`access_key_secret` + `&`, `string_to_sign`)).
+pub fn signature(access_key_secret: &str, string_to_sign: &str) -> String {
+    let mut key = Vec::with_capacity(access_key_secret.len() + 1);
+    key.extend_from_slice(access_key_secret.as_bytes());
+    key.push(b'&');
+    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(&key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(string_to_sign.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Signs one RPC request with V1.
+///
+/// `params` are the API parameters (e.g. `HaVipId`); the common parameters `Action`, `Version`,
+/// `Format=JSON`, `AccessKeyId`, `SignatureMethod`, `SignatureVersion`, `SignatureNonce`,
+/// `Timestamp` and, with STS credentials, `SecurityToken` are added here.
+pub fn sign(
+    method: &str,
+    action: &str,
+    version: &str,
+    params: &[(&str, &str)],
+    signing: &SigningParams<'_>,
+) -> SignedV1 {
+    let mut timestamp = String::with_capacity(20);
+    write_timestamp(
+        &mut timestamp,
+        signing.timestamp.to_offset(time::UtcOffset::UTC),
+    );
+    let mut all: Vec<(&str, &str)> = Vec::with_capacity(params.len() + 10);
+    all.extend_from_slice(params);
+    all.extend_from_slice(&[
+        ("AccessKeyId", signing.access_key_id),
+        ("Action", action),
+        ("Format", "JSON"),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureNonce", signing.nonce),
+        ("SignatureVersion", "1.0"),
+        ("Timestamp", &timestamp),
+        ("Version", version),
+    ]);
+    if let Some(token) = signing.security_token {
+        all.push(("SecurityToken", token));
+    }
+    all.sort_unstable();
+
+    let string_to_sign = string_to_sign_sorted(method, &all);
+    let signature = signature(signing.access_key_secret, &string_to_sign);
+
+    let mut query = String::with_capacity(capacity(&all) + 48);
+    for (i, (k, v)) in all.iter().enumerate() {
+        if i > 0 {
+            query.push('&');
+        }
+        percent_encode_into(&mut query, k);
+        query.push('=');
+        percent_encode_into(&mut query, v);
+    }
+    query.push_str("&Signature=");
+    percent_encode_into(&mut query, &signature);
+    SignedV1 {
+        query,
+        string_to_sign,
+        signature,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signer::percent_encode;
+    use time::macros::datetime;
+
+    /// The documented worked example (DescribeRegions), stage by stage.
+    const DOC_PARAMS: &[(&str, &str)] = &[
+        ("Timestamp", "2016-02-23T12:46:24Z"),
+        ("Format", "XML"),
+        ("AccessKeyId", "testid"),
+        ("Action", "DescribeRegions"),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"),
+        ("Version", "2014-05-26"),
+        ("SignatureVersion", "1.0"),
+    ];
+
+    #[test]
+    fn worked_example_canonicalized_query() {
+        assert_eq!(
+            canonicalized_query(DOC_PARAMS),
+            "AccessKeyId=testid&Action=DescribeRegions&Format=XML&SignatureMethod=HMAC-SHA1\
+             &SignatureNonce=3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf&SignatureVersion=1.0\
+             &Timestamp=2016-02-23T12%3A46%3A24Z&Version=2014-05-26"
+        );
+    }
+
+    #[test]
+    fn worked_example_string_to_sign() {
+        let sts = string_to_sign("GET", DOC_PARAMS);
+        assert_eq!(
+            sts,
+            "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions%26Format%3DXML\
+             %26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf\
+             %26SignatureVersion%3D1.0%26Timestamp%3D2016-02-23T12%253A46%253A24Z%26Version%3D2014-05-26"
+        );
+        assert_eq!(
+            sts,
+            format!(
+                "GET&%2F&{}",
+                percent_encode(&canonicalized_query(DOC_PARAMS))
+            )
+        );
+    }
+
+    #[test]
+    fn worked_example_signature() {
+        let sts = string_to_sign("GET", DOC_PARAMS);
+        assert_eq!(
+            signature("testsecret", &sts),
+            "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
+        );
+    }
+
+    #[test]
+    fn misspelled_timestamp_key_gives_the_doc_typo_signature() {
+        let mut params = DOC_PARAMS.to_vec();
+        params[0].0 = "TimeStamp";
+        let sts = string_to_sign("GET", &params);
+        assert_eq!(
+            signature("testsecret", &sts),
+            "CT9X0VtwR86fNWSnsc6v8YGOjuE="
+        );
+    }
+
+    #[test]
+    fn sign_adds_common_parameters_and_encodes_signature() {
+        let p = SigningParams::new(
+            "testid",
+            "testsecret",
+            datetime!(2016-02-23 12:46:24 UTC),
+            "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf",
+        );
+        let signed = sign(
+            "POST",
+            "AssociateHaVip",
+            "2017-11-10",
+            &[("HaVipId", "havip-1")],
+            &p,
+        );
+        let (unsigned, sig) = signed.query.split_once("&Signature=").unwrap();
+        assert_eq!(
+            unsigned,
+            "AccessKeyId=testid&Action=AssociateHaVip&Format=JSON&HaVipId=havip-1\
+             &SignatureMethod=HMAC-SHA1&SignatureNonce=3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf\
+             &SignatureVersion=1.0&Timestamp=2016-02-23T12%3A46%3A24Z&Version=2017-11-10"
+        );
+        assert_eq!(sig, percent_encode(&signed.signature));
+        assert_eq!(
+            signed.string_to_sign,
+            format!("POST&%2F&{}", percent_encode(unsigned))
+        );
+        assert_eq!(
+            signed.signature,
+            signature("testsecret", &signed.string_to_sign)
+        );
+        assert!(!signed.query.contains('+'));
+    }
+
+    #[test]
+    fn security_token_is_signed_when_present() {
+        let t = datetime!(2024-01-02 03:04:05 UTC);
+        let plain = sign(
+            "POST",
+            "A",
+            "V",
+            &[],
+            &SigningParams::new("id", "s", t, "n"),
+        );
+        let sts = sign(
+            "POST",
+            "A",
+            "V",
+            &[],
+            &SigningParams::new("id", "s", t, "n").with_security_token(Some("tok/+=")),
+        );
+        assert!(!plain.query.contains("SecurityToken"));
+        assert!(sts.query.contains("&SecurityToken=tok%2F%2B%3D&"));
+        assert_ne!(plain.signature, sts.signature);
+    }
+
+    #[test]
+    fn empty_and_special_values_are_encoded() {
+        assert_eq!(
+            canonicalized_query(&[("Name", ""), ("K", "a b*c~d+e/é")]),
+            "K=a%20b%2Ac~d%2Be%2F%C3%A9&Name="
+        );
+    }
+}
