@@ -104,7 +104,7 @@ impl Error {
         match self.innermost() {
             Error::Service(s) => s.is_retryable(),
             Error::Transport(_) => true,
-            Error::Timeout(t) => t.kind == TimeoutKind::Attempt,
+            Error::Timeout(t) => t.kind != TimeoutKind::Operation,
             Error::InvalidResponse(r) => r.http_status >= 500 || r.http_status == 429,
             _ => false,
         }
@@ -284,6 +284,8 @@ impl fmt::Display for TransportErrorKind {
 pub enum TimeoutKind {
     /// Establishing the connection.
     Connect,
+    /// Waiting for the next bytes of the answer (the read timeout).
+    Read,
     /// One attempt (sending the request and reading its answer).
     Attempt,
     /// The whole operation, retries included.
@@ -294,6 +296,7 @@ impl fmt::Display for TimeoutKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             TimeoutKind::Connect => "connect timeout",
+            TimeoutKind::Read => "read timeout",
             TimeoutKind::Attempt => "attempt timeout",
             TimeoutKind::Operation => "operation timeout",
         })

@@ -1,10 +1,417 @@
-//! Waiting until an association is really in use.
+//! Waiting until an association is really in use (or really gone).
+//!
+//! AssociateHaVip returns as soon as the service accepts the request; the association takes
+//! effect later. [`Client::wait_until_in_use`] polls DescribeHaVips until it does.
+//!
+//! ## The status trap
+//! The API page says the HAVIP shows `Associating` while associating, but `Associating` is a
+//! status of each association: an HAVIP that already serves one instance stays `InUse` while a
+//! second association is still in progress (the usual keepalived pair has two). So this waiter
+//! succeeds only when the HAVIP is `InUse` **and** the target instance is listed in
+//! `AssociatedInstances` with status `InUse` ([`HaVip::is_in_use_by`]).
+//!
+//! ## Schedule
+//! The first poll is immediate. For the first 10 seconds the waiter polls about once a second
+//! (a jittered delay in `[max(min_delay, 800 ms), 1 s]`), so a transition that takes under
+//! 10 s is noticed within a second of it. After that the delay doubles from 2 s up to
+//! `max_delay`, each delay jittered in `[max(min_delay, 0.8·d), d]`. With the defaults
+//! (`min_delay` 750 ms, `max_delay` 40 s, `max_wait` 5 min) a full 5-minute wait makes 22 to 27
+//! polls, fewer than Terraform's schedule (about 30). One last poll is made at the deadline
+//! before giving up.
+//!
+//! ## Errors
+//! * [`Error::WaiterTimedOut`]: the deadline passed; it carries the elapsed time, the number of
+//!   polls and the last observed HAVIP.
+//! * [`Error::WaiterFailureState`]: the HAVIP no longer exists or is `Deleting`.
+//! * [`Error::WaiterOperationFailed`]: a poll failed with an error that retrying will not cure
+//!   (e.g. `SignatureDoesNotMatch`). Transient poll errors (throttling, 5xx, network) are
+//!   retried on the waiter's schedule until the deadline.
+//!
+//! The waiter sleeps on the client's [`Clock`](crate::clock::Clock), so tests with a
+//! [`ManualClock`](crate::clock::ManualClock) never really wait. Dropping the future stops
+//! polling.
 
 use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
 use std::time::Duration;
 
-use crate::model::HaVip;
-use crate::Error;
+use crate::clock::jitter;
+use crate::model::{AssociationStatus, HaVip, HaVipStatus};
+use crate::{Client, Error, ErrorCode, RetryConfig};
+
+/// Default longest wait: 5 minutes.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
+/// Default shortest delay between polls: 750 ms.
+pub const DEFAULT_MIN_DELAY: Duration = Duration::from_millis(750);
+/// Default longest delay between polls: 40 s.
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(40);
+/// How long the waiter polls about once a second before backing off.
+pub const FAST_POLL_WINDOW: Duration = Duration::from_secs(10);
+const FAST_DELAY: Duration = Duration::from_secs(1);
+
+/// Deadline and delays of a waiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Schedule {
+    max_wait: Duration,
+    min_delay: Duration,
+    max_delay: Duration,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            max_wait: DEFAULT_MAX_WAIT,
+            min_delay: DEFAULT_MIN_DELAY,
+            max_delay: DEFAULT_MAX_DELAY,
+        }
+    }
+}
+
+impl Schedule {
+    /// The ceiling of the next delay: 1 s inside the fast window, then 2 s, 4 s, … doubling
+    /// once per poll after it, always within `[min_delay, max_delay]`.
+    fn ceiling(&self, elapsed: Duration, polls_after_window: u32) -> Duration {
+        let d = if elapsed < FAST_POLL_WINDOW {
+            FAST_DELAY
+        } else {
+            let factor = 1u32 << polls_after_window.clamp(1, 16);
+            FAST_DELAY.saturating_mul(factor)
+        };
+        d.min(self.max_delay).max(self.min_delay)
+    }
+
+    /// A jittered delay in `[max(min_delay, 0.8·ceiling), ceiling]`.
+    fn delay(&self, elapsed: Duration, polls_after_window: u32) -> Duration {
+        let hi = self.ceiling(elapsed, polls_after_window);
+        let lo = (hi * 4 / 5).max(self.min_delay).min(hi);
+        jitter(lo, hi)
+    }
+}
+
+/// A state change the waiter observed, passed to the `on_progress` callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WaitProgress {
+    /// Time since the waiter started.
+    pub elapsed: Duration,
+    /// Polls made so far, this one included.
+    pub polls: u32,
+    /// The HAVIP's status (`None`: the HAVIP was not found).
+    pub ha_vip_status: Option<HaVipStatus>,
+    /// The target instance's association status (`None`: not listed).
+    pub association_status: Option<AssociationStatus>,
+}
+
+impl fmt::Display for WaitProgress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.ha_vip_status {
+            None => f.write_str("HAVIP not found")?,
+            Some(s) => write!(f, "HAVIP {s}")?,
+        }
+        match &self.association_status {
+            None => f.write_str(", instance not associated"),
+            Some(s) => write!(f, ", association {s}"),
+        }
+    }
+}
+
+/// What a successful wait returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WaitOutput {
+    /// The HAVIP as observed by the last poll.
+    pub ha_vip: HaVip,
+    /// How long the wait took.
+    pub elapsed: Duration,
+    /// How many polls it made.
+    pub polls: u32,
+}
+
+type ProgressFn = Box<dyn FnMut(&WaitProgress) + Send>;
+
+/// What a waiter wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Goal {
+    InUse,
+    Unassociated,
+}
+
+enum Verdict {
+    Done,
+    Failed(String),
+    Continue,
+}
+
+impl Goal {
+    fn judge(self, observed: Option<&HaVip>, instance_id: &str) -> Verdict {
+        let Some(h) = observed else {
+            return Verdict::Failed("the HAVIP does not exist".into());
+        };
+        match self {
+            Goal::InUse => {
+                if h.status == HaVipStatus::Deleting {
+                    Verdict::Failed("the HAVIP is being deleted".into())
+                } else if h.is_in_use_by(instance_id) {
+                    Verdict::Done
+                } else {
+                    Verdict::Continue
+                }
+            }
+            Goal::Unassociated => {
+                if h.association(instance_id).is_none() {
+                    Verdict::Done
+                } else {
+                    Verdict::Continue
+                }
+            }
+        }
+    }
+
+    fn describe(self, ha_vip_id: &str, instance_id: &str) -> String {
+        match self {
+            Goal::InUse => format!("{ha_vip_id} to be in use by {instance_id}"),
+            Goal::Unassociated => format!("{instance_id} to be unassociated from {ha_vip_id}"),
+        }
+    }
+}
+
+macro_rules! waiter_builder {
+    ($(#[$doc:meta])* $name:ident, $goal:expr) => {
+        $(#[$doc])*
+        #[must_use = "a waiter does nothing until `wait` is awaited"]
+        pub struct $name {
+            engine: Engine,
+        }
+
+        impl $name {
+            pub(crate) fn new(client: Client, ha_vip_id: String, instance_id: String) -> Self {
+                $name {
+                    engine: Engine {
+                        client,
+                        ha_vip_id,
+                        instance_id,
+                        goal: $goal,
+                        schedule: Schedule::default(),
+                        on_progress: None,
+                    },
+                }
+            }
+
+            /// The deadline, from the start of the wait (default 5 minutes).
+            pub fn max_wait(mut self, d: Duration) -> Self {
+                self.engine.schedule.max_wait = d;
+                self
+            }
+
+            /// The shortest delay between polls (default 750 ms).
+            pub fn min_delay(mut self, d: Duration) -> Self {
+                self.engine.schedule.min_delay = d;
+                self
+            }
+
+            /// The longest delay between polls (default 40 s).
+            pub fn max_delay(mut self, d: Duration) -> Self {
+                self.engine.schedule.max_delay = d;
+                self
+            }
+
+            /// Calls `f` with every state change observed (and the first state seen).
+            pub fn on_progress(mut self, f: impl FnMut(&WaitProgress) + Send + 'static) -> Self {
+                self.engine.on_progress = Some(Box::new(f));
+                self
+            }
+
+            /// Polls until the goal, a failure state, a permanent error or the deadline.
+            ///
+            /// # Errors
+            /// [`Error::InvalidInput`] for a bad id or delay setting (nothing sent);
+            /// [`Error::WaiterTimedOut`], [`Error::WaiterFailureState`] or
+            /// [`Error::WaiterOperationFailed`] as described in [`crate::waiter`].
+            pub async fn wait(self) -> Result<WaitOutput, Error> {
+                self.engine.run().await
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("ha_vip_id", &self.engine.ha_vip_id)
+                    .field("instance_id", &self.engine.instance_id)
+                    .field("schedule", &self.engine.schedule)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl IntoFuture for $name {
+            type Output = Result<WaitOutput, Error>;
+            type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.wait())
+            }
+        }
+    };
+}
+
+waiter_builder!(
+    /// Waits until an instance is really associated with an HAVIP; see
+    /// [`Client::wait_until_in_use`] and the [module docs](crate::waiter).
+    ///
+    /// ```no_run
+    /// # async fn run(client: alibabacloud_ens::Client) -> Result<(), alibabacloud_ens::Error> {
+    /// use std::time::Duration;
+    /// let done = client
+    ///     .wait_until_in_use("havip-5p14t****", "i-50c4****")
+    ///     .max_wait(Duration::from_secs(120))
+    ///     .on_progress(|p| println!("{:>5.1?} {p}", p.elapsed))
+    ///     .wait()
+    ///     .await?;
+    /// println!("in use after {:?} and {} polls", done.elapsed, done.polls);
+    /// # Ok(()) }
+    /// ```
+    WaitUntilInUse,
+    Goal::InUse
+);
+
+waiter_builder!(
+    /// Waits until an instance is no longer associated with an HAVIP; see
+    /// [`Client::wait_until_unassociated`]. Same deadline, backoff and errors as
+    /// [`WaitUntilInUse`].
+    WaitUntilUnassociated,
+    Goal::Unassociated
+);
+
+struct Engine {
+    client: Client,
+    ha_vip_id: String,
+    instance_id: String,
+    goal: Goal,
+    schedule: Schedule,
+    on_progress: Option<ProgressFn>,
+}
+
+impl Engine {
+    async fn run(mut self) -> Result<WaitOutput, Error> {
+        crate::operation::check_id("HaVipId", &self.ha_vip_id)?;
+        crate::operation::check_id("InstanceId", &self.instance_id)?;
+        let s = self.schedule;
+        if s.min_delay > s.max_delay {
+            return Err(Error::invalid_input(
+                "min_delay",
+                format!(
+                    "{:?} is longer than max_delay {:?}",
+                    s.min_delay, s.max_delay
+                ),
+            ));
+        }
+        if s.max_delay.is_zero() {
+            return Err(Error::invalid_input(
+                "max_delay",
+                "must be greater than zero",
+            ));
+        }
+        let clock = self.client.inner.clock.clone();
+        let goal = self.goal.describe(&self.ha_vip_id, &self.instance_id);
+        let start = clock.now();
+        let deadline = start + s.max_wait;
+        let mut polls = 0u32;
+        let mut polls_after_window = 0u32;
+        let mut last_state: Option<(Option<HaVipStatus>, Option<AssociationStatus>)> = None;
+        let mut last_observed: Option<HaVip> = None;
+        let mut last_error: Option<Error>;
+        loop {
+            polls += 1;
+            let poll = self
+                .client
+                .describe_ha_vips()
+                .ha_vip_id(self.ha_vip_id.as_str())
+                .retry_config(RetryConfig::disabled())
+                .send()
+                .await;
+            let elapsed = clock.now().saturating_duration_since(start);
+            let observed = match poll {
+                Ok(page) => Ok(page
+                    .ha_vips
+                    .into_iter()
+                    .find(|h| h.ha_vip_id == self.ha_vip_id)),
+                Err(e) if e.code() == Some(&ErrorCode::HaVipNotFound) => Ok(None),
+                Err(e) => Err(e),
+            };
+            match observed {
+                Ok(h) => {
+                    last_error = None;
+                    let state = (
+                        h.as_ref().map(|h| h.status.clone()),
+                        h.as_ref()
+                            .and_then(|h| h.association(&self.instance_id))
+                            .map(|a| a.status.clone()),
+                    );
+                    if last_state.as_ref() != Some(&state) {
+                        if let Some(f) = self.on_progress.as_mut() {
+                            f(&WaitProgress {
+                                elapsed,
+                                polls,
+                                ha_vip_status: state.0.clone(),
+                                association_status: state.1.clone(),
+                            });
+                        }
+                        last_state = Some(state);
+                    }
+                    match self.goal.judge(h.as_ref(), &self.instance_id) {
+                        Verdict::Done => {
+                            if let Some(ha_vip) = h {
+                                return Ok(WaitOutput {
+                                    ha_vip,
+                                    elapsed,
+                                    polls,
+                                });
+                            }
+                        }
+                        Verdict::Failed(reason) => {
+                            return Err(Error::WaiterFailureState(Box::new(WaiterFailureState {
+                                goal,
+                                reason,
+                                elapsed,
+                                polls,
+                                observed: h,
+                            })))
+                        }
+                        Verdict::Continue => {}
+                    }
+                    last_observed = h;
+                }
+                Err(e) if e.is_retryable() => last_error = Some(e),
+                Err(e) => {
+                    return Err(Error::WaiterOperationFailed(Box::new(
+                        WaiterOperationFailed {
+                            goal,
+                            elapsed,
+                            polls,
+                            source: e,
+                        },
+                    )))
+                }
+            }
+            let now = clock.now();
+            if now >= deadline {
+                return Err(Error::WaiterTimedOut(Box::new(WaiterTimedOut {
+                    goal,
+                    elapsed: now.saturating_duration_since(start),
+                    polls,
+                    last_observed,
+                    last_error: last_error.map(Box::new),
+                })));
+            }
+            if elapsed >= FAST_POLL_WINDOW {
+                polls_after_window += 1;
+            }
+            let delay = s.delay(elapsed, polls_after_window);
+            // Never sleep past the deadline: the last poll happens at it.
+            clock.sleep(delay.min(deadline - now)).await;
+        }
+    }
+}
 
 /// The waiter's deadline passed before the wanted state was observed.
 #[derive(Debug)]
@@ -115,5 +522,68 @@ fn describe_state(h: &HaVip, _goal: &str) -> String {
         format!("HAVIP {} with no associations", h.status)
     } else {
         format!("HAVIP {} with {}", h.status, assoc.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_polls_fast_then_backs_off() {
+        let s = Schedule::default();
+        for secs in 0..10 {
+            let d = s.delay(Duration::from_secs(secs), 0);
+            assert!(
+                d >= Duration::from_millis(800) && d <= Duration::from_secs(1),
+                "{d:?}"
+            );
+        }
+        assert_eq!(
+            s.ceiling(Duration::from_secs(10), 1),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            s.ceiling(Duration::from_secs(12), 2),
+            Duration::from_secs(4)
+        );
+        assert_eq!(
+            s.ceiling(Duration::from_secs(40), 5),
+            Duration::from_secs(32)
+        );
+        assert_eq!(
+            s.ceiling(Duration::from_secs(290), 40),
+            Duration::from_secs(40)
+        );
+    }
+
+    #[test]
+    fn a_five_minute_wait_makes_fewer_polls_than_terraform() {
+        // Worst case (shortest jittered delays) and best case, simulated.
+        let s = Schedule::default();
+        for pick_low in [true, false] {
+            let mut t = Duration::ZERO;
+            let mut polls = 1;
+            let mut after = 0;
+            while t < s.max_wait {
+                if t >= FAST_POLL_WINDOW {
+                    after += 1;
+                }
+                let hi = s.ceiling(t, after);
+                let lo = (hi * 4 / 5).max(s.min_delay).min(hi);
+                t += if pick_low { lo } else { hi };
+                polls += 1;
+            }
+            assert!(polls < 30, "{polls} polls (low={pick_low})");
+        }
+    }
+
+    #[test]
+    fn min_delay_above_the_fast_delay_wins() {
+        let s = Schedule {
+            min_delay: Duration::from_secs(5),
+            ..Schedule::default()
+        };
+        assert_eq!(s.delay(Duration::ZERO, 0), Duration::from_secs(5));
     }
 }

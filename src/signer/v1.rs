@@ -1,10 +1,10 @@
 //! Signature V1: HMAC-SHA1, `SignatureVersion=1.0`, everything in the query string.
 //!
 //! Stages, each a public function:
-//! 1. [`canonicalized_query`]: percent-encode every key and value, sort by key (byte order),
+//! 1. [`canonicalized_query`] — percent-encode every key and value, sort by key (byte order),
 //!    join as `k=v` with `&`.
-//! 2. [`string_to_sign`]: `METHOD&%2F&` + percent-encode(canonicalized query).
-//! 3. [`signature`]: Base64(HMAC-SHA1(key = secret + `&`, string to sign)).
+//! 2. [`string_to_sign`] — `METHOD&%2F&` + percent-encode(canonicalized query).
+//! 3. [`signature`] — Base64(HMAC-SHA1(key = secret + `&`, string to sign)).
 //!
 //! [`sign`] runs all three after adding the common parameters, and returns the query string to
 //! send with `Signature` appended, percent-encoded so the gateway decodes exactly the signed

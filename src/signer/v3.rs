@@ -1,14 +1,14 @@
 //! Signature V3: `ACS3-HMAC-SHA256`, signature in the `Authorization` header.
 //!
 //! Stages, each a public function:
-//! 1. [`canonical_query`]: keys sorted, `k=v` percent-encoded and joined by `&` (`k=` for an empty
+//! 1. [`canonical_query`] — keys sorted, `k=v` percent-encoded and joined by `&` (`k=` for an empty
 //!    value, an empty string for no parameters).
-//! 2. [`canonical_headers`]: each signed header as `lowercase-name:trimmed-value\n`, sorted by
+//! 2. [`canonical_headers`] — each signed header as `lowercase-name:trimmed-value\n`, sorted by
 //!    name, and the `;`-joined list of names (`SignedHeaders`).
-//! 3. [`canonical_request`]: `METHOD\n/\nquery\nheaders\nsigned-headers\npayload-hash`.
-//! 4. [`string_to_sign`]: `ACS3-HMAC-SHA256\n` + hex(SHA-256(canonical request)).
-//! 5. [`signature`]: hex(HMAC-SHA256(secret, string to sign)).
-//! 6. [`authorization`]: the `Authorization` header value.
+//! 3. [`canonical_request`] — `METHOD\n/\nquery\nheaders\nsigned-headers\npayload-hash`.
+//! 4. [`string_to_sign`] — `ACS3-HMAC-SHA256\n` + hex(SHA-256(canonical request)).
+//! 5. [`signature`] — hex(HMAC-SHA256(secret, string to sign)).
+//! 6. [`authorization`] — the `Authorization` header value.
 //!
 //! [`sign`] runs them all and returns the headers to send.
 
@@ -148,24 +148,38 @@ pub fn payload_hash(body: &[u8]) -> String {
     hex_lower(&Sha256::digest(body))
 }
 
+/// What [`sign`] signs, besides the credentials, time and nonce.
+#[derive(Debug, Clone, Copy)]
+pub struct V3Request<'a> {
+    /// The HTTP method (`POST`, `GET`).
+    pub method: &'a str,
+    /// The value of the `host` header as sent, port included when it is not the scheme's
+    /// default (`127.0.0.1:8080`).
+    pub host: &'a str,
+    /// The API action (`x-acs-action`).
+    pub action: &'a str,
+    /// The API version (`x-acs-version`).
+    pub version: &'a str,
+    /// The API parameters, sent in the query string.
+    pub params: &'a [(&'a str, &'a str)],
+    /// Further headers the caller sends and wants signed (for example `user-agent`); `host`
+    /// and every `x-acs-*` header are always signed.
+    pub extra_signed_headers: &'a [(&'a str, &'a str)],
+    /// The request body (empty for this API).
+    pub body: &'a [u8],
+}
+
 /// Signs one RPC request with V3.
-///
-/// * `host` is the value of the `host` header as sent, port included when it is not the scheme's
-///   default (`127.0.0.1:8080`).
-/// * `params` are the API parameters, sent in the query string.
-/// * `extra_signed_headers` are further headers the caller sends and wants signed (for example
-///   `user-agent`); `host` and every `x-acs-*` header are always signed.
-/// * `body` is the request body (empty for this API).
-pub fn sign(
-    method: &str,
-    host: &str,
-    action: &str,
-    version: &str,
-    params: &[(&str, &str)],
-    extra_signed_headers: &[(&str, &str)],
-    body: &[u8],
-    signing: &SigningParams<'_>,
-) -> SignedV3 {
+pub fn sign(request: &V3Request<'_>, signing: &SigningParams<'_>) -> SignedV3 {
+    let V3Request {
+        method,
+        host,
+        action,
+        version,
+        params,
+        extra_signed_headers,
+        body,
+    } = *request;
     let mut date = String::with_capacity(20);
     write_timestamp(&mut date, signing.timestamp.to_offset(time::UtcOffset::UTC));
     let content_sha256 = payload_hash(body);
@@ -271,13 +285,15 @@ mod tests {
             "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c",
         );
         let signed = sign(
-            "POST",
-            "ens.aliyuncs.com",
-            "AssociateHaVip",
-            "2017-11-10",
-            &[("HaVipId", "havip-123"), ("InstanceId", "i-123")],
-            &[],
-            b"",
+            &V3Request {
+                method: "POST",
+                host: "ens.aliyuncs.com",
+                action: "AssociateHaVip",
+                version: "2017-11-10",
+                params: &[("HaVipId", "havip-123"), ("InstanceId", "i-123")],
+                extra_signed_headers: &[],
+                body: b"",
+            },
             &p,
         );
         assert_eq!(signed.canonical_request, CANONICAL);
@@ -300,13 +316,15 @@ mod tests {
         let p = SigningParams::new("id", "s", datetime!(2024-01-02 03:04:05 UTC), "n")
             .with_security_token(Some("tok"));
         let signed = sign(
-            "GET",
-            "127.0.0.1:8080",
-            "DescribeHaVips",
-            "2017-11-10",
-            &[],
-            &[("User-Agent", "x/1")],
-            b"",
+            &V3Request {
+                method: "GET",
+                host: "127.0.0.1:8080",
+                action: "DescribeHaVips",
+                version: "2017-11-10",
+                params: &[],
+                extra_signed_headers: &[("User-Agent", "x/1")],
+                body: b"",
+            },
             &p,
         );
         assert!(signed

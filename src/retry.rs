@@ -1,0 +1,139 @@
+//! Retry policy: which failures are retried, how often, and how long to wait between attempts.
+//!
+//! The standard policy (the default) makes up to 3 attempts with exponential backoff and full
+//! jitter: before attempt *n* + 1 it sleeps a random time in
+//! `[0, min(max_backoff, initial_backoff × 2^(n-1))]`. It retries network errors, attempt
+//! timeouts, HTTP 5xx (JSON or not), every `Throttling*` code, `ServiceUnavailable` and
+//! `InternalError` — never authentication, signature or parameter errors. Every attempt is
+//! signed anew, with a fresh nonce and timestamp.
+//!
+//! ## Writes without idempotency tokens
+//! AssociateHaVip and UnassociateHaVip take no `ClientToken`, so the service cannot tell a retry
+//! from a new request. When an attempt's outcome is unknown — the connection failed after the
+//! request may have been sent, the attempt timed out, or the service answered 5xx — and a later
+//! attempt is answered `InstanceAlreadyAssociated` (AssociateHaVip) or `InstanceNotAssociated`
+//! (UnassociateHaVip), the earlier attempt evidently took effect: the call succeeds and its
+//! output says so (`already_associated` / `already_unassociated`). Without such an unknown
+//! attempt before it, the same code is returned as an error, as the service meant it.
+
+use std::time::Duration;
+
+use crate::clock::jitter;
+
+/// How a client (or one call) retries.
+///
+/// ```
+/// use alibabacloud_ens::RetryConfig;
+/// use std::time::Duration;
+///
+/// let patient = RetryConfig::standard()
+///     .with_max_attempts(5)
+///     .with_initial_backoff(Duration::from_millis(200))
+///     .with_max_backoff(Duration::from_secs(10));
+/// assert_eq!(patient.max_attempts(), 5);
+/// assert_eq!(RetryConfig::disabled().max_attempts(), 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+}
+
+impl RetryConfig {
+    /// Standard mode: 3 attempts, initial backoff 100 ms, maximum backoff 20 s.
+    pub const fn standard() -> Self {
+        RetryConfig {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(20),
+        }
+    }
+
+    /// No retries: one attempt (what Alibaba's own SDKs do by default).
+    pub const fn disabled() -> Self {
+        RetryConfig {
+            max_attempts: 1,
+            ..Self::standard()
+        }
+    }
+
+    /// Sets the number of attempts, the first included (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the backoff ceiling before the second attempt (doubling after each attempt).
+    pub fn with_initial_backoff(mut self, d: Duration) -> Self {
+        self.initial_backoff = d;
+        self
+    }
+
+    /// Sets the largest backoff.
+    pub fn with_max_backoff(mut self, d: Duration) -> Self {
+        self.max_backoff = d;
+        self
+    }
+
+    /// The number of attempts, the first included.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The backoff ceiling before the second attempt.
+    pub fn initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The largest backoff.
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// The ceiling of the sleep after attempt `attempt` (1-based) failed.
+    pub(crate) fn backoff_ceiling(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1).min(31))
+            .unwrap_or(u32::MAX);
+        self.initial_backoff
+            .checked_mul(factor)
+            .unwrap_or(self.max_backoff)
+            .min(self.max_backoff)
+    }
+
+    /// A full-jitter sleep after attempt `attempt` failed.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        jitter(Duration::ZERO, self.backoff_ceiling(attempt))
+    }
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self::standard()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let r = RetryConfig::standard()
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_millis(700));
+        assert_eq!(r.backoff_ceiling(1), Duration::from_millis(100));
+        assert_eq!(r.backoff_ceiling(2), Duration::from_millis(200));
+        assert_eq!(r.backoff_ceiling(3), Duration::from_millis(400));
+        assert_eq!(r.backoff_ceiling(4), Duration::from_millis(700));
+        assert_eq!(r.backoff_ceiling(400), Duration::from_millis(700));
+        for a in 1..10 {
+            assert!(r.backoff(a) <= r.backoff_ceiling(a));
+        }
+        assert_eq!(
+            RetryConfig::standard().with_max_attempts(0).max_attempts(),
+            1
+        );
+    }
+}

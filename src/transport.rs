@@ -1,0 +1,563 @@
+//! Sending one operation: signing each attempt, retrying, time limits, and turning every answer
+//! (JSON, HTML, empty, truncated, huge) into a value or a typed [`Error`].
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+use crate::error::{
+    snippet, InvalidResponse, ServiceError, TimeoutError, TimeoutKind, TransportError,
+    TransportErrorKind,
+};
+use crate::retry::RetryConfig;
+use crate::signer::{self, SignatureVersion, SigningParams};
+use crate::{Client, Error, ErrorCode};
+
+/// The API version of ENS.
+pub const API_VERSION: &str = "2017-11-10";
+
+/// The largest answer body read, in bytes; a larger one is an [`Error::InvalidResponse`].
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// One operation to send.
+pub(crate) struct OperationRequest {
+    pub(crate) action: &'static str,
+    pub(crate) method: Method,
+    pub(crate) params: Vec<(String, String)>,
+    pub(crate) retry: RetryConfig,
+    pub(crate) operation_timeout: Option<Duration>,
+    /// The safe-write rule: this code, answered after an attempt whose outcome is unknown,
+    /// means that attempt took effect.
+    pub(crate) applied_code: Option<ErrorCode>,
+}
+
+impl OperationRequest {
+    pub(crate) fn new(client: &Client, action: &'static str, method: Method) -> Self {
+        OperationRequest {
+            action,
+            method,
+            params: Vec::new(),
+            retry: client.inner.retry,
+            operation_timeout: client.inner.operation_timeout,
+            applied_code: None,
+        }
+    }
+
+    pub(crate) fn param(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.params.push((key.into(), value.into()));
+    }
+}
+
+/// A successful answer.
+pub(crate) struct RawSuccess {
+    pub(crate) body: Vec<u8>,
+    pub(crate) status: u16,
+    pub(crate) header_request_id: Option<String>,
+    pub(crate) attempts: u32,
+    /// Set when the safe-write rule turned an answer into success; `body` is then empty.
+    pub(crate) already_applied: Option<ServiceError>,
+}
+
+/// Answer bodies that carry a `RequestId`.
+pub(crate) trait HasRequestId {
+    fn request_id(&self) -> Option<&str>;
+}
+
+impl RawSuccess {
+    /// Decodes the body as `T`, requiring a request id (from the body or the
+    /// `x-acs-request-id` header). Returns the request id too.
+    pub(crate) fn decode<T: DeserializeOwned + HasRequestId>(
+        &self,
+        action: &str,
+    ) -> Result<(T, String), Error> {
+        let invalid = |reason: String, rid: Option<String>| {
+            Error::InvalidResponse(Box::new(InvalidResponse {
+                action: action.to_owned(),
+                http_status: self.status,
+                reason,
+                body_snippet: snippet(&self.body),
+                request_id: rid,
+                attempts: self.attempts,
+            }))
+        };
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(invalid(
+                "the answer has an empty body".into(),
+                self.header_request_id.clone(),
+            ));
+        }
+        let value: T = serde_json::from_slice(&self.body).map_err(|e| {
+            invalid(
+                describe_json_error(&e, &self.body),
+                self.header_request_id
+                    .clone()
+                    .or_else(|| sniff_request_id(&self.body)),
+            )
+        })?;
+        let rid = value
+            .request_id()
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .or_else(|| self.header_request_id.clone());
+        match rid {
+            Some(rid) => Ok((value, rid)),
+            None => Err(invalid("the answer has no RequestId".into(), None)),
+        }
+    }
+}
+
+fn describe_json_error(e: &serde_json::Error, body: &[u8]) -> String {
+    let looks_html = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<');
+    if looks_html {
+        "the answer is HTML, not JSON".to_owned()
+    } else if e.is_eof() {
+        format!("the JSON answer is truncated ({e})")
+    } else if e.is_data() {
+        format!("the JSON answer has an unexpected shape ({e})")
+    } else {
+        format!("the answer is not valid JSON ({e})")
+    }
+}
+
+/// Finds `"RequestId":"…"` in a body that did not decode (best effort, bounded).
+fn sniff_request_id(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(&body[..body.len().min(64 * 1024)]).ok()?;
+    for key in ["\"RequestId\"", "\"requestId\""] {
+        if let Some(pos) = text.find(key) {
+            let rest = text[pos + key.len()..].trim_start().strip_prefix(':')?;
+            let rest = rest.trim_start().strip_prefix('"')?;
+            let end = rest.find('"')?;
+            let id = &rest[..end];
+            if !id.is_empty() && id.len() <= 128 {
+                return Some(id.to_owned());
+            }
+        }
+    }
+    None
+}
+
+/// What one failed attempt tells the retry loop.
+struct AttemptFailure {
+    error: Error,
+    /// The request may have reached the service and taken effect.
+    ambiguous: bool,
+}
+
+impl Client {
+    /// Sends `req`, retrying per its policy, within its operation timeout.
+    pub(crate) async fn invoke(&self, req: &OperationRequest) -> Result<RawSuccess, Error> {
+        let attempts = AtomicU32::new(0);
+        let run = self.invoke_attempts(req, &attempts);
+        match req.operation_timeout {
+            None => run.await,
+            Some(limit) => match tokio::time::timeout(limit, run).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::Timeout(TimeoutError {
+                    action: req.action.to_owned(),
+                    kind: TimeoutKind::Operation,
+                    limit,
+                    attempts: attempts.load(Ordering::Relaxed),
+                })),
+            },
+        }
+    }
+
+    async fn invoke_attempts(
+        &self,
+        req: &OperationRequest,
+        attempts: &AtomicU32,
+    ) -> Result<RawSuccess, Error> {
+        let mut earlier_ambiguous = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            attempts.store(attempt, Ordering::Relaxed);
+            let failure = match self.attempt(req, attempt).await {
+                Ok(ok) => return Ok(ok),
+                Err(f) => f,
+            };
+            if earlier_ambiguous {
+                if let (Some(applied), Error::Service(s)) = (&req.applied_code, &failure.error) {
+                    if &s.code == applied {
+                        return Ok(RawSuccess {
+                            body: Vec::new(),
+                            status: s.http_status,
+                            header_request_id: s.request_id.clone(),
+                            attempts: attempt,
+                            already_applied: Some((**s).clone()),
+                        });
+                    }
+                }
+            }
+            if attempt >= req.retry.max_attempts() || !failure.error.is_retryable() {
+                return Err(failure.error);
+            }
+            earlier_ambiguous |= failure.ambiguous;
+            self.inner.clock.sleep(req.retry.backoff(attempt)).await;
+        }
+    }
+
+    /// One signed attempt.
+    async fn attempt(
+        &self,
+        req: &OperationRequest,
+        attempt: u32,
+    ) -> Result<RawSuccess, AttemptFailure> {
+        let cfg = &self.inner;
+        let not_sent = |error: Error| AttemptFailure {
+            error,
+            ambiguous: false,
+        };
+        let creds = cfg
+            .credentials
+            .provide_credentials()
+            .await
+            .map_err(|e| not_sent(Error::Credentials(e)))?;
+        let nonce = signer::new_nonce().map_err(not_sent)?;
+        let now = OffsetDateTime::from(cfg.clock.system_time());
+        let signing = SigningParams::new(
+            creds.access_key_id(),
+            creds.access_key_secret(),
+            now,
+            &nonce,
+        )
+        .with_security_token(creds.security_token());
+        let params: Vec<(&str, &str)> = req
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+
+        let mut url = String::with_capacity(cfg.endpoint.as_str().len() + 512);
+        url.push_str(cfg.endpoint.as_str());
+        let builder = match cfg.signature_version {
+            SignatureVersion::V1 => {
+                let signed = signer::v1::sign(
+                    req.method.as_str(),
+                    req.action,
+                    API_VERSION,
+                    &params,
+                    &signing,
+                );
+                url.push('?');
+                url.push_str(&signed.query);
+                cfg.http.request(req.method.clone(), url)
+            }
+            SignatureVersion::V3 => {
+                let signed = signer::v3::sign(
+                    &signer::v3::V3Request {
+                        method: req.method.as_str(),
+                        host: &cfg.host,
+                        action: req.action,
+                        version: API_VERSION,
+                        params: &params,
+                        extra_signed_headers: &[],
+                        body: b"",
+                    },
+                    &signing,
+                );
+                if !signed.query.is_empty() {
+                    url.push('?');
+                    url.push_str(&signed.query);
+                }
+                let mut b = cfg.http.request(req.method.clone(), url);
+                for (k, v) in signed.headers {
+                    b = b.header(k, v);
+                }
+                b
+            }
+        };
+        let builder = builder.header(reqwest::header::ACCEPT, "application/json");
+
+        let exchange = async {
+            let resp = builder
+                .send()
+                .await
+                .map_err(|e| self.transport_failure(req, attempt, e))?;
+            let status = resp.status();
+            let header_request_id = resp
+                .headers()
+                .get("x-acs-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = read_body(resp, req.action, status, attempt)
+                .await
+                .map_err(|error| AttemptFailure {
+                    ambiguous: true,
+                    error,
+                })?;
+            Ok::<_, AttemptFailure>((status, header_request_id, body))
+        };
+        let (status, header_request_id, body) = match cfg.attempt_timeout {
+            None => exchange.await?,
+            Some(limit) => {
+                tokio::time::timeout(limit, exchange)
+                    .await
+                    .map_err(|_| AttemptFailure {
+                        error: Error::Timeout(TimeoutError {
+                            action: req.action.to_owned(),
+                            kind: TimeoutKind::Attempt,
+                            limit,
+                            attempts: attempt,
+                        }),
+                        ambiguous: true,
+                    })??
+            }
+        };
+
+        if status.is_success() {
+            return Ok(RawSuccess {
+                body,
+                status: status.as_u16(),
+                header_request_id,
+                attempts: attempt,
+                already_applied: None,
+            });
+        }
+        Err(AttemptFailure {
+            error: error_from_body(
+                req.action,
+                status.as_u16(),
+                &body,
+                header_request_id,
+                attempt,
+            ),
+            ambiguous: status.is_server_error(),
+        })
+    }
+
+    fn transport_failure(
+        &self,
+        req: &OperationRequest,
+        attempt: u32,
+        e: reqwest::Error,
+    ) -> AttemptFailure {
+        if e.is_timeout() {
+            let (kind, limit, ambiguous) = if e.is_connect() {
+                (TimeoutKind::Connect, self.inner.connect_timeout, false)
+            } else {
+                (TimeoutKind::Read, self.inner.read_timeout, true)
+            };
+            return AttemptFailure {
+                error: Error::Timeout(TimeoutError {
+                    action: req.action.to_owned(),
+                    kind,
+                    limit,
+                    attempts: attempt,
+                }),
+                ambiguous,
+            };
+        }
+        let kind = if e.is_connect() {
+            TransportErrorKind::Connect
+        } else if e.is_body() || e.is_decode() {
+            TransportErrorKind::Body
+        } else if e.is_request() {
+            TransportErrorKind::Request
+        } else {
+            TransportErrorKind::Other
+        };
+        AttemptFailure {
+            ambiguous: kind != TransportErrorKind::Connect,
+            error: Error::Transport(TransportError {
+                action: req.action.to_owned(),
+                kind,
+                message: describe_reqwest_error(&e),
+                attempts: attempt,
+                source: Some(Box::new(e.without_url())),
+            }),
+        }
+    }
+}
+
+/// The error chain as text, without the URL (it holds the signature).
+fn describe_reqwest_error(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    if parts.is_empty() {
+        "request failed".to_owned()
+    } else {
+        parts.join(": ")
+    }
+}
+
+/// Reads at most [`MAX_BODY_BYTES`]; a larger body is an error keeping its start.
+async fn read_body(
+    mut resp: reqwest::Response,
+    action: &str,
+    status: StatusCode,
+    attempt: u32,
+) -> Result<Vec<u8>, Error> {
+    let too_large = |body: &[u8]| {
+        Error::InvalidResponse(Box::new(InvalidResponse {
+            action: action.to_owned(),
+            http_status: status.as_u16(),
+            reason: format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
+            body_snippet: snippet(body),
+            request_id: None,
+            attempts: attempt,
+        }))
+    };
+    let declared = resp.content_length().unwrap_or(0);
+    let mut body = Vec::with_capacity((declared as usize).min(64 * 1024));
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| {
+            Error::Transport(TransportError {
+                action: action.to_owned(),
+                kind: TransportErrorKind::Body,
+                message: describe_reqwest_error(&e),
+                attempts: attempt,
+                source: Some(Box::new(e.without_url())),
+            })
+        })?;
+        let Some(chunk) = chunk else { break };
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            body.extend_from_slice(&chunk[..chunk.len().min(1024)]);
+            return Err(too_large(&body));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Turns a non-2xx answer into a [`ServiceError`] when it holds a JSON error, otherwise into
+/// an [`InvalidResponse`] keeping the status and a snippet.
+pub(crate) fn error_from_body(
+    action: &str,
+    status: u16,
+    body: &[u8],
+    header_request_id: Option<String>,
+    attempts: u32,
+) -> Error {
+    let parsed: Option<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(body).ok();
+    if let Some(obj) = parsed {
+        let field = |names: &[&str]| -> Option<String> {
+            names.iter().find_map(|n| match obj.get(*n) {
+                Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            })
+        };
+        if let Some(code) = field(&["Code", "code"]) {
+            let access_denied_detail = obj
+                .get("AccessDeniedDetail")
+                .or_else(|| obj.get("accessDeniedDetail"))
+                .filter(|v| !v.is_null())
+                .map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                });
+            return Error::Service(Box::new(ServiceError {
+                action: action.to_owned(),
+                http_status: status,
+                code: ErrorCode::from_wire(&code),
+                message: field(&["Message", "message"]).unwrap_or_default(),
+                request_id: field(&["RequestId", "requestId"]).or(header_request_id),
+                host_id: field(&["HostId", "hostId"]),
+                recommend: field(&["Recommend", "recommend"]),
+                access_denied_detail,
+                attempts,
+            }));
+        }
+    }
+    let content_looks_html = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<');
+    let reason = if body.iter().all(u8::is_ascii_whitespace) {
+        format!("HTTP {status} with an empty body")
+    } else if content_looks_html {
+        format!("HTTP {status} with an HTML body, not a JSON error")
+    } else {
+        format!("HTTP {status} without a JSON error code")
+    };
+    Error::InvalidResponse(Box::new(InvalidResponse {
+        action: action.to_owned(),
+        http_status: status,
+        reason,
+        body_snippet: snippet(body),
+        request_id: header_request_id.or_else(|| sniff_request_id(body)),
+        attempts,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_error_bodies_become_service_errors() {
+        let e = error_from_body(
+            "AssociateHaVip",
+            400,
+            br#"{"RequestId":"R1","HostId":"ens.aliyuncs.com","Code":"HaVipNotFound","Message":"m","Recommend":"https://x"}"#,
+            None,
+            1,
+        );
+        let s = e.as_service_error().unwrap();
+        assert_eq!(s.code, ErrorCode::HaVipNotFound);
+        assert_eq!(s.request_id.as_deref(), Some("R1"));
+        assert_eq!(s.host_id.as_deref(), Some("ens.aliyuncs.com"));
+        assert_eq!(s.recommend.as_deref(), Some("https://x"));
+        assert_eq!(s.http_status, 400);
+    }
+
+    #[test]
+    fn lower_camel_error_bodies_are_read() {
+        let e = error_from_body(
+            "A",
+            403,
+            br#"{"requestId":"R2","code":"Forbidden.RAM","message":"no","AccessDeniedDetail":{"PolicyType":"x"}}"#,
+            None,
+            2,
+        );
+        let s = e.as_service_error().unwrap();
+        assert_eq!(s.code, ErrorCode::ForbiddenRam);
+        assert_eq!(s.message, "no");
+        assert_eq!(s.request_id.as_deref(), Some("R2"));
+        assert_eq!(
+            s.access_denied_detail.as_deref(),
+            Some(r#"{"PolicyType":"x"}"#)
+        );
+        assert_eq!(e.attempts(), Some(2));
+    }
+
+    #[test]
+    fn html_empty_and_codeless_bodies_keep_status_and_snippet() {
+        for (body, needle) in [
+            (&b"<html><body>502 Bad Gateway</body></html>"[..], "HTML"),
+            (&b""[..], "empty"),
+            (&b"{\"Message\":\"x\"}"[..], "without a JSON error code"),
+            (&b"\xff\xfe garbage"[..], "without a JSON error code"),
+        ] {
+            let e = error_from_body("A", 502, body, Some("H1".into()), 1);
+            let Error::InvalidResponse(r) = &e else {
+                panic!("{e:?}")
+            };
+            assert_eq!(r.http_status, 502);
+            assert!(r.reason.contains(needle), "{}", r.reason);
+            assert_eq!(r.request_id.as_deref(), Some("H1"));
+            assert!(e.is_retryable());
+        }
+    }
+
+    #[test]
+    fn request_id_is_sniffed_from_broken_json() {
+        assert_eq!(
+            sniff_request_id(br#"{"RequestId" : "ABC-1", "x": "#).as_deref(),
+            Some("ABC-1")
+        );
+        assert_eq!(sniff_request_id(br#"{"RequestId":"#), None);
+    }
+}
