@@ -1,0 +1,295 @@
+//! `wait_until_in_use` against a scripted DescribeHaVips that shows the status trap. The
+//! client's clock is a `ManualClock`, so nothing here really waits.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use alibabacloud_ens::clock::ManualClock;
+use alibabacloud_ens::{AssociationStatus, Client, Error, ErrorCode, HaVipStatus};
+use common::*;
+
+fn describe(status: &str, assocs: &[(&str, &str)]) -> Reply {
+    let list: Vec<String> = assocs
+        .iter()
+        .map(|(id, s)| {
+            format!(r#"{{"InstanceId":"{id}","InstanceType":"EnsInstance","Status":"{s}"}}"#)
+        })
+        .collect();
+    Reply::Json(
+        200,
+        format!(
+            r#"{{"RequestId":"R","TotalCount":1,"PageNumber":1,"PageSize":10,"HaVips":[{{"HaVipId":"havip-1","Status":"{status}","AssociatedInstances":[{}]}}]}}"#,
+            list.join(",")
+        ),
+    )
+}
+
+fn empty_describe() -> Reply {
+    Reply::Json(
+        200,
+        r#"{"RequestId":"R","TotalCount":0,"HaVips":[]}"#.into(),
+    )
+}
+
+async fn setup() -> (TestServer, Client, ManualClock) {
+    let server = TestServer::start().await;
+    let clock = ManualClock::new();
+    let client = client_for(&server).clock(clock.clone()).build().unwrap();
+    (server, client, clock)
+}
+
+#[tokio::test]
+async fn the_status_trap_does_not_end_the_wait_early() {
+    let (server, client, _clock) = setup().await;
+    // The HAVIP is InUse (serving i-1) long before i-2's own association is.
+    server.push(describe("InUse", &[("i-1", "InUse")]));
+    server.push(describe(
+        "InUse",
+        &[("i-1", "InUse"), ("i-2", "Associating")],
+    ));
+    server.push(describe(
+        "InUse",
+        &[("i-1", "InUse"), ("i-2", "Associating")],
+    ));
+    server.push(describe("InUse", &[("i-1", "InUse"), ("i-2", "InUse")]));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let out = client
+        .wait_until_in_use("havip-1", "i-2")
+        .on_progress(move |p| {
+            s2.lock().unwrap().push((
+                p.polls,
+                p.ha_vip_status.clone(),
+                p.association_status.clone(),
+            ))
+        })
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(out.polls, 4);
+    assert!(out.ha_vip.is_in_use_by("i-2"));
+    assert_eq!(server.requests().len(), 4);
+    for r in server.requests() {
+        assert_eq!(r.param("Action"), Some("DescribeHaVips"));
+        assert_eq!(r.param("HaVipId"), Some("havip-1"));
+    }
+    // Progress is reported on each change only.
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            (1, Some(HaVipStatus::InUse), None),
+            (
+                2,
+                Some(HaVipStatus::InUse),
+                Some(AssociationStatus::Associating)
+            ),
+            (4, Some(HaVipStatus::InUse), Some(AssociationStatus::InUse)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn first_association_goes_available_associating_in_use() {
+    let (server, client, clock) = setup().await;
+    server.push(describe("Available", &[]));
+    server.push(describe("Associating", &[("i-1", "Associating")]));
+    server.push(describe("Associating", &[("i-1", "InUse")])); // trap the other way round
+    server.push(describe("InUse", &[("i-1", "InUse")]));
+    let out = client
+        .wait_until_in_use("havip-1", "i-1")
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(out.polls, 4);
+    // Inside the first 10 s every delay is at most 1 s: a transition is seen within a second.
+    for d in clock.sleeps() {
+        assert!(
+            d <= Duration::from_secs(1) && d >= Duration::from_millis(750),
+            "{d:?}"
+        );
+    }
+    assert_eq!(clock.sleeps().len(), 3);
+}
+
+#[tokio::test]
+async fn timing_out_reports_elapsed_polls_and_the_last_state() {
+    let (server, client, clock) = setup().await;
+    server.set_fallback(describe(
+        "InUse",
+        &[("i-1", "InUse"), ("i-2", "Associating")],
+    ));
+    let err = client
+        .wait_until_in_use("havip-1", "i-2")
+        .max_wait(Duration::from_secs(60))
+        .wait()
+        .await
+        .unwrap_err();
+    let Error::WaiterTimedOut(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        t.elapsed,
+        Duration::from_secs(60),
+        "the last poll happens at the deadline"
+    );
+    assert_eq!(t.polls as usize, server.requests().len());
+    assert!(t.polls >= 15 && t.polls <= 22, "{}", t.polls);
+    let last = t.last_observed.as_ref().unwrap();
+    assert_eq!(
+        last.association("i-2").unwrap().status,
+        AssociationStatus::Associating
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("timed out") && text.contains("i-2 Associating") && text.contains("havip-1"),
+        "{text}"
+    );
+    // Sleeps never pass the deadline and add up to it exactly.
+    let total: Duration = clock.sleeps().iter().sum();
+    assert_eq!(total, Duration::from_secs(60));
+}
+
+#[tokio::test]
+async fn five_minutes_of_waiting_is_fewer_than_thirty_polls() {
+    let (server, client, _clock) = setup().await;
+    server.set_fallback(describe("InUse", &[("i-2", "Associating")]));
+    let err = client
+        .wait_until_in_use("havip-1", "i-2")
+        .wait()
+        .await
+        .unwrap_err();
+    let Error::WaiterTimedOut(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.elapsed, Duration::from_secs(300));
+    assert!(t.polls < 30, "{} polls", t.polls);
+}
+
+#[tokio::test]
+async fn a_missing_or_deleting_havip_is_a_failure_state() {
+    for (reply, reason) in [
+        (empty_describe(), "does not exist"),
+        (error_reply(400, "HaVipNotFound"), "does not exist"),
+        (
+            describe("Deleting", &[("i-1", "Associating")]),
+            "being deleted",
+        ),
+    ] {
+        let (server, client, _clock) = setup().await;
+        server.push(describe("Available", &[]));
+        server.push(reply);
+        let err = client
+            .wait_until_in_use("havip-1", "i-1")
+            .wait()
+            .await
+            .unwrap_err();
+        let Error::WaiterFailureState(f) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(f.polls, 2);
+        assert!(f.reason.contains(reason), "{}", f.reason);
+    }
+}
+
+#[tokio::test]
+async fn transient_poll_errors_are_retried_permanent_ones_are_not() {
+    let (server, client, _clock) = setup().await;
+    server.push(Reply::Raw(503, "text/html", b"<html>busy</html>".to_vec()));
+    server.push(error_reply(400, "Throttling.User"));
+    server.push(Reply::Close);
+    server.push(describe("InUse", &[("i-1", "InUse")]));
+    let out = client
+        .wait_until_in_use("havip-1", "i-1")
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(out.polls, 4);
+
+    let (server, client, _clock) = setup().await;
+    server.push(describe("Available", &[]));
+    server.push(error_reply(400, "SignatureDoesNotMatch"));
+    let err = client
+        .wait_until_in_use("havip-1", "i-1")
+        .wait()
+        .await
+        .unwrap_err();
+    let Error::WaiterOperationFailed(f) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(f.polls, 2);
+    assert_eq!(err.code(), Some(&ErrorCode::SignatureDoesNotMatch));
+    assert_eq!(err.request_id(), Some("REQ-SignatureDoesNotMatch"));
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_timeout_after_transient_errors_keeps_the_last_error() {
+    let (server, client, _clock) = setup().await;
+    server.set_fallback(error_reply(503, "ServiceUnavailable"));
+    let err = client
+        .wait_until_in_use("havip-1", "i-1")
+        .max_wait(Duration::from_secs(5))
+        .wait()
+        .await
+        .unwrap_err();
+    let Error::WaiterTimedOut(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(t.last_observed.is_none());
+    assert_eq!(
+        t.last_error.as_ref().unwrap().code(),
+        Some(&ErrorCode::ServiceUnavailable)
+    );
+}
+
+#[tokio::test]
+async fn wait_until_unassociated_ends_when_the_instance_is_gone() {
+    let (server, client, _clock) = setup().await;
+    server.push(describe(
+        "InUse",
+        &[("i-1", "InUse"), ("i-2", "Unassociating")],
+    ));
+    server.push(describe("InUse", &[("i-1", "InUse")]));
+    let out = client
+        .wait_until_unassociated("havip-1", "i-2")
+        .await
+        .unwrap();
+    assert_eq!(out.polls, 2);
+    assert!(out.ha_vip.association("i-2").is_none());
+}
+
+#[tokio::test]
+async fn dropping_the_wait_stops_polling() {
+    let server = TestServer::start().await;
+    server.set_fallback(describe("InUse", &[("i-2", "Associating")]));
+    let client = client_for(&server).build().unwrap(); // real clock
+    let waiting = client.wait_until_in_use("havip-1", "i-2").wait();
+    let _ = tokio::time::timeout(Duration::from_millis(1500), waiting).await;
+    let polls = server.requests().len();
+    assert!((1..=3).contains(&polls), "{polls}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        server.requests().len(),
+        polls,
+        "polling went on after the future was dropped"
+    );
+}
+
+#[tokio::test]
+async fn bad_delay_settings_are_input_errors() {
+    let (server, client, _clock) = setup().await;
+    let err = client
+        .wait_until_in_use("havip-1", "i-1")
+        .min_delay(Duration::from_secs(10))
+        .max_delay(Duration::from_secs(1))
+        .wait()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput(i) if i.parameter == "min_delay"),
+        "{err:?}"
+    );
+    assert!(server.requests().is_empty());
+}
