@@ -279,6 +279,32 @@ mod tests {
     }
 
     #[test]
+    fn profile_variable_applies_to_the_cli_config_too() {
+        let dir = TempDir::new("chain-profile");
+        let cli = dir.write(
+            ".aliyun/config.json",
+            &format!(
+                r#"{{"current": "default", "profiles": [
+                    {{"name": "default", "mode": "AK", "access_key_id": "cli-default",
+                      "access_key_secret": "{SECRET}"}},
+                    {{"name": "prod", "mode": "StsToken", "access_key_id": "cli-prod",
+                      "access_key_secret": "{SECRET}", "sts_token": "tok"}}]}}"#
+            ),
+        );
+        let c = chain(&dir, &[(ENV_PROFILE, "prod")]).resolve().unwrap();
+        assert_eq!(c.access_key_id(), "cli-prod");
+        assert_eq!(c.security_token(), Some("tok"));
+        assert_eq!(
+            err(&chain(&dir, &[(ENV_PROFILE, "qa")])),
+            format!(
+                "profile `qa` (from ALIBABA_CLOUD_PROFILE) not found in {}; \
+                 profiles present: `default`, `prod`",
+                cli.display()
+            )
+        );
+    }
+
+    #[test]
     fn absent_or_disabled_profile_falls_through() {
         let dir = TempDir::new("chain-disabled");
         cli_config(&dir, "from-cli");

@@ -30,6 +30,39 @@ use crate::error::CredentialsError;
 /// a field of the wrong type, a missing field, an unsupported mode, a chosen profile that is not
 /// in the file) is an error. Errors name the file and the field, never a value.
 ///
+/// # Errors
+///
+/// The messages, after `credentials error: `; `FILE` is the path as displayed, `L` and `C`
+/// serde_json's line and column (its message, which may quote the file, is not shown), `I` an
+/// index into `profiles`, `K` a field, `P` a profile, `M` a mode. A field that is absent, `null`
+/// or empty is missing; the expected and found types vary (`a string`, `a number`, `a boolean`,
+/// `a list`, `an object`, `null`); the profile's origin reads `(from ALIBABA_CLOUD_PROFILE)`,
+/// `` (from `current`) `` or `(set on the provider)`:
+///
+/// ```text
+/// malformed JSON in aliyun CLI config FILE at line L, column C
+/// unexpected end of file in aliyun CLI config FILE at line L, column C
+/// the top level in aliyun CLI config FILE is not an object (found a list)
+/// `profiles` in aliyun CLI config FILE is not a list (found an object)
+/// `current` in aliyun CLI config FILE is not a string (found a number)
+/// `profiles[I]` in aliyun CLI config FILE is not an object (found a string)
+/// `profiles[I].name` in aliyun CLI config FILE is not a string (found a boolean)
+/// missing `profiles[I].name` in aliyun CLI config FILE
+/// `K` of profile `P` in aliyun CLI config FILE is not a string (found a number)
+/// missing `K` in profile `P` of FILE
+/// unsupported mode `M` in profile `P` of FILE (supported: `AK`, `StsToken`)
+/// profile `P` (from `current`) not found in FILE; profiles present: `a`, `b`
+/// aliyun CLI config FILE (set on the provider) does not exist
+/// cannot read aliyun CLI config FILE: <I/O error>
+/// ```
+///
+/// On its own (not in the chain), also:
+///
+/// ```text
+/// no credentials found: aliyun CLI config FILE (does not exist)
+/// no credentials found: aliyun CLI config FILE (no profile `default`; profiles present: none)
+/// ```
+///
 /// ```
 /// use alibabacloud_ens::credentials::CliConfigProvider;
 /// let provider = CliConfigProvider::with_path("/srv/aliyun/config.json").profile("prod");
@@ -561,6 +594,7 @@ mod tests {
         assert_eq!(c.access_key_id(), "id");
         write_config(&dir, "{}");
         let e = provider(&dir, &[]).provide_credentials().await.unwrap_err();
+        assert_no_secret(&e, &[SECRET, TOKEN]);
         assert_eq!(
             e.to_string(),
             format!(

@@ -147,7 +147,21 @@ pub(crate) fn list_names<'a>(names: impl IntoIterator<Item = &'a str>) -> String
 /// Credentials from `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET` and,
 /// when set, `ALIBABA_CLOUD_SECURITY_TOKEN` (see [`Credentials::from_env`]).
 ///
-/// The variables are read on every call, so a change to the environment is seen at once.
+/// The variables are read on every call, so a change to the environment is seen at once. Blank
+/// values count as unset; values are trimmed.
+///
+/// # Errors
+///
+/// After `credentials error: `:
+///
+/// ```text
+/// ALIBABA_CLOUD_ACCESS_KEY_ID is set but ALIBABA_CLOUD_ACCESS_KEY_SECRET is not
+/// ALIBABA_CLOUD_ACCESS_KEY_SECRET is set but ALIBABA_CLOUD_ACCESS_KEY_ID is not
+/// ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are not set
+/// ```
+///
+/// The last only on its own: in [`DefaultCredentialsChain`](super::DefaultCredentialsChain)
+/// unset variables mean "try the next source", while the first two stop the chain.
 ///
 /// ```
 /// use alibabacloud_ens::credentials::EnvironmentProvider;
@@ -297,7 +311,11 @@ pub(crate) mod tests {
         assert_eq!(c.access_key_id(), "id");
         assert_eq!(c.access_key_secret(), "secret");
         assert_eq!(c.security_token(), Some("tok"));
-        let e = provider(&[]).provide_credentials().await.unwrap_err();
+        let e = provider(&[(ENV_SECURITY_TOKEN, "TOKENVALUE")])
+            .provide_credentials()
+            .await
+            .unwrap_err();
+        assert_no_secret(&e, &["TOKENVALUE"]);
         assert_eq!(
             e.to_string(),
             "credentials error: ALIBABA_CLOUD_ACCESS_KEY_ID and \

@@ -32,6 +32,42 @@ pub const DEFAULT_PROFILE: &str = "default";
 /// key, an unsupported `type` or a chosen profile that is not in the file stop the chain with an
 /// error. Errors name the file and the line or key, never a secret nor the text of a line.
 ///
+/// # Errors
+///
+/// The messages, after `credentials error: `; `FILE` is the path as displayed, `N` and `M` line
+/// numbers, `K` a key, `P` a profile, `T` a type; `(from ALIBABA_CLOUD_PROFILE)` reads
+/// `(set on the provider)` when the profile was chosen with [`profile`](Self::profile), and the
+/// list of profiles reads `none` when there are none:
+///
+/// ```text
+/// syntax error at line N of FILE: expected `[profile]`, `key = value` or a comment
+/// syntax error at line N of FILE: malformed `[profile]` header
+/// syntax error at line N of FILE: key `K` is outside any `[profile]` section
+/// syntax error at line N of FILE: unterminated quote in the value of `K`
+/// syntax error at line N of FILE: unexpected text after the quoted value of `K`
+/// syntax error at line N of FILE: duplicate profile `[P]` (first at line M)
+/// syntax error at line N of FILE: duplicate key `K` in profile `P` (first at line M)
+/// missing `K` in profile `P` of FILE
+/// empty `K` in profile `P` at line N of FILE
+/// missing `type` in profile `P` of FILE (supported: `access_key`, `sts`)
+/// unsupported credentials type `T` in profile `P` of FILE (supported: `access_key`, `sts`)
+/// invalid `enable` in profile `P` at line N of FILE (expected `true` or `false`)
+/// profile `P` (from ALIBABA_CLOUD_PROFILE) not found in FILE; profiles present: `a`, `b`
+/// credentials file FILE (from ALIBABA_CLOUD_CREDENTIALS_FILE) does not exist
+/// credentials file FILE (set on the provider) does not exist
+/// cannot read credentials file FILE: <I/O error>
+/// credentials file FILE is not valid UTF-8
+/// ```
+///
+/// On its own (not in the chain), also:
+///
+/// ```text
+/// no credentials found: credentials file FILE (does not exist)
+/// no credentials found: credentials file FILE (no profile `default`; profiles present: `a`)
+/// no credentials found: credentials file FILE (profile `P` is disabled: `enable = false`)
+/// no credentials found: credentials file ~/.alibabacloud/credentials (home directory unknown: HOME is not set)
+/// ```
+///
 /// ```
 /// use alibabacloud_ens::credentials::ProfileFileProvider;
 /// let provider = ProfileFileProvider::with_path("/etc/myapp/credentials").profile("prod");
@@ -711,6 +747,7 @@ mod tests {
         let dir = TempDir::new("pf-provider");
         let p = provider(&dir, &[]);
         let e = p.provide_credentials().await.unwrap_err();
+        assert_no_secret(&e, &[SECRET, TOKEN]);
         assert_eq!(
             e.to_string(),
             format!(
