@@ -51,6 +51,20 @@ impl Env {
         raw.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
+    /// The variable as a path (which, unlike [`var`](Self::var), may be non-Unicode), trimmed
+    /// when Unicode; `None` when unset or blank.
+    pub(crate) fn path(&self, name: &str) -> Option<PathBuf> {
+        match &self.lookup {
+            Some(_) => self.var(name).map(PathBuf::from),
+            None => std::env::var_os(name)
+                .map(|v| match v.into_string() {
+                    Ok(s) => PathBuf::from(s.trim()),
+                    Err(raw) => PathBuf::from(raw),
+                })
+                .filter(|p| !p.as_os_str().is_empty()),
+        }
+    }
+
     /// The home directory, or why it is unknown.
     pub(crate) fn home(&self) -> Result<PathBuf, String> {
         if let Some(h) = &self.home {
@@ -62,8 +76,7 @@ impl Env {
             &["HOME"]
         };
         vars.iter()
-            .find_map(|v| self.var(v))
-            .map(PathBuf::from)
+            .find_map(|v| self.path(v))
             .ok_or_else(|| match vars {
                 [one] => format!("home directory unknown: {one} is not set"),
                 _ => format!("home directory unknown: {} are not set", vars.join(" and ")),

@@ -109,8 +109,8 @@ impl ProfileFileProvider {
         if let Some(p) = &self.path {
             return Ok((p.clone(), Origin::Given));
         }
-        if let Some(p) = self.env.var(ENV_CREDENTIALS_FILE) {
-            return Ok((PathBuf::from(p), Origin::Var(ENV_CREDENTIALS_FILE)));
+        if let Some(p) = self.env.path(ENV_CREDENTIALS_FILE) {
+            return Ok((p, Origin::Var(ENV_CREDENTIALS_FILE)));
         }
         match self.env.home() {
             Ok(home) => Ok((
@@ -188,16 +188,15 @@ impl ProvideCredentials for ProfileFileProvider {
     }
 }
 
-/// One `[name]` section.
-#[derive(Debug)]
+/// One `[name]` section. No `Debug`: it holds secrets.
 struct Section {
     name: String,
     line: usize,
     entries: Vec<Entry>,
 }
 
-/// One `key = value` line; `key` is lower-cased, `value` unquoted and without comment.
-#[derive(Debug)]
+/// One `key = value` line; `key` is lower-cased, `value` unquoted and without comment. No
+/// `Debug`: the value may be a secret.
 struct Entry {
     key: String,
     value: String,
