@@ -3,6 +3,70 @@
 //! [`Credentials`] never shows its secret or token in `Debug`; it has no `Display`.
 //! [`ProvideCredentials`] is the trait a source of credentials implements; the client asks its
 //! provider before every attempt, so a refreshing source (STS, a vault) can be plugged in.
+//!
+//! # Where credentials come from
+//!
+//! In order, the first source that has credentials wins:
+//!
+//! 1. credentials given explicitly to the client builder;
+//! 2. the environment variables [`ENV_ACCESS_KEY_ID`], [`ENV_ACCESS_KEY_SECRET`] and, for STS,
+//!    [`ENV_SECURITY_TOKEN`] ([`EnvironmentProvider`]);
+//! 3. the credentials file ([`ProfileFileProvider`]);
+//! 4. the aliyun CLI config ([`CliConfigProvider`]).
+//!
+//! Steps 2–4 are [`DefaultCredentialsChain`]. In both files the profile is chosen by
+//! [`ENV_PROFILE`] (`ALIBABA_CLOUD_PROFILE`). A source that is absent (variables unset, no file)
+//! is skipped; a source that is present but broken (syntax error, missing key, unsupported type,
+//! a chosen profile the file lacks) is an error, reported at once rather than hidden by the next
+//! source. Errors name the variable, or the file and the line or key; never a secret.
+//!
+//! # The credentials file
+//!
+//! `~/.alibabacloud/credentials` (the home directory is `HOME`; on Windows `USERPROFILE`), or
+//! the path in [`ENV_CREDENTIALS_FILE`] (`ALIBABA_CLOUD_CREDENTIALS_FILE`). INI: `[profile]`
+//! sections of `key = value` lines; the profile is [`ENV_PROFILE`] or `default`.
+//!
+//! ```ini
+//! # ~/.alibabacloud/credentials
+//! [default]
+//! type = access_key                 # long-term AccessKey
+//! access_key_id = LTAI5tExample
+//! access_key_secret = "my-secret"   ; quotes are optional
+//!
+//! [temporary]
+//! type = sts                        # STS credentials
+//! access_key_id = STS.NTExample
+//! access_key_secret = my-sts-secret
+//! security_token = CAIS...
+//!
+//! [off]
+//! enable = false                    # skipped, as if absent
+//! type = access_key
+//! ```
+//!
+//! Lines starting with `#` or `;` are comments, as is the rest of a line after a `#` or `;`
+//! that starts an unquoted value or follows whitespace (quote a value that must contain one);
+//! blank lines and surrounding whitespace are ignored; key names are case-insensitive; keys this
+//! crate does not use (`region_id`, …) are ignored. Types other than `access_key` and `sts`
+//! (`ecs_ram_role`, `ram_role_arn`, `rsa_key_pair`, …) are reported as unsupported.
+//!
+//! # The aliyun CLI config
+//!
+//! `~/.aliyun/config.json`, as written by `aliyun configure`. The profile is [`ENV_PROFILE`],
+//! else `current`, else `default`. Modes `AK` and `StsToken` are supported; other modes
+//! (`RamRoleArn`, `EcsRamRole`, …) are reported as unsupported.
+//!
+//! ```json
+//! {
+//!   "current": "default",
+//!   "profiles": [
+//!     {"name": "default", "mode": "AK", "access_key_id": "LTAI5tExample",
+//!      "access_key_secret": "my-secret", "region_id": "cn-hangzhou"},
+//!     {"name": "temporary", "mode": "StsToken", "access_key_id": "STS.NTExample",
+//!      "access_key_secret": "my-sts-secret", "sts_token": "CAIS...", "region_id": "cn-hangzhou"}
+//!   ]
+//! }
+//! ```
 
 use std::fmt;
 use std::future::Future;
@@ -11,6 +75,16 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::error::CredentialsError;
+
+mod chain;
+mod cli_config;
+mod environment;
+mod profile_file;
+
+pub use chain::DefaultCredentialsChain;
+pub use cli_config::CliConfigProvider;
+pub use environment::{EnvironmentProvider, ENV_CREDENTIALS_FILE, ENV_PROFILE};
+pub use profile_file::{ProfileFileProvider, DEFAULT_PROFILE};
 
 /// Environment variable holding the AccessKey id.
 pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
