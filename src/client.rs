@@ -96,6 +96,20 @@ impl Client {
             .build()
     }
 
+    /// A client with default settings and credentials from the
+    /// [default chain](crate::credentials::DefaultCredentialsChain): the environment variables,
+    /// then `~/.alibabacloud/credentials`, then `~/.aliyun/config.json`.
+    ///
+    /// The chain is resolved here once, so a missing or broken source is reported now.
+    ///
+    /// # Errors
+    /// [`Error::Credentials`] naming every place looked at, or the file and line or key at fault.
+    pub async fn from_default_chain() -> Result<Self, Error> {
+        let chain = crate::credentials::DefaultCredentialsChain::new();
+        chain.provide_credentials().await?;
+        ClientBuilder::new().credentials_provider(chain).build()
+    }
+
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &str {
         self.inner.endpoint.as_str()

@@ -1,4 +1,74 @@
-//! Typed, async Rust SDK for the HAVIPs of Alibaba Cloud Edge Node Service (ENS).
+//! Typed, async Rust SDK for the high-availability virtual IPs (HAVIPs) of Alibaba Cloud Edge
+//! Node Service (ENS).
+//!
+//! # From install to a confirmed association
+//!
+//! Add the crate and tokio:
+//!
+//! ```toml
+//! [dependencies]
+//! alibabacloud-ens = "0.1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! Build a [`Client`] (credentials from the environment here; see [`credentials`] for the
+//! chain and [`ClientBuilder`] for every setting), associate, and wait:
+//!
+//! ```no_run
+//! use alibabacloud_ens::{Client, InstanceType};
+//!
+//! # async fn run() -> Result<(), alibabacloud_ens::Error> {
+//! let client = Client::from_env()?;
+//! client
+//!     .associate_ha_vip()
+//!     .ha_vip_id("havip-5p14t****")
+//!     .instance_id("i-50c4****")
+//!     .instance_type(InstanceType::EnsInstance)
+//!     .send()
+//!     .await?;
+//! let done = client.wait_until_in_use("havip-5p14t****", "i-50c4****").wait().await?;
+//! assert!(done.ha_vip.is_in_use_by("i-50c4****"));
+//! # Ok(()) }
+//! ```
+//!
+//! AssociateHaVip only starts the association; [`Client::wait_until_in_use`] polls
+//! DescribeHaVips until the HAVIP is `InUse` **and** the instance's own association is `InUse`
+//! (the [status trap](waiter)).
+//!
+//! # Handling errors
+//!
+//! Every call returns [`Error`]. Service errors carry an [`ErrorCode`] (one variant per
+//! documented code, unknown codes kept), the HTTP status, the request id and the server's
+//! advice:
+//!
+//! ```no_run
+//! # async fn run(client: alibabacloud_ens::Client) {
+//! use alibabacloud_ens::ErrorCode;
+//! if let Err(e) = client.associate_ha_vip().ha_vip_id("havip-1").instance_id("i-1").send().await {
+//!     match e.code() {
+//!         Some(ErrorCode::IncorrectInstanceStatus) => eprintln!("start the instance first"),
+//!         _ if e.is_retryable() => eprintln!("transient: {e}"),
+//!         _ => eprintln!("{e}"),
+//!     }
+//! }
+//! # }
+//! ```
+//!
+//! # Where things are
+//!
+//! | module | what |
+//! |---|---|
+//! | [`client`], [`config`] | the client and its builder |
+//! | [`operation`] | one module per operation: builder, output, `send()` |
+//! | [`waiter`] | `wait_until_in_use`, `wait_until_unassociated` |
+//! | [`signer`] | V1 and V3 signatures, pure functions |
+//! | [`transport`] | signing each attempt, retries, time limits, decoding answers |
+//! | [`retry`] | the retry policy and the safe-write rule |
+//! | [`error`] | [`Error`], [`ErrorCode`] and what they carry |
+//! | [`model`] | HAVIPs, associations, statuses |
+//! | [`credentials`] | credentials, providers, the default chain |
+//! | [`clock`] | injectable time ([`clock::ManualClock`] for tests) |
+//! | `emulator` | (feature `emulator`) a local, stateful ENS endpoint |
 #![deny(missing_docs)]
 
 pub mod client;
@@ -15,10 +85,17 @@ pub mod waiter;
 
 pub use client::Client;
 pub use config::ClientBuilder;
-pub use credentials::{Credentials, ProvideCredentials, ProvideCredentialsFuture};
+pub use credentials::{
+    Credentials, DefaultCredentialsChain, ProvideCredentials, ProvideCredentialsFuture,
+};
 pub use error::{Error, ErrorCode, ServiceError};
 pub use model::{
     AssociatedEipAddress, AssociatedInstance, AssociationStatus, HaVip, HaVipStatus, InstanceType,
 };
 pub use retry::RetryConfig;
 pub use signer::SignatureVersion;
+
+/// The README's code blocks, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
