@@ -63,7 +63,9 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .ok()
                     .filter(|s: &f64| s.is_finite() && *s > 0.0)
-                    .ok_or_else(|| format!("--timeout: `{v}` is not a positive number of seconds"))?;
+                    .ok_or_else(|| {
+                        format!("--timeout: `{v}` is not a positive number of seconds")
+                    })?;
                 args.timeout = Some(Duration::from_secs_f64(secs));
             }
             other => return Err(format!("unknown argument `{other}`")),
@@ -78,7 +80,10 @@ fn summary(h: &HaVip) -> String {
         h.ha_vip_id, h.name, h.ip_address, h.vswitch_id, h.status
     );
     for a in &h.associated_instances {
-        s.push_str(&format!("\n    associated: {} ({}) {} {}", a.instance_id, a.instance_type, a.ip_address, a.status));
+        s.push_str(&format!(
+            "\n    associated: {} ({}) {} {}",
+            a.instance_id, a.instance_type, a.ip_address, a.status
+        ));
     }
     s
 }
@@ -126,16 +131,23 @@ async fn run(args: Args) -> Result<(), Error> {
     let mut emulator = None;
     let (credentials, endpoint, ha_vip_id, instance_id) = match (env_credentials, &args.endpoint) {
         (Err(_), None) => {
-            let emu = Emulator::start_demo()
-                .await
-                .map_err(|e| alibabacloud_ens::error::CredentialsError::new(format!("cannot start the emulator: {e}")))?;
-            println!("No credentials in the environment: running against the local ENS emulator at {}", emu.endpoint());
+            let emu = Emulator::start_demo().await.map_err(|e| {
+                alibabacloud_ens::error::CredentialsError::new(format!(
+                    "cannot start the emulator: {e}"
+                ))
+            })?;
+            println!(
+                "No credentials in the environment: running against the local ENS emulator at {}",
+                emu.endpoint()
+            );
             println!("(demo topology; to use Alibaba Cloud instead, export ALIBABA_CLOUD_ACCESS_KEY_ID and");
             println!(" ALIBABA_CLOUD_ACCESS_KEY_SECRET and pass --ha-vip-id and --instance-id)\n");
             let out = (
                 emu.credentials(),
                 Some(emu.endpoint()),
-                args.ha_vip_id.clone().unwrap_or_else(|| "havip-demo".into()),
+                args.ha_vip_id
+                    .clone()
+                    .unwrap_or_else(|| "havip-demo".into()),
                 args.instance_id.clone().unwrap_or_else(|| "i-demo".into()),
             );
             emulator = Some(emu);
@@ -153,19 +165,27 @@ async fn run(args: Args) -> Result<(), Error> {
         }
     };
 
-    let mut builder = Client::builder().credentials(credentials).signature_version(args.signature);
+    let mut builder = Client::builder()
+        .credentials(credentials)
+        .signature_version(args.signature);
     if let Some(e) = &endpoint {
         builder = builder.endpoint(e);
     }
     let client = builder.build()?;
     println!(
         "AssociateHaVip {ha_vip_id} -> {instance_id}{} at {} (signature {})",
-        args.instance_type.as_ref().map(|t| format!(" ({t})")).unwrap_or_default(),
+        args.instance_type
+            .as_ref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default(),
         client.endpoint(),
         client.signature_version()
     );
 
-    let mut request = client.associate_ha_vip().ha_vip_id(&ha_vip_id).instance_id(&instance_id);
+    let mut request = client
+        .associate_ha_vip()
+        .ha_vip_id(&ha_vip_id)
+        .instance_id(&instance_id);
     if let Some(t) = args.instance_type {
         request = request.instance_type(t);
     }
@@ -174,12 +194,18 @@ async fn run(args: Args) -> Result<(), Error> {
     println!(
         "accepted: request id {}{}",
         out.request_id(),
-        if out.already_associated() { " (the association already existed)" } else { "" }
+        if out.already_associated() {
+            " (the association already existed)"
+        } else {
+            ""
+        }
     );
 
-    let mut waiter = client.wait_until_in_use(&ha_vip_id, &instance_id).on_progress(move |p| {
-        println!("[{:>5.1}s] {p}", started.elapsed().as_secs_f64());
-    });
+    let mut waiter = client
+        .wait_until_in_use(&ha_vip_id, &instance_id)
+        .on_progress(move |p| {
+            println!("[{:>5.1}s] {p}", started.elapsed().as_secs_f64());
+        });
     if let Some(t) = args.timeout {
         waiter = waiter.max_wait(t);
     }

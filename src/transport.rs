@@ -2,11 +2,13 @@
 //! (JSON, HTML, empty, truncated, huge) into a value or a typed [`Error`].
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
+use tracing::field::Empty;
+use tracing::Instrument as _;
 
 use crate::error::{
     snippet, InvalidResponse, ServiceError, TimeoutError, TimeoutKind, TransportError,
@@ -151,7 +153,52 @@ struct AttemptFailure {
 
 impl Client {
     /// Sends `req`, retrying per its policy, within its operation timeout.
+    ///
+    /// Runs inside a `ens_operation` span (fields `action`, `attempts`, `request_id`,
+    /// `error_code`, `outcome`); each attempt inside an `ens_attempt` span.
     pub(crate) async fn invoke(&self, req: &OperationRequest) -> Result<RawSuccess, Error> {
+        let span = tracing::debug_span!(
+            "ens_operation",
+            action = req.action,
+            attempts = Empty,
+            request_id = Empty,
+            error_code = Empty,
+            outcome = Empty,
+        );
+        let result = self.invoke_with_timeout(req).instrument(span.clone()).await;
+        match &result {
+            Ok(ok) => {
+                span.record("attempts", ok.attempts);
+                span.record(
+                    "outcome",
+                    if ok.already_applied.is_some() {
+                        "already_applied"
+                    } else {
+                        "success"
+                    },
+                );
+                if let Some(id) = &ok.header_request_id {
+                    span.record("request_id", id.as_str());
+                }
+            }
+            Err(e) => {
+                if let Some(n) = e.attempts() {
+                    span.record("attempts", n);
+                }
+                if let Some(id) = e.request_id() {
+                    span.record("request_id", id);
+                }
+                if let Some(code) = e.code() {
+                    span.record("error_code", tracing::field::display(code));
+                }
+                span.record("outcome", "error");
+                tracing::debug!(parent: &span, error = %e, "operation failed");
+            }
+        }
+        result
+    }
+
+    async fn invoke_with_timeout(&self, req: &OperationRequest) -> Result<RawSuccess, Error> {
         let attempts = AtomicU32::new(0);
         let run = self.invoke_attempts(req, &attempts);
         match req.operation_timeout {
@@ -199,12 +246,72 @@ impl Client {
                 return Err(failure.error);
             }
             earlier_ambiguous |= failure.ambiguous;
-            self.inner.clock.sleep(req.retry.backoff(attempt)).await;
+            let backoff = req.retry.backoff(attempt);
+            tracing::debug!(
+                attempt,
+                backoff_ms = backoff.as_millis() as u64,
+                outcome_unknown = failure.ambiguous,
+                error = %failure.error,
+                "retrying"
+            );
+            self.inner.clock.sleep(backoff).await;
         }
     }
 
-    /// One signed attempt.
+    /// One signed attempt, in an `ens_attempt` span (fields `action`, `attempt`, `http_status`,
+    /// `request_id`, `error_code`, `latency_ms`). Nothing secret is recorded: no URL (it holds
+    /// the signature and, with STS, the token), no header.
     async fn attempt(
+        &self,
+        req: &OperationRequest,
+        attempt: u32,
+    ) -> Result<RawSuccess, AttemptFailure> {
+        let span = tracing::debug_span!(
+            "ens_attempt",
+            action = req.action,
+            attempt,
+            http_status = Empty,
+            request_id = Empty,
+            error_code = Empty,
+            latency_ms = Empty,
+        );
+        let started = Instant::now();
+        let result = self
+            .attempt_inner(req, attempt)
+            .instrument(span.clone())
+            .await;
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok(ok) => {
+                span.record("http_status", ok.status);
+                if !span.is_disabled() {
+                    let id = ok
+                        .header_request_id
+                        .clone()
+                        .or_else(|| sniff_request_id(&ok.body));
+                    if let Some(id) = id {
+                        span.record("request_id", id.as_str());
+                    }
+                }
+                tracing::debug!(parent: &span, "attempt succeeded");
+            }
+            Err(f) => {
+                if let Some(st) = f.error.http_status() {
+                    span.record("http_status", st);
+                }
+                if let Some(id) = f.error.request_id() {
+                    span.record("request_id", id);
+                }
+                if let Some(code) = f.error.code() {
+                    span.record("error_code", tracing::field::display(code));
+                }
+                tracing::debug!(parent: &span, error = %f.error, retryable = f.error.is_retryable(), "attempt failed");
+            }
+        }
+        result
+    }
+
+    async fn attempt_inner(
         &self,
         req: &OperationRequest,
         attempt: u32,
