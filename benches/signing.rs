@@ -151,7 +151,9 @@ fn ratios() {
     );
     let (full, floor) = side_by_side(
         || drop(black_box(v3_full())),
-        || drop(black_box(v3_floor(&creq))),
+        || {
+            black_box(v3_floor(&creq));
+        },
     );
     println!(
         "signing V3: full {full:.0} ns, floor {floor:.0} ns, ratio {:.2}x (target <= 3x); {} allocations per signature",

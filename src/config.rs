@@ -87,7 +87,7 @@ pub(crate) fn parse_endpoint(endpoint: &str) -> Result<Url, Error> {
             format!("`{endpoint}` must use http or https"),
         ));
     }
-    if url.host_str().map_or(true, str::is_empty) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::invalid_input(
             "endpoint",
             format!("`{endpoint}` has no host"),

@@ -83,6 +83,10 @@ pub mod signer;
 pub mod transport;
 pub mod waiter;
 
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use client::Client;
 pub use config::ClientBuilder;
 pub use credentials::{

@@ -294,7 +294,7 @@ pub struct DescribeHaVipsOutput {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Body {
+pub(crate) struct Body {
     #[serde(default, deserialize_with = "lenient_string")]
     request_id: String,
     #[serde(default, deserialize_with = "lenient_count")]
@@ -304,7 +304,7 @@ struct Body {
     #[serde(default, deserialize_with = "lenient_count")]
     page_size: Option<u64>,
     #[serde(default, deserialize_with = "lenient_list")]
-    ha_vips: Vec<HaVip>,
+    pub(crate) ha_vips: Vec<HaVip>,
 }
 
 impl HasRequestId for Body {

@@ -14,7 +14,10 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use super::{double_percent_encode_into, percent_encode_into, write_timestamp, SigningParams};
+use super::{
+    double_percent_encode_into, percent_encode_into, percent_encode_once_and_twice,
+    write_timestamp, SigningParams,
+};
 
 /// The output of [`sign`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,18 +134,23 @@ pub fn sign(
     }
     all.sort_unstable();
 
-    let string_to_sign = string_to_sign_sorted(method, &all);
-    let signature = signature(signing.access_key_secret, &string_to_sign);
-
-    let mut query = String::with_capacity(capacity(&all) + 48);
+    // One pass builds both the wire query and the string to sign.
+    let cap = capacity(&all);
+    let mut query = String::with_capacity(cap + 48);
+    let mut string_to_sign = String::with_capacity(method.len() + 5 + cap * 3 / 2);
+    string_to_sign.push_str(method);
+    string_to_sign.push_str("&%2F&");
     for (i, (k, v)) in all.iter().enumerate() {
         if i > 0 {
             query.push('&');
+            string_to_sign.push_str("%26");
         }
-        percent_encode_into(&mut query, k);
+        percent_encode_once_and_twice(&mut query, &mut string_to_sign, k);
         query.push('=');
-        percent_encode_into(&mut query, v);
+        string_to_sign.push_str("%3D");
+        percent_encode_once_and_twice(&mut query, &mut string_to_sign, v);
     }
+    let signature = signature(signing.access_key_secret, &string_to_sign);
     query.push_str("&Signature=");
     percent_encode_into(&mut query, &signature);
     SignedV1 {
