@@ -2,6 +2,9 @@
 #![deny(missing_docs)]
 
 pub mod credentials;
+/// An embedded, stateful ENS endpoint for the HAVIP operations, for tests and demos.
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod error;
 pub mod model;
 pub mod signer;
