@@ -15,7 +15,7 @@
 //! | 9 | signature recomputed and equal | same | `SignatureDoesNotMatch` |
 //! | 10 | nonce unseen for this key in 30 min | same | `SignatureNonceUsed` |
 //!
-//! Signatures are recomputed with the crate's own [`signer`](crate::signer) stages. The message
+//! Signatures are recomputed with the crate's own signer stages ([`crate::signer`]). The message
 //! of `SignatureDoesNotMatch` shows the server's string to sign (and, for V3, the canonical
 //! request), like the real gateway; an STS token in them is replaced by `REDACTED`.
 

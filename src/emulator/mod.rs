@@ -27,20 +27,20 @@
 //! # }
 //! ```
 //!
-//! [`Emulator::builder`] changes the defaults; [`Emulator::start_demo`] starts with the demo
-//! topology below. Dropping the [`Emulator`] stops the server; [`Emulator::shutdown`] does the
+//! [`Emulator::builder`](crate::emulator::Emulator::builder) changes the defaults; [`Emulator::start_demo`](crate::emulator::Emulator::start_demo) starts with the demo
+//! topology below. Dropping the [`Emulator`](crate::emulator::Emulator) stops the server; [`Emulator::shutdown`](crate::emulator::Emulator::shutdown) does the
 //! same and waits until the port is released.
 //!
 //! # Defaults
 //!
 //! | setting | default | builder |
 //! |---|---|---|
-//! | listen address | `127.0.0.1:0` (a free port) | [`listen`](EmulatorBuilder::listen) |
-//! | AccessKey id / secret | `emulator-access-key-id` / `emulator-access-key-secret` | [`credentials`](EmulatorBuilder::credentials), [`add_key`](EmulatorBuilder::add_key) |
-//! | AssociateHaVip takes | 2 s | [`associate_delay`](EmulatorBuilder::associate_delay) |
-//! | UnassociateHaVip takes | 1 s | [`unassociate_delay`](EmulatorBuilder::unassociate_delay) |
-//! | instances per HAVIP | 10 | [`max_instances_per_ha_vip`](EmulatorBuilder::max_instances_per_ha_vip) |
-//! | HAVIPs per instance or ENI | 5 | [`max_ha_vips_per_instance`](EmulatorBuilder::max_ha_vips_per_instance) |
+//! | listen address | `127.0.0.1:0` (a free port) | [`listen`](crate::emulator::EmulatorBuilder::listen) |
+//! | AccessKey id / secret | `emulator-access-key-id` / `emulator-access-key-secret` | [`credentials`](crate::emulator::EmulatorBuilder::credentials), [`add_key`](crate::emulator::EmulatorBuilder::add_key) |
+//! | AssociateHaVip takes | 2 s | [`associate_delay`](crate::emulator::EmulatorBuilder::associate_delay) |
+//! | UnassociateHaVip takes | 1 s | [`unassociate_delay`](crate::emulator::EmulatorBuilder::unassociate_delay) |
+//! | instances per HAVIP | 10 | [`max_instances_per_ha_vip`](crate::emulator::EmulatorBuilder::max_instances_per_ha_vip) |
+//! | HAVIPs per instance or ENI | 5 | [`max_ha_vips_per_instance`](crate::emulator::EmulatorBuilder::max_ha_vips_per_instance) |
 //! | clock skew allowed | 15 min | — |
 //! | nonce memory | 30 min, per AccessKey | — |
 //! | request body | at most 1 MiB | — |
@@ -49,10 +49,10 @@
 //!
 //! # Seeding and the lazy clock
 //!
-//! Seed with [`Emulator::add_vswitch`], [`add_instance`](Emulator::add_instance),
-//! [`add_network_interface`](Emulator::add_network_interface) and
-//! [`add_ha_vip`](Emulator::add_ha_vip); unknown vSwitches are created on first mention (in
-//! ENS region [`DEFAULT_ENS_REGION_ID`], network [`DEFAULT_NETWORK_ID`]). IP addresses are
+//! Seed with [`Emulator::add_vswitch`](crate::emulator::Emulator::add_vswitch), [`add_instance`](crate::emulator::Emulator::add_instance),
+//! [`add_network_interface`](crate::emulator::Emulator::add_network_interface) and
+//! [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip); unknown vSwitches are created on first mention (in
+//! ENS region [`DEFAULT_ENS_REGION_ID`](crate::emulator::DEFAULT_ENS_REGION_ID), network [`DEFAULT_NETWORK_ID`](crate::emulator::DEFAULT_NETWORK_ID)). IP addresses are
 //! allocated from 10.0.0.0/16; an HAVIP's `Name` defaults to its id.
 //!
 //! Transitions are computed from [`std::time::Instant`] whenever the state is read: an
@@ -62,20 +62,20 @@
 //! its only associations are being made, `InUse` as soon as one association is in effect — so
 //! an HAVIP already `InUse` *stays* `InUse` while a second association is still `Associating`
 //! (the status trap). Statuses other than `Available`/`Associating`/`InUse`/`Unassociating`
-//! (e.g. `Creating`) set with [`add_ha_vip`](Emulator::add_ha_vip) or
-//! [`set_ha_vip_status`](Emulator::set_ha_vip_status) stick until changed. Tests need not sleep:
-//! [`Emulator::complete_transitions`] finishes every pending transition at once, and
-//! [`Emulator::set_associate_delay`] can shorten the delays.
+//! (e.g. `Creating`) set with [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip) or
+//! [`set_ha_vip_status`](crate::emulator::Emulator::set_ha_vip_status) stick until changed. Tests need not sleep:
+//! [`Emulator::complete_transitions`](crate::emulator::Emulator::complete_transitions) finishes every pending transition at once, and
+//! [`Emulator::set_associate_delay`](crate::emulator::Emulator::set_associate_delay) can shorten the delays.
 //!
 //! # Operations and their errors
 //!
 //! AssociateHaVip validates, in this order (all HTTP 400): `MissingHaVipId`,
 //! `MissingInstanceId`, `InvalidHaVipId`/`InvalidInstanceId` (over 128 characters or outside
 //! `[A-Za-z0-9_-]`), `InvalidParameter.InstanceType` (not `EnsInstance`/`NetworkInterface`),
-//! `NoPermission` (key added with [`AccessKey::deny`]), `HaVipNotFound`, `InstanceNotFound` /
+//! `NoPermission` (key added with [`AccessKey::deny`](crate::emulator::AccessKey::deny)), `HaVipNotFound`, `InstanceNotFound` /
 //! `NetworkInterfaceNotFound`, `IncorrectHaVipStatus` (not `Available`/`InUse`),
 //! `IncorrectInstanceStatus` (not `Running`/`Stopped`), `NetworkInterfaceTypeNotSupported`
-//! (not [`NetworkInterfaceType::Primary`]), `IncorrectNetworkInterfaceStatus` (not
+//! (not [`NetworkInterfaceType::Primary`](crate::emulator::NetworkInterfaceType::Primary)), `IncorrectNetworkInterfaceStatus` (not
 //! `Available`/`InUse`), `IncorrectInstanceVSwitch`, `InstanceAlreadyAssociated`,
 //! `CountLimitExceed.InstanceOnHaVip`, `CountLimitExceed.HaVipOnInstance`.
 //!
@@ -118,13 +118,13 @@
 //! ```
 //!
 //! Faults queue in order; each matching request that passes authentication takes one use of
-//! the oldest matching fault. See [`Fault`] for the kinds ([`Fault::DropAfterApply`] is the
-//! "write applied, answer lost" case). [`Emulator::requests`] lists what was received and how
+//! the oldest matching fault. See [`Fault`](crate::emulator::Fault) for the kinds ([`Fault::DropAfterApply`](crate::emulator::Fault::DropAfterApply) is the
+//! "write applied, answer lost" case). [`Emulator::requests`](crate::emulator::Emulator::requests) lists what was received and how
 //! it was answered, including which fault shaped the answer.
 //!
 //! # Demo topology
 //!
-//! [`Emulator::start_demo`], [`EmulatorBuilder::demo`] and `ens-emulator --demo` seed this
+//! [`Emulator::start_demo`](crate::emulator::Emulator::start_demo), [`EmulatorBuilder::demo`](crate::emulator::EmulatorBuilder::demo) and `ens-emulator --demo` seed this
 //! (ENS region `cn-hangzhou-emulator`, network `n-emulator`). What AssociateHaVip answers for
 //! `HaVipId=havip-demo` and the given `InstanceId` (and the reverse for HAVIPs):
 //!
@@ -145,7 +145,7 @@
 //! # Secrets
 //!
 //! The emulator never logs or echoes an AccessKey secret, an STS token or a signature: the
-//! request log and [`RequestRecord`] keep only the API parameters, and the
+//! request log and [`RequestRecord`](crate::emulator::RequestRecord) keep only the API parameters, and the
 //! `SignatureDoesNotMatch` message (which shows the server's string to sign, like the gateway)
 //! replaces an STS token by `REDACTED`.
 
@@ -222,9 +222,10 @@ impl ApiError {
 ///
 /// ```
 /// use alibabacloud_ens::emulator::AccessKey;
-/// let sts = AccessKey::new("STS.id", "secret").security_token("token");
-/// let denied = AccessKey::new("readonly-id", "secret2").deny();
-/// assert!(!format!("{sts:?}").contains("secret"));
+/// let sts = AccessKey::new("STS.id", "s3cr3t").security_token("t0k3n");
+/// let denied = AccessKey::new("readonly-id", "another-s3cr3t").deny();
+/// assert!(!format!("{sts:?}").contains("s3cr3t") && !format!("{sts:?}").contains("t0k3n"));
+/// assert_eq!(sts.credentials().security_token(), Some("t0k3n"));
 /// # let _ = denied;
 /// ```
 #[derive(Clone, PartialEq, Eq)]

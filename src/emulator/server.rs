@@ -2,7 +2,7 @@
 //!
 //! One request goes through [`process`]:
 //! 1. HTTP method (`GET`/`POST`), path (`/`), body size, query and form decoding;
-//! 2. [`auth::authenticate`](super::auth::authenticate);
+//! 2. [`auth::authenticate`];
 //! 3. the action must be one the emulator knows (`InvalidAction.NotFound` otherwise);
 //! 4. the next matching injected [`Fault`], if any, is taken;
 //! 5. the operation runs against the [`State`](super::state::State) (unless the fault says not
