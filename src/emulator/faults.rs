@@ -1,7 +1,8 @@
 //! Faults injected on demand: deterministic, queued in order, consumed one per request.
 //!
-//! A fault is consumed by the next request that *passes authentication* and whose action
-//! matches the fault's [`FaultTarget`]; requests that fail authentication never consume one. So
+//! A fault is consumed by the next request that *passes authentication*, names an action the
+//! emulator serves, and matches the fault's [`FaultTarget`]; requests that fail authentication
+//! (or name an unknown action) never consume one. So
 //! a client that retries with a fresh nonce after a fault meets the next queued fault (or the
 //! normal behaviour), which is exactly what a retry policy test wants.
 
@@ -13,7 +14,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FaultTarget {
-    /// Any action (including unknown ones).
+    /// Any action the emulator serves.
     Any,
     /// One action, by its exact name (e.g. `AssociateHaVip`).
     Action(String),

@@ -4,6 +4,10 @@
 //! against an in-memory model of vSwitches, instances, ENIs and HAVIPs, and can be told to
 //! misbehave (throttle, fail, hang, drop connections, answer HTML…) on demand.
 //!
+//! Where to look in the source (`src/emulator/`): `mod.rs` (this API), `server.rs` (HTTP,
+//! parsing, dispatch, request log), `auth.rs` (the gateway's authentication checks, in order),
+//! `state.rs` (resources and the rules of each operation), `faults.rs`, `demo.rs`, `tests.rs`.
+//!
 //! # Starting it in a test
 //!
 //! ```
@@ -27,57 +31,96 @@
 //! # }
 //! ```
 //!
-//! [`Emulator::builder`](crate::emulator::Emulator::builder) changes the defaults; [`Emulator::start_demo`](crate::emulator::Emulator::start_demo) starts with the demo
-//! topology below. Dropping the [`Emulator`](crate::emulator::Emulator) stops the server; [`Emulator::shutdown`](crate::emulator::Emulator::shutdown) does the
-//! same and waits until the port is released.
+//! [`Emulator::builder`] changes the defaults; [`Emulator::start_demo`] starts with the demo
+//! topology below. Dropping the [`Emulator`] stops the server; [`Emulator::shutdown`] does the
+//! same and waits until the listener is closed.
+//!
+//! The server runs as tasks on the Tokio runtime that started it. With a current-thread
+//! runtime (the `#[tokio::test]` default) it makes progress only while the test `.await`s, so
+//! never block that thread (no `std::thread::sleep`, no blocking client) while a request is in
+//! flight.
+//!
+//! # Talking to it without the client
+//!
+//! Any HTTP client works; sign with [`signer`](crate::signer):
+//!
+//! ```
+//! use alibabacloud_ens::emulator::{Emulator, DEFAULT_ACCESS_KEY_SECRET};
+//! use alibabacloud_ens::signer::{self, v1, SigningParams};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let emu = Emulator::start_demo().await?;
+//! let nonce = signer::new_nonce()?;
+//! let signing = SigningParams::new(
+//!     emu.access_key_id(),
+//!     DEFAULT_ACCESS_KEY_SECRET,
+//!     time::OffsetDateTime::now_utc(),
+//!     &nonce,
+//! );
+//! let signed = v1::sign("POST", "AssociateHaVip", "2017-11-10",
+//!                       &[("HaVipId", "havip-demo"), ("InstanceId", "i-demo")], &signing);
+//! let resp = reqwest::Client::builder().no_proxy().build()?
+//!     .post(format!("{}/?{}", emu.endpoint(), signed.query))
+//!     .send()
+//!     .await?;
+//! assert_eq!(resp.status(), 200);
+//! emu.complete_transitions();
+//! assert!(emu.ha_vip("havip-demo").unwrap().is_in_use_by("i-demo"));
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Defaults
 //!
 //! | setting | default | builder |
 //! |---|---|---|
-//! | listen address | `127.0.0.1:0` (a free port) | [`listen`](crate::emulator::EmulatorBuilder::listen) |
-//! | AccessKey id / secret | `emulator-access-key-id` / `emulator-access-key-secret` | [`credentials`](crate::emulator::EmulatorBuilder::credentials), [`add_key`](crate::emulator::EmulatorBuilder::add_key) |
-//! | AssociateHaVip takes | 2 s | [`associate_delay`](crate::emulator::EmulatorBuilder::associate_delay) |
-//! | UnassociateHaVip takes | 1 s | [`unassociate_delay`](crate::emulator::EmulatorBuilder::unassociate_delay) |
-//! | instances per HAVIP | 10 | [`max_instances_per_ha_vip`](crate::emulator::EmulatorBuilder::max_instances_per_ha_vip) |
-//! | HAVIPs per instance or ENI | 5 | [`max_ha_vips_per_instance`](crate::emulator::EmulatorBuilder::max_ha_vips_per_instance) |
+//! | listen address | `127.0.0.1:0` (a free port) | [`listen`] |
+//! | AccessKey id / secret | `emulator-access-key-id` / `emulator-access-key-secret` | [`credentials`], [`add_key`] |
+//! | AssociateHaVip takes | 2 s | [`associate_delay`] |
+//! | UnassociateHaVip takes | 1 s | [`unassociate_delay`] |
+//! | instances per HAVIP | 10 | [`max_instances_per_ha_vip`] |
+//! | HAVIPs per instance or ENI | 5 | [`max_ha_vips_per_instance`] |
 //! | clock skew allowed | 15 min | — |
 //! | nonce memory | 30 min, per AccessKey | — |
 //! | request body | at most 1 MiB | — |
+//! | query string | at most 32 KiB | — |
+//! | request log | last 10 000 requests | [`log_requests`] also prints them |
 //!
 //! ENS does not publish its association limits; 10 and 5 are the emulator's assumption.
 //!
 //! # Seeding and the lazy clock
 //!
-//! Seed with [`Emulator::add_vswitch`](crate::emulator::Emulator::add_vswitch), [`add_instance`](crate::emulator::Emulator::add_instance),
+//! Seed with [`Emulator::add_vswitch`], [`add_instance`](crate::emulator::Emulator::add_instance),
 //! [`add_network_interface`](crate::emulator::Emulator::add_network_interface) and
 //! [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip); unknown vSwitches are created on first mention (in
-//! ENS region [`DEFAULT_ENS_REGION_ID`](crate::emulator::DEFAULT_ENS_REGION_ID), network [`DEFAULT_NETWORK_ID`](crate::emulator::DEFAULT_NETWORK_ID)). IP addresses are
+//! ENS region [`DEFAULT_ENS_REGION_ID`], network [`DEFAULT_NETWORK_ID`]). IP addresses are
 //! allocated from 10.0.0.0/16; an HAVIP's `Name` defaults to its id.
 //!
 //! Transitions are computed from [`std::time::Instant`] whenever the state is read: an
 //! association made at `t0` shows `Associating` until `t0 + associate_delay`, then `InUse`; an
 //! unassociation shows `Unassociating` for `unassociate_delay`, then the association is gone.
 //! An HAVIP's own status follows its associations: `Available` with none, `Associating` while
-//! its only associations are being made, `InUse` as soon as one association is in effect — so
-//! an HAVIP already `InUse` *stays* `InUse` while a second association is still `Associating`
-//! (the status trap). Statuses other than `Available`/`Associating`/`InUse`/`Unassociating`
-//! (e.g. `Creating`) set with [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip) or
-//! [`set_ha_vip_status`](crate::emulator::Emulator::set_ha_vip_status) stick until changed. Tests need not sleep:
-//! [`Emulator::complete_transitions`](crate::emulator::Emulator::complete_transitions) finishes every pending transition at once, and
-//! [`Emulator::set_associate_delay`](crate::emulator::Emulator::set_associate_delay) can shorten the delays.
+//! its only associations are being made, `Unassociating` while its only associations are being
+//! removed, `InUse` as soon as one association is in effect — so an HAVIP already `InUse`
+//! *stays* `InUse` while a second association is still `Associating` (the status trap).
+//! Statuses other than these four (e.g. `Creating`) set with
+//! [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip) or [`set_ha_vip_status`](crate::emulator::Emulator::set_ha_vip_status)
+//! stick until changed. Tests need not sleep: [`Emulator::complete_transitions`] finishes every
+//! pending transition at once, and [`Emulator::set_associate_delay`] changes the delay.
 //!
 //! # Operations and their errors
 //!
 //! AssociateHaVip validates, in this order (all HTTP 400): `MissingHaVipId`,
 //! `MissingInstanceId`, `InvalidHaVipId`/`InvalidInstanceId` (over 128 characters or outside
 //! `[A-Za-z0-9_-]`), `InvalidParameter.InstanceType` (not `EnsInstance`/`NetworkInterface`),
-//! `NoPermission` (key added with [`AccessKey::deny`](crate::emulator::AccessKey::deny)), `HaVipNotFound`, `InstanceNotFound` /
-//! `NetworkInterfaceNotFound`, `IncorrectHaVipStatus` (not `Available`/`InUse`),
+//! `NoPermission` (key added with [`AccessKey::deny`]), `HaVipNotFound`, `InstanceNotFound` /
+//! `NetworkInterfaceNotFound`, `IncorrectHaVipStatus` (not `Available`/`InUse`: so a second
+//! association is refused while the HAVIP's first one is still `Associating`),
 //! `IncorrectInstanceStatus` (not `Running`/`Stopped`), `NetworkInterfaceTypeNotSupported`
-//! (not [`NetworkInterfaceType::Primary`](crate::emulator::NetworkInterfaceType::Primary)), `IncorrectNetworkInterfaceStatus` (not
-//! `Available`/`InUse`), `IncorrectInstanceVSwitch`, `InstanceAlreadyAssociated`,
-//! `CountLimitExceed.InstanceOnHaVip`, `CountLimitExceed.HaVipOnInstance`.
+//! (not [`NetworkInterfaceType::Primary`]), `IncorrectNetworkInterfaceStatus` (not
+//! `Available`/`InUse`), `IncorrectInstanceVSwitch`, `InstanceAlreadyAssociated` (listed in any
+//! status), `CountLimitExceed.InstanceOnHaVip`, `CountLimitExceed.HaVipOnInstance`.
 //!
 //! UnassociateHaVip: the same parameter checks, `NoPermission`, `HaVipNotFound`,
 //! `InstanceNotAssociated`, `IncorrectInstanceAssociationStatus` (the association is not
@@ -88,15 +131,21 @@
 //! `PageNumber` (≥ 1, default 1) and `PageSize` (1–100, default 10), orders by id, and answers
 //! `TotalCount`/`PageNumber`/`PageSize` as JSON numbers. Bad paging or region lists answer
 //! `InvalidParameter.PageNumber`, `InvalidParameter.PageSize`, `InvalidParameter.EnsRegionIds`.
+//! Keys added with [`AccessKey::deny`] get `NoPermission` here too.
 //!
-//! Every other action answers 404 `InvalidAction.NotFound`. Authentication errors are listed
-//! in the `auth` module's documentation (source: `src/emulator/auth.rs`); the main ones are
-//! `SignatureDoesNotMatch` (400), `InvalidAccessKeyId.NotFound` (404),
-//! `InvalidTimeStamp.Expired`/`.Format`, `SignatureNonceUsed`, `IncompleteSignature`,
-//! `Missing<Param>`, `InvalidSecurityToken.*` and `UnsupportedHTTPMethod` (all 400). Error
-//! bodies have the gateway's shape:
-//! `{"RequestId","HostId":"ens.aliyuncs.com","Code","Message","Recommend"}`, and every JSON
-//! answer carries an `x-acs-request-id` header.
+//! All three accept GET and POST, with parameters in the query and/or an
+//! `application/x-www-form-urlencoded` body. Every other action answers 404
+//! `InvalidAction.NotFound`. The authentication checks and their order are tabled in
+//! `src/emulator/auth.rs`; the codes are `SignatureDoesNotMatch` (400, the message shows the
+//! server's string to sign), `InvalidAccessKeyId.NotFound` (404), `InvalidTimeStamp.Expired`,
+//! `InvalidTimeStamp.Format`, `SignatureNonceUsed`, `IncompleteSignature`, `Missing<Param>`,
+//! `InvalidSignatureMethod`, `InvalidSignatureVersion`, `InvalidVersion`,
+//! `InvalidSecurityToken.MismatchWithAccessKey`, `InvalidSecurityToken.Malformed` and
+//! `UnsupportedHTTPMethod` (all 400). Undecodable requests get 400 `InvalidParameter`, bodies
+//! over 1 MiB 413, paths other than `/` 404 `InvalidApi.NotFound`. Error bodies have the
+//! gateway's shape, `{"RequestId","HostId":"ens.aliyuncs.com","Code","Message","Recommend"}`
+//! with `Content-Type: application/json`, and every JSON answer carries an `x-acs-request-id`
+//! header equal to its `RequestId`.
 //!
 //! # Faults
 //!
@@ -117,23 +166,24 @@
 //! # }
 //! ```
 //!
-//! Faults queue in order; each matching request that passes authentication takes one use of
-//! the oldest matching fault. See [`Fault`](crate::emulator::Fault) for the kinds ([`Fault::DropAfterApply`](crate::emulator::Fault::DropAfterApply) is the
-//! "write applied, answer lost" case). [`Emulator::requests`](crate::emulator::Emulator::requests) lists what was received and how
+//! Faults queue in order; each request that passes authentication takes one use of the oldest
+//! fault matching its action. See [`Fault`] for the kinds ([`Fault::DropAfterApply`] is the
+//! "write applied, answer lost" case). [`Emulator::requests`] lists what was received and how
 //! it was answered, including which fault shaped the answer.
 //!
 //! # Demo topology
 //!
-//! [`Emulator::start_demo`](crate::emulator::Emulator::start_demo), [`EmulatorBuilder::demo`](crate::emulator::EmulatorBuilder::demo) and `ens-emulator --demo` seed this
-//! (ENS region `cn-hangzhou-emulator`, network `n-emulator`). What AssociateHaVip answers for
-//! `HaVipId=havip-demo` and the given `InstanceId` (and the reverse for HAVIPs):
+//! [`Emulator::start_demo`], [`EmulatorBuilder::demo`], [`Emulator::seed_demo`] and
+//! `ens-emulator --demo` seed this (ENS region `cn-hangzhou-emulator`, network `n-emulator`).
+//! What AssociateHaVip answers for `HaVipId=havip-demo` and the given `InstanceId` (for the
+//! HAVIP rows: with `InstanceId=i-demo`):
 //!
 //! | resource | kind, vSwitch, status | AssociateHaVip answers |
 //! |---|---|---|
 //! | `havip-demo` | HAVIP, `vsw-demo`, Available | success with `i-demo`, `i-demo-2`, `i-stopped`, `eni-demo` |
 //! | `havip-creating` | HAVIP, `vsw-demo`, Creating | `IncorrectHaVipStatus` |
 //! | `i-demo` | instance, `vsw-demo`, Running | success (`Associating`, then `InUse`) |
-//! | `i-demo-2` | instance, `vsw-demo`, Running | success; while `havip-demo` is `InUse` this shows the status trap |
+//! | `i-demo-2` | instance, `vsw-demo`, Running | success; once `havip-demo` is `InUse` with `i-demo`, this shows the status trap |
 //! | `i-stopped` | instance, `vsw-demo`, Stopped | success (Stopped is allowed) |
 //! | `i-starting` | instance, `vsw-demo`, Starting | `IncorrectInstanceStatus` |
 //! | `i-other` | instance, `vsw-other`, Running | `IncorrectInstanceVSwitch` |
@@ -145,9 +195,35 @@
 //! # Secrets
 //!
 //! The emulator never logs or echoes an AccessKey secret, an STS token or a signature: the
-//! request log and [`RequestRecord`](crate::emulator::RequestRecord) keep only the API parameters, and the
+//! request log and [`RequestRecord`] keep only the API parameters, and the
 //! `SignatureDoesNotMatch` message (which shows the server's string to sign, like the gateway)
 //! replaces an STS token by `REDACTED`.
+//!
+//! [`Emulator`]: crate::emulator::Emulator
+//! [`Emulator::builder`]: crate::emulator::Emulator::builder
+//! [`Emulator::start_demo`]: crate::emulator::Emulator::start_demo
+//! [`Emulator::shutdown`]: crate::emulator::Emulator::shutdown
+//! [`Emulator::add_vswitch`]: crate::emulator::Emulator::add_vswitch
+//! [`Emulator::complete_transitions`]: crate::emulator::Emulator::complete_transitions
+//! [`Emulator::set_associate_delay`]: crate::emulator::Emulator::set_associate_delay
+//! [`Emulator::requests`]: crate::emulator::Emulator::requests
+//! [`Emulator::seed_demo`]: crate::emulator::Emulator::seed_demo
+//! [`EmulatorBuilder::demo`]: crate::emulator::EmulatorBuilder::demo
+//! [`AccessKey::deny`]: crate::emulator::AccessKey::deny
+//! [`NetworkInterfaceType::Primary`]: crate::emulator::NetworkInterfaceType::Primary
+//! [`DEFAULT_ENS_REGION_ID`]: crate::emulator::DEFAULT_ENS_REGION_ID
+//! [`DEFAULT_NETWORK_ID`]: crate::emulator::DEFAULT_NETWORK_ID
+//! [`Fault`]: crate::emulator::Fault
+//! [`Fault::DropAfterApply`]: crate::emulator::Fault::DropAfterApply
+//! [`RequestRecord`]: crate::emulator::RequestRecord
+//! [`listen`]: crate::emulator::EmulatorBuilder::listen
+//! [`credentials`]: crate::emulator::EmulatorBuilder::credentials
+//! [`add_key`]: crate::emulator::EmulatorBuilder::add_key
+//! [`associate_delay`]: crate::emulator::EmulatorBuilder::associate_delay
+//! [`unassociate_delay`]: crate::emulator::EmulatorBuilder::unassociate_delay
+//! [`max_instances_per_ha_vip`]: crate::emulator::EmulatorBuilder::max_instances_per_ha_vip
+//! [`max_ha_vips_per_instance`]: crate::emulator::EmulatorBuilder::max_ha_vips_per_instance
+//! [`log_requests`]: crate::emulator::EmulatorBuilder::log_requests
 
 mod auth;
 mod demo;

@@ -382,13 +382,13 @@ async fn raw_http(emu: &Emulator, request: &[u8]) -> String {
 }
 
 async fn wait_until(mut cond: impl FnMut() -> bool) {
-    for _ in 0..200 {
+    for _ in 0..500 {
         if cond() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("condition not met within 2 s");
+    panic!("condition not met within 5 s");
 }
 
 // ---------------------------------------------------------------- authentication
@@ -1012,10 +1012,12 @@ async fn associate_count_limits() {
 
 #[tokio::test]
 async fn association_lifecycle_and_the_status_trap() {
+    // Long delays: every transition is driven by `complete_transitions`, so nothing here
+    // depends on how fast the machine is.
     let emu = Emulator::builder()
         .demo()
-        .associate_delay(Duration::from_millis(150))
-        .unassociate_delay(Duration::from_millis(100))
+        .associate_delay(Duration::from_secs(60))
+        .unassociate_delay(Duration::from_secs(60))
         .start()
         .await
         .unwrap();
@@ -1034,12 +1036,13 @@ async fn association_lifecycle_and_the_status_trap() {
         .assert_ok();
     let decoded: HaVip = serde_json::from_value(body["HaVips"][0].clone()).unwrap();
     assert_eq!(decoded, emu.ha_vip("havip-demo").unwrap());
+    assert_eq!(body["HaVips"][0]["Status"], "Associating");
     assert_eq!(
         body["HaVips"][0]["AssociatedInstances"][0]["Status"],
         "Associating"
     );
 
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    emu.complete_transitions();
     let h = emu.ha_vip("havip-demo").unwrap();
     assert_eq!(h.status, HaVipStatus::InUse);
     assert!(h.is_in_use_by("i-demo"));
@@ -1049,6 +1052,7 @@ async fn association_lifecycle_and_the_status_trap() {
     let body = describe(&emu, &[("HaVipId", "havip-demo")])
         .await
         .assert_ok();
+    assert_eq!(body["HaVips"][0]["Status"], "InUse");
     let decoded: HaVip = serde_json::from_value(body["HaVips"][0].clone()).unwrap();
     assert_eq!(decoded.status, HaVipStatus::InUse);
     assert_eq!(
@@ -1068,6 +1072,9 @@ async fn association_lifecycle_and_the_status_trap() {
     unassociate(&emu, "havip-missing", "i-demo")
         .await
         .assert_error(400, "HaVipNotFound");
+    unassociate(&emu, "havip-demo", "i demo")
+        .await
+        .assert_error(400, "InvalidInstanceId");
     v1_call(
         &emu,
         "POST",
@@ -1096,7 +1103,10 @@ async fn association_lifecycle_and_the_status_trap() {
     unassociate(&emu, "havip-demo", "i-demo")
         .await
         .assert_error(400, "IncorrectInstanceAssociationStatus");
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    associate(&emu, "havip-demo", "i-demo")
+        .await
+        .assert_error(400, "InstanceAlreadyAssociated");
+    emu.complete_transitions();
     assert!(emu
         .ha_vip("havip-demo")
         .unwrap()
@@ -1106,9 +1116,13 @@ async fn association_lifecycle_and_the_status_trap() {
     unassociate(&emu, "havip-demo", "i-demo-2")
         .await
         .assert_ok();
+    let body = describe(&emu, &[("HaVipId", "havip-demo")])
+        .await
+        .assert_ok();
+    assert_eq!(body["HaVips"][0]["Status"], "Unassociating");
     assert_eq!(
-        emu.ha_vip("havip-demo").unwrap().status,
-        HaVipStatus::Unassociating
+        body["HaVips"][0]["AssociatedInstances"][0]["Status"],
+        "Unassociating"
     );
     emu.complete_transitions();
     let h = emu.ha_vip("havip-demo").unwrap();
@@ -1119,6 +1133,38 @@ async fn association_lifecycle_and_the_status_trap() {
     emu.set_associate_delay(Duration::ZERO);
     associate(&emu, "havip-demo", "i-stopped").await.assert_ok();
     assert!(emu.ha_vip("havip-demo").unwrap().is_in_use_by("i-stopped"));
+}
+
+#[tokio::test]
+async fn transitions_follow_the_clock() {
+    let delay = Duration::from_millis(80);
+    let emu = Emulator::builder()
+        .demo()
+        .associate_delay(delay)
+        .unassociate_delay(delay)
+        .start()
+        .await
+        .unwrap();
+    let sent = std::time::Instant::now();
+    associate(&emu, "havip-demo", "i-demo").await.assert_ok();
+    let h = emu.ha_vip("havip-demo").unwrap();
+    // Only meaningful when the machine was fast enough to look before the deadline.
+    if sent.elapsed() < delay {
+        assert_eq!(h.status, HaVipStatus::Associating);
+    }
+    tokio::time::sleep(delay + Duration::from_millis(40)).await;
+    assert!(emu.ha_vip("havip-demo").unwrap().is_in_use_by("i-demo"));
+
+    let sent = std::time::Instant::now();
+    unassociate(&emu, "havip-demo", "i-demo").await.assert_ok();
+    let h = emu.ha_vip("havip-demo").unwrap();
+    if sent.elapsed() < delay {
+        assert_eq!(h.status, HaVipStatus::Unassociating);
+    }
+    tokio::time::sleep(delay + Duration::from_millis(40)).await;
+    let h = emu.ha_vip("havip-demo").unwrap();
+    assert_eq!(h.status, HaVipStatus::Available);
+    assert!(h.associated_instances.is_empty());
 }
 
 #[tokio::test]
@@ -1479,7 +1525,7 @@ async fn slow_fault_still_applies_after_the_client_gave_up() {
     emu.inject(
         "AssociateHaVip",
         Fault::Slow {
-            delay: Duration::from_millis(300),
+            delay: Duration::from_millis(500),
         },
         1,
     );
