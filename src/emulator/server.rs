@@ -283,43 +283,75 @@ fn admit(
     auth::authenticate(shared, &view, draft)
 }
 
-/// Runs an operation against the state.
-fn apply(
-    shared: &Shared,
-    action: &str,
-    params: &[(String, String)],
-    deny: bool,
-) -> Result<Value, ApiError> {
-    let mut state = lock(&shared.state);
-    match action {
-        "AssociateHaVip" => state.associate(params, deny),
-        "UnassociateHaVip" => state.unassociate(params, deny),
-        "DescribeHaVips" => state.describe(params, deny),
-        other => Err(ApiError::new(
-            404,
-            "InvalidAction.NotFound",
-            format!("Specified api {other} is not found."),
-        )),
+/// The operations the emulator serves (their names are [`ACTIONS`]).
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    Associate,
+    Unassociate,
+    Describe,
+}
+
+impl Operation {
+    fn from_action(action: &str) -> Option<Self> {
+        match action {
+            "AssociateHaVip" => Some(Operation::Associate),
+            "UnassociateHaVip" => Some(Operation::Unassociate),
+            "DescribeHaVips" => Some(Operation::Describe),
+            _ => None,
+        }
+    }
+
+    /// Runs the operation against the state: the success body without `RequestId`, or the
+    /// error.
+    fn apply(
+        self,
+        shared: &Shared,
+        params: &[(String, String)],
+        deny: bool,
+    ) -> Result<Value, ApiError> {
+        let mut state = lock(&shared.state);
+        match self {
+            Operation::Associate => state.associate(params, deny),
+            Operation::Unassociate => state.unassociate(params, deny),
+            Operation::Describe => state.describe(params, deny),
+        }
     }
 }
 
-/// The answer to a request, before it is written.
+/// The answer to a request, before it is written: the response (`None`: close the connection
+/// without one) and the result code to record.
 struct Answer {
     response: Option<Response<Body>>,
-    http_status: Option<u16>,
     code: String,
 }
 
-fn answer_result(request_id: &str, result: &Result<Value, ApiError>) -> (u16, String, Value) {
+impl Answer {
+    fn error(request_id: &str, e: ApiError) -> Self {
+        Answer {
+            response: Some(error_response(request_id, &e)),
+            code: e.code,
+        }
+    }
+
+    /// Not a service answer (HTML, empty, raw, dropped): no code.
+    fn other(response: Option<Response<Body>>) -> Self {
+        Answer {
+            response,
+            code: String::new(),
+        }
+    }
+}
+
+/// The status, code and JSON body answering an operation's result.
+fn answer_result(request_id: &str, result: Result<Value, ApiError>) -> (u16, String, Value) {
     match result {
-        Ok(v) => {
-            let mut body = v.clone();
+        Ok(mut body) => {
             if let Value::Object(map) = &mut body {
                 map.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
             }
             (200, "Success".to_owned(), body)
         }
-        Err(e) => (e.status, e.code.clone(), error_body(request_id, e)),
+        Err(e) => (e.status, e.code.clone(), error_body(request_id, &e)),
     }
 }
 
@@ -335,111 +367,82 @@ pub(crate) async fn process(
     let mut fault: Option<Fault> = None;
 
     let answer = match admit(&shared, &parts, &body, &mut draft) {
-        Err(e) => Answer {
-            response: Some(error_response(&request_id, &e)),
-            http_status: Some(e.status),
-            code: e.code,
-        },
-        Ok(principal) if !ACTIONS.contains(&principal.action.as_str()) => {
-            let e = ApiError::new(
-                404,
-                "InvalidAction.NotFound",
-                format!(
-                    "Specified api {} is not found: the emulator serves {}.",
-                    principal.action,
-                    ACTIONS.join(", ")
+        Err(e) => Answer::error(&request_id, e),
+        Ok(principal) => match Operation::from_action(&principal.action) {
+            None => Answer::error(
+                &request_id,
+                ApiError::new(
+                    404,
+                    "InvalidAction.NotFound",
+                    format!(
+                        "Specified api {} is not found: the emulator serves {}.",
+                        principal.action,
+                        ACTIONS.join(", ")
+                    ),
                 ),
-            );
-            Answer {
-                response: Some(error_response(&request_id, &e)),
-                http_status: Some(e.status),
-                code: e.code,
-            }
-        }
-        Ok(principal) => {
-            fault = lock(&shared.faults).take(&principal.action);
-            let run = || apply(&shared, &principal.action, &draft.params, principal.deny);
-            match &fault {
-                None => {
-                    let (status, code, body) = answer_result(&request_id, &run());
-                    Answer {
-                        response: Some(json_response(status, &request_id, &body)),
-                        http_status: Some(status),
+            ),
+            Some(operation) => {
+                fault = lock(&shared.faults).take(&principal.action);
+                let run = || {
+                    answer_result(
+                        &request_id,
+                        operation.apply(&shared, &draft.params, principal.deny),
+                    )
+                };
+                match &fault {
+                    None | Some(Fault::Slow { .. }) => {
+                        if let Some(Fault::Slow { delay }) = &fault {
+                            tokio::time::sleep(*delay).await;
+                        }
+                        let (status, code, body) = run();
+                        Answer {
+                            response: Some(json_response(status, &request_id, &body)),
+                            code,
+                        }
+                    }
+                    Some(Fault::ServiceError {
+                        status,
                         code,
+                        message,
+                    }) => Answer::error(
+                        &request_id,
+                        ApiError::new(*status, code.clone(), message.clone()),
+                    ),
+                    Some(Fault::Html { status }) => Answer::other(Some(response(
+                        *status,
+                        Some("text/html"),
+                        html_page(*status),
+                    ))),
+                    Some(Fault::Empty { status }) => {
+                        Answer::other(Some(response(*status, None, Bytes::new())))
                     }
-                }
-                Some(Fault::Slow { delay }) => {
-                    tokio::time::sleep(*delay).await;
-                    let (status, code, body) = answer_result(&request_id, &run());
-                    Answer {
-                        response: Some(json_response(status, &request_id, &body)),
-                        http_status: Some(status),
-                        code,
-                    }
-                }
-                Some(Fault::ServiceError {
-                    status,
-                    code,
-                    message,
-                }) => {
-                    let e = ApiError::new(*status, code.clone(), message.clone());
-                    Answer {
-                        response: Some(error_response(&request_id, &e)),
-                        http_status: Some(*status),
-                        code: code.clone(),
-                    }
-                }
-                Some(Fault::Html { status }) => Answer {
-                    response: Some(response(*status, Some("text/html"), html_page(*status))),
-                    http_status: Some(*status),
-                    code: String::new(),
-                },
-                Some(Fault::Empty { status }) => Answer {
-                    response: Some(response(*status, None, Bytes::new())),
-                    http_status: Some(*status),
-                    code: String::new(),
-                },
-                Some(Fault::Raw {
-                    status,
-                    content_type,
-                    body,
-                }) => Answer {
-                    response: Some(response(*status, Some(content_type), body.clone())),
-                    http_status: Some(*status),
-                    code: String::new(),
-                },
-                Some(Fault::DropBeforeApply) => Answer {
-                    response: None,
-                    http_status: None,
-                    code: String::new(),
-                },
-                Some(Fault::DropAfterApply) => {
-                    let (_, code, _) = answer_result(&request_id, &run());
-                    Answer {
+                    Some(Fault::Raw {
+                        status,
+                        content_type,
+                        body,
+                    }) => Answer::other(Some(response(*status, Some(content_type), body.clone()))),
+                    Some(Fault::DropBeforeApply) => Answer::other(None),
+                    Some(Fault::DropAfterApply) => Answer {
                         response: None,
-                        http_status: None,
-                        code,
-                    }
-                }
-                Some(Fault::TruncatedJson) => {
-                    let (_, code, body) = answer_result(&request_id, &run());
-                    let text = body.to_string();
-                    let half = text.len() / 2;
-                    // JSON from serde_json escapes nothing multi-byte away, so cut at a char
-                    // boundary.
-                    let cut = (0..=half)
-                        .rev()
-                        .find(|&i| text.is_char_boundary(i))
-                        .unwrap_or(0);
-                    let resp = response(200, Some("application/json"), text[..cut].to_owned());
-                    Answer {
-                        response: Some(with_header(resp, "x-acs-request-id", &request_id)),
-                        http_status: Some(200),
-                        code,
+                        code: run().1,
+                    },
+                    Some(Fault::TruncatedJson) => {
+                        let (_, code, body) = run();
+                        let text = body.to_string();
+                        // Cut at a character boundary at or before the middle.
+                        let cut = (0..=text.len() / 2)
+                            .rev()
+                            .find(|&i| text.is_char_boundary(i))
+                            .unwrap_or(0);
+                        let resp = response(200, Some("application/json"), text[..cut].to_owned());
+                        Answer {
+                            response: Some(with_header(resp, "x-acs-request-id", &request_id)),
+                            code,
+                        }
                     }
                 }
             }
-        }
+        },
     };
 
     let record = RequestRecord {
@@ -451,7 +454,7 @@ pub(crate) async fn process(
         access_key_id: draft.access_key_id,
         nonce: draft.nonce,
         params: draft.params,
-        http_status: answer.http_status,
+        http_status: answer.response.as_ref().map(|r| r.status().as_u16()),
         code: answer.code,
         fault,
     };

@@ -759,13 +759,13 @@ impl State {
             .havips
             .iter()
             .filter(|(id, h)| {
-                f_id.map_or(true, |v| v == id.as_str())
-                    && f_ip.map_or(true, |v| v == h.ip)
-                    && f_name.map_or(true, |v| v == h.name)
-                    && f_net.map_or(true, |v| v == h.network_id)
-                    && f_vsw.map_or(true, |v| v == h.vswitch)
-                    && f_region.map_or(true, |v| v == h.ens_region_id)
-                    && f_status.map_or(true, |v| v == h.status.as_str())
+                passes(f_id, id)
+                    && passes(f_ip, &h.ip)
+                    && passes(f_name, &h.name)
+                    && passes(f_net, &h.network_id)
+                    && passes(f_vsw, &h.vswitch)
+                    && passes(f_region, &h.ens_region_id)
+                    && passes(f_status, h.status.as_str())
                     && (regions.is_empty() || regions.contains(h.ens_region_id.as_str()))
             })
             .collect();
@@ -783,6 +783,14 @@ impl State {
             "PageSize": page_size,
             "HaVips": page,
         }))
+    }
+}
+
+/// `true` when there is no filter or the value equals it.
+fn passes(filter: Option<&str>, value: &str) -> bool {
+    match filter {
+        Some(f) => f == value,
+        None => true,
     }
 }
 

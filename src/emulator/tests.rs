@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::*;
-use crate::signer::{self, percent_encode, v1, v3, SigningParams};
+use crate::signer::{self, percent_encode, v1, v3};
 use crate::{AssociationStatus, InstanceType};
 
 const VERSION: &str = "2017-11-10";
@@ -313,42 +313,54 @@ impl V3Req {
         }
     }
 
-    /// URL and headers as the signer makes them.
+    /// URL and headers, signed stage by stage with the crate's V3 functions.
     fn prepare(&self, emu: &Emulator) -> (String, Vec<(String, String)>) {
-        let signing = SigningParams::new(&self.key_id, &self.secret, self.date, &self.nonce)
-            .with_security_token(self.token.as_deref());
-        let host = emu.local_addr().to_string();
+        let mut to_sign: Vec<(String, String)> = vec![
+            ("host".to_owned(), emu.local_addr().to_string()),
+            ("x-acs-action".to_owned(), self.action.clone()),
+            (
+                "x-acs-content-sha256".to_owned(),
+                v3::payload_hash(&self.body),
+            ),
+            ("x-acs-date".to_owned(), signer::format_timestamp(self.date)),
+            ("x-acs-signature-nonce".to_owned(), self.nonce.clone()),
+            ("x-acs-version".to_owned(), VERSION.to_owned()),
+        ];
+        if let Some(t) = &self.token {
+            to_sign.push(("x-acs-security-token".to_owned(), t.clone()));
+        }
+        to_sign.extend(self.extra.iter().cloned());
         let params: Vec<(&str, &str)> = self
             .params
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let extra: Vec<(&str, &str)> = self
-            .extra
+        let query = v3::canonical_query(&params);
+        let header_refs: Vec<(&str, &str)> = to_sign
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let signed = v3::sign(
+        let (canonical_headers, signed_headers) = v3::canonical_headers(&header_refs);
+        let canonical_request = v3::canonical_request(
             self.method,
-            &host,
-            &self.action,
-            VERSION,
-            &params,
-            &extra,
-            &self.body,
-            &signing,
+            &query,
+            &canonical_headers,
+            &signed_headers,
+            &v3::payload_hash(&self.body),
         );
-        let url = if signed.query.is_empty() {
+        let signature = v3::signature(&self.secret, &v3::string_to_sign(&canonical_request));
+        let url = if query.is_empty() {
             format!("{}/", emu.endpoint())
         } else {
-            format!("{}/?{}", emu.endpoint(), signed.query)
+            format!("{}/?{}", emu.endpoint(), query)
         };
-        let mut headers: Vec<(String, String)> = signed
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
-        headers.extend(self.extra.iter().cloned());
+        // reqwest sends `host` itself, with the same value.
+        let mut headers: Vec<(String, String)> =
+            to_sign.into_iter().filter(|(k, _)| k != "host").collect();
+        headers.push((
+            "authorization".to_owned(),
+            v3::authorization(&self.key_id, &signed_headers, &signature),
+        ));
         if let Some(ct) = &self.content_type {
             headers.push(("content-type".to_owned(), ct.clone()));
         }
@@ -1750,4 +1762,15 @@ async fn parse_form_rules() {
     let id = server::new_request_id();
     assert_request_id(&id);
     assert_ne!(id, server::new_request_id());
+}
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<Emulator>();
+    check::<EmulatorBuilder>();
+    check::<AccessKey>();
+    check::<RequestRecord>();
+    check::<Fault>();
+    check::<FaultTarget>();
 }
