@@ -112,13 +112,6 @@ impl NonceCache {
     }
 }
 
-fn missing(name: &str) -> ApiError {
-    ApiError::bad(
-        format!("Missing{name}"),
-        format!("You must specify the parameter {name}."),
-    )
-}
-
 fn incomplete(detail: &str) -> ApiError {
     ApiError::bad(
         "IncompleteSignature",
@@ -268,27 +261,28 @@ fn authenticate_v1(
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
 
-    let action = get("Action").ok_or_else(|| missing("Action"))?;
-    let version = get("Version").ok_or_else(|| missing("Version"))?;
-    let key_id = get("AccessKeyId").ok_or_else(|| missing("AccessKeyId"))?;
+    let action = get("Action").ok_or_else(|| ApiError::missing("Action"))?;
+    let version = get("Version").ok_or_else(|| ApiError::missing("Version"))?;
+    let key_id = get("AccessKeyId").ok_or_else(|| ApiError::missing("AccessKeyId"))?;
     let signature =
         get("Signature").ok_or_else(|| incomplete("The Signature parameter is missing."))?;
-    let method = get("SignatureMethod").ok_or_else(|| missing("SignatureMethod"))?;
+    let method = get("SignatureMethod").ok_or_else(|| ApiError::missing("SignatureMethod"))?;
     if method != "HMAC-SHA1" {
         return Err(ApiError::bad(
             "InvalidSignatureMethod",
             "Specified signature method is not supported: SignatureMethod must be HMAC-SHA1.",
         ));
     }
-    let sig_version = get("SignatureVersion").ok_or_else(|| missing("SignatureVersion"))?;
+    let sig_version =
+        get("SignatureVersion").ok_or_else(|| ApiError::missing("SignatureVersion"))?;
     if sig_version != "1.0" {
         return Err(ApiError::bad(
             "InvalidSignatureVersion",
             "Specified signature version is not supported: SignatureVersion must be 1.0.",
         ));
     }
-    let nonce = get("SignatureNonce").ok_or_else(|| missing("SignatureNonce"))?;
-    let timestamp = get("Timestamp").ok_or_else(|| missing("Timestamp"))?;
+    let nonce = get("SignatureNonce").ok_or_else(|| ApiError::missing("SignatureNonce"))?;
+    let timestamp = get("Timestamp").ok_or_else(|| ApiError::missing("Timestamp"))?;
     check_version(version)?;
     check_time("Timestamp", timestamp)?;
     let key = lookup_key(shared, key_id)?;
@@ -387,8 +381,8 @@ fn authenticate_v3(
     let signature =
         signature.ok_or_else(|| incomplete("The Authorization header has no Signature."))?;
 
-    let action = h("x-acs-action")?.ok_or_else(|| missing("Action"))?;
-    let version = h("x-acs-version")?.ok_or_else(|| missing("Version"))?;
+    let action = h("x-acs-action")?.ok_or_else(|| ApiError::missing("Action"))?;
+    let version = h("x-acs-version")?.ok_or_else(|| ApiError::missing("Version"))?;
 
     let signed: Vec<String> = signed_headers
         .split(';')

@@ -292,6 +292,14 @@ impl ApiError {
     pub fn bad(code: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::new(400, code, message)
     }
+
+    /// 400 `Missing<name>`: a required parameter is absent or blank.
+    pub fn missing(name: &str) -> Self {
+        ApiError::bad(
+            format!("Missing{name}"),
+            format!("You must specify the parameter {name}."),
+        )
+    }
 }
 
 /// An AccessKey the emulator accepts, optionally with an STS token, optionally denied.

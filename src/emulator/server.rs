@@ -148,13 +148,7 @@ pub(crate) fn new_request_id() -> String {
 /// `&`, key and value on the first `=`, `+` read as a space, then `%XX` escapes decoded.
 /// `None` on a malformed escape or a result that is not UTF-8.
 pub(crate) fn parse_form(input: &str) -> Option<Vec<(String, String)>> {
-    let decode = |s: &str| {
-        if s.contains('+') {
-            signer::percent_decode(&s.replace('+', " "))
-        } else {
-            signer::percent_decode(s)
-        }
-    };
+    let decode = |s: &str| signer::percent_decode(&s.replace('+', " "));
     let mut out = Vec::new();
     for pair in input.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));

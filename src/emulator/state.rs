@@ -242,10 +242,7 @@ fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
 fn required<'p>(params: &'p [(String, String)], name: &str) -> Result<&'p str, ApiError> {
     match param(params, name).map(str::trim) {
         Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(ApiError::bad(
-            format!("Missing{name}"),
-            format!("You must specify the parameter {name}."),
-        )),
+        _ => Err(ApiError::missing(name)),
     }
 }
 
@@ -263,6 +260,22 @@ fn valid_id(name: &str, value: &str) -> Result<(), ApiError> {
             format!("The specified parameter {name} is invalid."),
         ))
     }
+}
+
+/// `HaVipId` and `InstanceId`: both required (`Missing…`), both well-formed (`Invalid…`).
+fn pair_ids(params: &[(String, String)]) -> Result<(&str, &str), ApiError> {
+    let havip_id = required(params, "HaVipId")?;
+    let instance_id = required(params, "InstanceId")?;
+    valid_id("HaVipId", havip_id)?;
+    valid_id("InstanceId", instance_id)?;
+    Ok((havip_id, instance_id))
+}
+
+fn havip_not_found() -> ApiError {
+    ApiError::bad(
+        "HaVipNotFound",
+        "The input parameter haVipId that is not found. The specified HaVip does not exist.",
+    )
 }
 
 fn no_permission() -> ApiError {
@@ -499,10 +512,7 @@ impl State {
         params: &[(String, String)],
         deny: bool,
     ) -> Result<Value, ApiError> {
-        let havip_id = required(params, "HaVipId")?;
-        let instance_id = required(params, "InstanceId")?;
-        valid_id("HaVipId", havip_id)?;
-        valid_id("InstanceId", instance_id)?;
+        let (havip_id, instance_id) = pair_ids(params)?;
         let kind = match param(params, "InstanceType").map(str::trim) {
             None | Some("") | Some("EnsInstance") => InstanceType::EnsInstance,
             Some("NetworkInterface") => InstanceType::NetworkInterface,
@@ -520,13 +530,10 @@ impl State {
         let now = Instant::now();
         self.settle(now);
 
-        let havip = self.havips.get(havip_id).ok_or_else(|| {
-            ApiError::bad(
-                "HaVipNotFound",
-                "The input parameter haVipId that is not found. The specified HaVip does not exist.",
-            )
-        })?;
-        let (target_vswitch, target_ip) = match kind {
+        let havip = self.havips.get(havip_id).ok_or_else(havip_not_found)?;
+        // The target's vSwitch and IP, and the error its status or type would give (checked
+        // only after the HAVIP's status, the documented order).
+        let (target_vswitch, target_ip, target_refusal) = match kind {
             InstanceType::NetworkInterface => {
                 let eni = self.enis.get(instance_id).ok_or_else(|| {
                     ApiError::bad(
@@ -534,7 +541,24 @@ impl State {
                         "The specified network interface does not exist.",
                     )
                 })?;
-                (eni.vswitch.clone(), eni.ip.clone())
+                let refusal = if eni.kind != NetworkInterfaceType::Primary {
+                    Some(ApiError::bad(
+                        "NetworkInterfaceTypeNotSupported",
+                        "This network interface type cannot be used with the current operation.",
+                    ))
+                } else if !matches!(
+                    eni.status,
+                    NetworkInterfaceStatus::Available | NetworkInterfaceStatus::InUse
+                ) {
+                    Some(ApiError::bad(
+                        "IncorrectNetworkInterfaceStatus",
+                        "The operation could not be completed because the status of the \
+                         specified network interface is invalid for this action.",
+                    ))
+                } else {
+                    None
+                };
+                (&eni.vswitch, &eni.ip, refusal)
             }
             _ => {
                 let inst = self.instances.get(instance_id).ok_or_else(|| {
@@ -543,7 +567,21 @@ impl State {
                         "The input parameter instancdId that is not found.",
                     )
                 })?;
-                (inst.vswitch.clone(), inst.ip.clone())
+                let refusal = (!matches!(
+                    inst.status,
+                    InstanceStatus::Running | InstanceStatus::Stopped
+                ))
+                .then(|| {
+                    ApiError::bad(
+                        "IncorrectInstanceStatus",
+                        format!(
+                            "The current status of the instance does not support this \
+                                     operation: {} (must be Running or Stopped).",
+                            inst.status
+                        ),
+                    )
+                });
+                (&inst.vswitch, &inst.ip, refusal)
             }
         };
         if !matches!(havip.status, HaVipStatus::Available | HaVipStatus::InUse) {
@@ -556,46 +594,10 @@ impl State {
                 ),
             ));
         }
-        match kind {
-            InstanceType::NetworkInterface => {
-                if let Some(eni) = self.enis.get(instance_id) {
-                    if eni.kind != NetworkInterfaceType::Primary {
-                        return Err(ApiError::bad(
-                            "NetworkInterfaceTypeNotSupported",
-                            "This network interface type cannot be used with the current operation.",
-                        ));
-                    }
-                    if !matches!(
-                        eni.status,
-                        NetworkInterfaceStatus::Available | NetworkInterfaceStatus::InUse
-                    ) {
-                        return Err(ApiError::bad(
-                            "IncorrectNetworkInterfaceStatus",
-                            "The operation could not be completed because the status of the \
-                             specified network interface is invalid for this action.",
-                        ));
-                    }
-                }
-            }
-            _ => {
-                if let Some(inst) = self.instances.get(instance_id) {
-                    if !matches!(
-                        inst.status,
-                        InstanceStatus::Running | InstanceStatus::Stopped
-                    ) {
-                        return Err(ApiError::bad(
-                            "IncorrectInstanceStatus",
-                            format!(
-                                "The current status of the instance does not support this \
-                                 operation: {} (must be Running or Stopped).",
-                                inst.status
-                            ),
-                        ));
-                    }
-                }
-            }
+        if let Some(e) = target_refusal {
+            return Err(e);
         }
-        if target_vswitch != havip.vswitch {
+        if *target_vswitch != havip.vswitch {
             return Err(ApiError::bad(
                 "IncorrectInstanceVSwitch",
                 "The binding instance must be under the same VSwitch.",
@@ -634,7 +636,7 @@ impl State {
             havip.associations.push(Association {
                 instance_id: instance_id.to_owned(),
                 kind,
-                ip: target_ip,
+                ip: target_ip.clone(),
                 created: now_utc_seconds(),
                 phase: Phase::Associating { until },
             });
@@ -649,22 +651,14 @@ impl State {
         params: &[(String, String)],
         deny: bool,
     ) -> Result<Value, ApiError> {
-        let havip_id = required(params, "HaVipId")?;
-        let instance_id = required(params, "InstanceId")?;
-        valid_id("HaVipId", havip_id)?;
-        valid_id("InstanceId", instance_id)?;
+        let (havip_id, instance_id) = pair_ids(params)?;
         if deny {
             return Err(no_permission());
         }
         let now = Instant::now();
         self.settle(now);
         let delay = self.settings.unassociate_delay;
-        let havip = self.havips.get_mut(havip_id).ok_or_else(|| {
-            ApiError::bad(
-                "HaVipNotFound",
-                "The input parameter haVipId that is not found. The specified HaVip does not exist.",
-            )
-        })?;
+        let havip = self.havips.get_mut(havip_id).ok_or_else(havip_not_found)?;
         let assoc = havip
             .associations
             .iter_mut()
