@@ -1774,3 +1774,74 @@ fn public_types_are_send_and_sync() {
     check::<Fault>();
     check::<FaultTarget>();
 }
+
+#[tokio::test]
+async fn seeding_api_and_listen_errors() {
+    let emu = Emulator::start().await.unwrap();
+    assert!(emu.ha_vips().is_empty());
+    emu.seed_demo();
+    assert_eq!(emu.ha_vips().len(), 2);
+
+    // An ENI whose status changes becomes acceptable.
+    let params = [
+        ("HaVipId", "havip-demo"),
+        ("InstanceId", "eni-busy"),
+        ("InstanceType", "NetworkInterface"),
+    ];
+    v1_call(&emu, "POST", "AssociateHaVip", &params)
+        .await
+        .assert_error(400, "IncorrectNetworkInterfaceStatus");
+    assert!(emu.set_network_interface_status("eni-busy", NetworkInterfaceStatus::InUse));
+    assert!(!emu.set_network_interface_status("eni-nope", NetworkInterfaceStatus::InUse));
+    v1_call(&emu, "POST", "AssociateHaVip", &params)
+        .await
+        .assert_ok();
+
+    // Resources added at run time, in a vSwitch named first.
+    emu.add_vswitch("vsw-new");
+    emu.add_ha_vip("havip-new", "vsw-new", HaVipStatus::Available);
+    emu.add_network_interface(
+        "eni-new",
+        "vsw-new",
+        NetworkInterfaceType::Secondary,
+        NetworkInterfaceStatus::Available,
+    );
+    emu.add_instance("i-new", "vsw-new", InstanceStatus::Stopping);
+    let h = emu.ha_vip("havip-new").unwrap();
+    assert_eq!(
+        (
+            h.vswitch_id.as_str(),
+            h.ens_region_id.as_str(),
+            h.network_id.as_str()
+        ),
+        ("vsw-new", DEFAULT_ENS_REGION_ID, DEFAULT_NETWORK_ID)
+    );
+    assert_eq!(h.name, "havip-new");
+    let addresses: Vec<String> = emu.ha_vips().into_iter().map(|h| h.ip_address).collect();
+    let unique: std::collections::HashSet<&String> = addresses.iter().collect();
+    assert_eq!(
+        addresses.len(),
+        unique.len(),
+        "distinct addresses: {addresses:?}"
+    );
+    associate(&emu, "havip-new", "i-new")
+        .await
+        .assert_error(400, "IncorrectInstanceStatus");
+    v1_call(
+        &emu,
+        "POST",
+        "AssociateHaVip",
+        &[
+            ("HaVipId", "havip-new"),
+            ("InstanceId", "eni-new"),
+            ("InstanceType", "NetworkInterface"),
+        ],
+    )
+    .await
+    .assert_error(400, "NetworkInterfaceTypeNotSupported");
+
+    // A port that is taken.
+    let taken = emu.local_addr();
+    let err = Emulator::builder().listen(taken).start().await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+}
