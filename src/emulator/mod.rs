@@ -785,7 +785,9 @@ impl Emulator {
 
     // ----- request log -----
 
-    /// Every request received so far (at most the last 10 000), oldest first.
+    /// The requests answered so far (at most the last 10 000), in the order they were answered
+    /// (a request delayed by [`Fault::Slow`] is recorded when it is answered; see
+    /// [`RequestRecord::received_at`]).
     pub fn requests(&self) -> Vec<RequestRecord> {
         lock(&self.shared.records).iter().cloned().collect()
     }
