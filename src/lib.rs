@@ -75,6 +75,9 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod credentials;
+/// An embedded, stateful ENS endpoint for the HAVIP operations, for tests and demos.
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod error;
 pub mod model;
 pub mod operation;

@@ -1,1 +1,228 @@
-fn main() {}
+//! `ens-emulator`: serves the embedded ENS emulator until interrupted (Ctrl-C).
+//!
+//! ```text
+//! cargo run --features emulator --bin ens-emulator -- --demo --listen 127.0.0.1:8080
+//! ```
+//!
+//! Prints the endpoint and the AccessKey id at start, then one line per request (method,
+//! action, key id, parameters, HTTP status, result code, request id; never a secret, token or
+//! signature) on stderr.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use alibabacloud_ens::emulator::{Emulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET};
+
+const USAGE: &str = "\
+ens-emulator: an embedded, stateful ENS endpoint for the HAVIP operations
+
+USAGE:
+    ens-emulator [OPTIONS]
+
+OPTIONS:
+    --listen ADDR               address to listen on [default: 127.0.0.1:8080]
+    --access-key-id ID          AccessKey id to accept [default: emulator-access-key-id]
+    --access-key-secret SECRET  AccessKey secret to accept [default: emulator-access-key-secret]
+    --security-token TOKEN      require this STS security token with the key
+    --demo                      seed the demo topology (havip-demo, i-demo, i-other, eni-demo, ...)
+    --associate-delay-ms N      how long AssociateHaVip takes, in ms [default: 2000]
+    --unassociate-delay-ms N    how long UnassociateHaVip takes, in ms [default: 1000]
+    --quiet                     do not log one line per request
+    -h, --help                  print this help
+
+Serves until interrupted (Ctrl-C).";
+
+#[derive(Debug)]
+struct Args {
+    listen: SocketAddr,
+    access_key_id: String,
+    access_key_secret: String,
+    security_token: Option<String>,
+    demo: bool,
+    associate_delay: Option<Duration>,
+    unassociate_delay: Option<Duration>,
+    quiet: bool,
+}
+
+enum Parsed {
+    Run(Box<Args>),
+    Help,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> {
+    let mut parsed = Args {
+        listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        access_key_id: DEFAULT_ACCESS_KEY_ID.to_owned(),
+        access_key_secret: DEFAULT_ACCESS_KEY_SECRET.to_owned(),
+        security_token: None,
+        demo: false,
+        associate_delay: None,
+        unassociate_delay: None,
+        quiet: false,
+    };
+    while let Some(arg) = args.next() {
+        // Accept both `--flag value` and `--flag=value`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            match inline.clone().or_else(|| args.next()) {
+                Some(v) if !v.is_empty() => Ok(v),
+                _ => Err(format!("{name} needs a value")),
+            }
+        };
+        let millis = |name: &str, v: String| -> Result<Duration, String> {
+            v.parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| format!("{name} must be a whole number of milliseconds, not `{v}`"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Parsed::Help),
+            "--listen" => {
+                let v = value("--listen")?;
+                parsed.listen = v
+                    .parse()
+                    .map_err(|_| format!("--listen must be IP:PORT, not `{v}`"))?;
+            }
+            "--access-key-id" => parsed.access_key_id = value("--access-key-id")?,
+            // Never echo the secret or the token in an error.
+            "--access-key-secret" => parsed.access_key_secret = value("--access-key-secret")?,
+            "--security-token" => parsed.security_token = Some(value("--security-token")?),
+            "--demo" if inline.is_none() => parsed.demo = true,
+            "--quiet" if inline.is_none() => parsed.quiet = true,
+            "--associate-delay-ms" => {
+                let v = value("--associate-delay-ms")?;
+                parsed.associate_delay = Some(millis("--associate-delay-ms", v)?);
+            }
+            "--unassociate-delay-ms" => {
+                let v = value("--unassociate-delay-ms")?;
+                parsed.unassociate_delay = Some(millis("--unassociate-delay-ms", v)?);
+            }
+            _ => return Err(format!("unknown argument `{flag}`")),
+        }
+    }
+    Ok(Parsed::Run(Box::new(parsed)))
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(Parsed::Run(a)) => a,
+        Ok(Parsed::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("ens-emulator: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ens-emulator: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(*args))
+}
+
+async fn run(args: Args) -> ExitCode {
+    let mut builder = Emulator::builder()
+        .listen(args.listen)
+        .credentials(&args.access_key_id, &args.access_key_secret)
+        .log_requests(!args.quiet);
+    if let Some(token) = &args.security_token {
+        builder = builder.security_token(token);
+    }
+    if args.demo {
+        builder = builder.demo();
+    }
+    if let Some(d) = args.associate_delay {
+        builder = builder.associate_delay(d);
+    }
+    if let Some(d) = args.unassociate_delay {
+        builder = builder.unassociate_delay(d);
+    }
+    let emulator = match builder.start().await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("ens-emulator: cannot listen on {}: {e}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("ens-emulator listening on {}", emulator.endpoint());
+    println!(
+        "access key id: {}{}{}",
+        emulator.access_key_id(),
+        if args.security_token.is_some() {
+            " (STS token required)"
+        } else {
+            ""
+        },
+        if args.demo {
+            "; demo topology seeded"
+        } else {
+            ""
+        }
+    );
+    // Without tokio's `signal` feature there is no graceful Ctrl-C hook: the default SIGINT
+    // action ends the process, which is all a test server needs.
+    std::future::pending::<()>().await;
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Parsed, String> {
+        parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn parses_every_flag() {
+        let Ok(Parsed::Run(a)) = parse(&[
+            "--listen",
+            "127.0.0.1:9000",
+            "--access-key-id=id",
+            "--access-key-secret",
+            "s",
+            "--security-token",
+            "t",
+            "--demo",
+            "--associate-delay-ms",
+            "50",
+            "--unassociate-delay-ms=10",
+            "--quiet",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(a.listen.port(), 9000);
+        assert_eq!(a.access_key_id, "id");
+        assert_eq!(a.access_key_secret, "s");
+        assert_eq!(a.security_token.as_deref(), Some("t"));
+        assert!(a.demo && a.quiet);
+        assert_eq!(a.associate_delay, Some(Duration::from_millis(50)));
+        assert_eq!(a.unassociate_delay, Some(Duration::from_millis(10)));
+    }
+
+    #[test]
+    fn bad_arguments_are_errors_without_secrets() {
+        assert!(matches!(parse(&["--help"]), Ok(Parsed::Help)));
+        assert!(parse(&["--listen", "nowhere"]).is_err());
+        assert!(parse(&["--associate-delay-ms", "soon"]).is_err());
+        assert!(parse(&["--access-key-secret"]).is_err());
+        assert!(parse(&["--bogus"]).is_err());
+        let e = match parse(&["--access-key-secret", "SECRETVALUE", "--oops"]) {
+            Err(e) => e,
+            Ok(_) => panic!("should fail"),
+        };
+        assert!(!e.contains("SECRETVALUE"), "{e}");
+    }
+}

@@ -1,0 +1,836 @@
+//! Enabled by the `emulator` feature. It listens on a local TCP port and answers like the ENS
+//! gateway would: it checks V1 (HMAC-SHA1) and V3 (`ACS3-HMAC-SHA256`) signatures, timestamps,
+//! nonces and STS tokens, serves `AssociateHaVip`, `UnassociateHaVip` and `DescribeHaVips`
+//! against an in-memory model of vSwitches, instances, ENIs and HAVIPs, and can be told to
+//! misbehave (throttle, fail, hang, drop connections, answer HTML…) on demand.
+//!
+//! Where to look in the source (`src/emulator/`): `mod.rs` (this API), `server.rs` (HTTP,
+//! parsing, dispatch, request log), `auth.rs` (the gateway's authentication checks, in order),
+//! `state.rs` (resources and the rules of each operation), `faults.rs`, `demo.rs`, `tests.rs`.
+//!
+//! # Starting it in a test
+//!
+//! ```
+//! use alibabacloud_ens::emulator::{Emulator, InstanceStatus};
+//! use alibabacloud_ens::HaVipStatus;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let emu = Emulator::start().await?;          // 127.0.0.1, a free port, empty state
+//! emu.add_ha_vip("havip-1", "vsw-1", HaVipStatus::Available);
+//! emu.add_instance("i-1", "vsw-1", InstanceStatus::Running);
+//!
+//! let endpoint = emu.endpoint();               // "http://127.0.0.1:PORT"
+//! let credentials = emu.credentials();         // the key the emulator accepts
+//! # let _ = (endpoint, credentials);
+//! // … point the client at `endpoint` with `credentials`, call AssociateHaVip …
+//!
+//! let havip = emu.ha_vip("havip-1").unwrap();  // inspect the state directly
+//! assert_eq!(havip.status, HaVipStatus::Available);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`Emulator::builder`] changes the defaults; [`Emulator::start_demo`] starts with the demo
+//! topology below. Dropping the [`Emulator`] stops the server; [`Emulator::shutdown`] does the
+//! same and waits until the listener is closed.
+//!
+//! The server runs as tasks on the Tokio runtime that started it. With a current-thread
+//! runtime (the `#[tokio::test]` default) it makes progress only while the test `.await`s, so
+//! never block that thread (no `std::thread::sleep`, no blocking client) while a request is in
+//! flight.
+//!
+//! # Talking to it without the client
+//!
+//! Any HTTP client works; sign with [`signer`](crate::signer):
+//!
+//! ```
+//! use alibabacloud_ens::emulator::{Emulator, DEFAULT_ACCESS_KEY_SECRET};
+//! use alibabacloud_ens::signer::{self, v1, SigningParams};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let emu = Emulator::start_demo().await?;
+//! let nonce = signer::new_nonce()?;
+//! let signing = SigningParams::new(
+//!     emu.access_key_id(),
+//!     DEFAULT_ACCESS_KEY_SECRET,
+//!     time::OffsetDateTime::now_utc(),
+//!     &nonce,
+//! );
+//! let signed = v1::sign("POST", "AssociateHaVip", "2017-11-10",
+//!                       &[("HaVipId", "havip-demo"), ("InstanceId", "i-demo")], &signing);
+//! let resp = reqwest::Client::builder().no_proxy().build()?
+//!     .post(format!("{}/?{}", emu.endpoint(), signed.query))
+//!     .send()
+//!     .await?;
+//! assert_eq!(resp.status(), 200);
+//! emu.complete_transitions();
+//! assert!(emu.ha_vip("havip-demo").unwrap().is_in_use_by("i-demo"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Defaults
+//!
+//! | setting | default | builder |
+//! |---|---|---|
+//! | listen address | `127.0.0.1:0` (a free port) | [`listen`] |
+//! | AccessKey id / secret | `emulator-access-key-id` / `emulator-access-key-secret` | [`credentials`], [`add_key`] |
+//! | AssociateHaVip takes | 2 s | [`associate_delay`] |
+//! | UnassociateHaVip takes | 1 s | [`unassociate_delay`] |
+//! | instances per HAVIP | 10 | [`max_instances_per_ha_vip`] |
+//! | HAVIPs per instance or ENI | 5 | [`max_ha_vips_per_instance`] |
+//! | clock skew allowed | 15 min | — |
+//! | nonce memory | 30 min, per AccessKey | — |
+//! | request body | at most 1 MiB | — |
+//! | query string | at most 32 KiB | — |
+//! | request log | last 10 000 requests | [`log_requests`] also prints them |
+//!
+//! ENS does not publish its association limits; 10 and 5 are the emulator's assumption.
+//!
+//! # Seeding and the lazy clock
+//!
+//! Seed with [`Emulator::add_vswitch`], [`add_instance`](crate::emulator::Emulator::add_instance),
+//! [`add_network_interface`](crate::emulator::Emulator::add_network_interface) and
+//! [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip); unknown vSwitches are created on first mention (in
+//! ENS region [`DEFAULT_ENS_REGION_ID`], network [`DEFAULT_NETWORK_ID`]). IP addresses are
+//! allocated from 10.0.0.0/16; an HAVIP's `Name` defaults to its id.
+//!
+//! Transitions are computed from [`std::time::Instant`] whenever the state is read: an
+//! association made at `t0` shows `Associating` until `t0 + associate_delay`, then `InUse`; an
+//! unassociation shows `Unassociating` for `unassociate_delay`, then the association is gone.
+//! An HAVIP's own status follows its associations: `Available` with none, `Associating` while
+//! its only associations are being made, `Unassociating` while its only associations are being
+//! removed, `InUse` as soon as one association is in effect — so an HAVIP already `InUse`
+//! *stays* `InUse` while a second association is still `Associating` (the status trap).
+//! Statuses other than these four (e.g. `Creating`) set with
+//! [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip) or [`set_ha_vip_status`](crate::emulator::Emulator::set_ha_vip_status)
+//! stick until changed. Tests need not sleep: [`Emulator::complete_transitions`] finishes every
+//! pending transition at once, and [`Emulator::set_associate_delay`] changes the delay.
+//!
+//! # Operations and their errors
+//!
+//! AssociateHaVip validates, in this order (all HTTP 400): `MissingHaVipId`,
+//! `MissingInstanceId`, `InvalidHaVipId`/`InvalidInstanceId` (over 128 characters or outside
+//! `[A-Za-z0-9_-]`), `InvalidParameter.InstanceType` (not `EnsInstance`/`NetworkInterface`),
+//! `NoPermission` (key added with [`AccessKey::deny`]), `HaVipNotFound`, `InstanceNotFound` /
+//! `NetworkInterfaceNotFound`, `IncorrectHaVipStatus` (not `Available`/`InUse`: so a second
+//! association is refused while the HAVIP's first one is still `Associating`),
+//! `IncorrectInstanceStatus` (not `Running`/`Stopped`), `NetworkInterfaceTypeNotSupported`
+//! (not [`NetworkInterfaceType::Primary`]), `IncorrectNetworkInterfaceStatus` (not
+//! `Available`/`InUse`), `IncorrectInstanceVSwitch`, `InstanceAlreadyAssociated` (listed in any
+//! status), `CountLimitExceed.InstanceOnHaVip`, `CountLimitExceed.HaVipOnInstance`.
+//!
+//! UnassociateHaVip: the same parameter checks, `NoPermission`, `HaVipNotFound`,
+//! `InstanceNotAssociated`, `IncorrectInstanceAssociationStatus` (the association is not
+//! `InUse`).
+//!
+//! DescribeHaVips filters on `HaVipId`, `HaVipAddress`, `Name`, `NetworkId`, `VSwitchId`,
+//! `EnsRegionId`, `EnsRegionIds.1`…`EnsRegionIds.100` and `Status` (exact matches), pages with
+//! `PageNumber` (≥ 1, default 1) and `PageSize` (1–100, default 10), orders by id, and answers
+//! `TotalCount`/`PageNumber`/`PageSize` as JSON numbers. Bad paging or region lists answer
+//! `InvalidParameter.PageNumber`, `InvalidParameter.PageSize`, `InvalidParameter.EnsRegionIds`.
+//! Keys added with [`AccessKey::deny`] get `NoPermission` here too.
+//!
+//! All three accept GET and POST, with parameters in the query and/or an
+//! `application/x-www-form-urlencoded` body. Every other action answers 404
+//! `InvalidAction.NotFound`. The authentication checks and their order are tabled in
+//! `src/emulator/auth.rs`; the codes are `SignatureDoesNotMatch` (400, the message shows the
+//! server's string to sign), `InvalidAccessKeyId.NotFound` (404), `InvalidTimeStamp.Expired`,
+//! `InvalidTimeStamp.Format`, `SignatureNonceUsed`, `IncompleteSignature`, `Missing<Param>`,
+//! `InvalidSignatureMethod`, `InvalidSignatureVersion`, `InvalidVersion`,
+//! `InvalidSecurityToken.MismatchWithAccessKey`, `InvalidSecurityToken.Malformed` and
+//! `UnsupportedHTTPMethod` (all 400). Undecodable requests get 400 `InvalidParameter`, bodies
+//! over 1 MiB 413, paths other than `/` 404 `InvalidApi.NotFound`. Error bodies have the
+//! gateway's shape, `{"RequestId","HostId":"ens.aliyuncs.com","Code","Message","Recommend"}`
+//! with `Content-Type: application/json`, and every JSON answer carries an `x-acs-request-id`
+//! header equal to its `RequestId`.
+//!
+//! # Faults
+//!
+//! ```
+//! use std::time::Duration;
+//! use alibabacloud_ens::emulator::{Emulator, Fault, FaultTarget};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let emu = Emulator::start_demo().await?;
+//! // The next two AssociateHaVip calls are throttled, the third one times out on the client
+//! // side but is applied, and the next call of any action gets a 502 HTML page.
+//! emu.inject("AssociateHaVip", Fault::throttling(), 2);
+//! emu.inject("AssociateHaVip", Fault::Slow { delay: Duration::from_secs(30) }, 1);
+//! emu.inject(FaultTarget::Any, Fault::Html { status: 502 }, 1);
+//! assert_eq!(emu.faults_pending(), 4);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Faults queue in order; each request that passes authentication takes one use of the oldest
+//! fault matching its action. See [`Fault`] for the kinds ([`Fault::DropAfterApply`] is the
+//! "write applied, answer lost" case). [`Emulator::requests`] lists what was received and how
+//! it was answered, including which fault shaped the answer.
+//!
+//! # Demo topology
+//!
+//! [`Emulator::start_demo`], [`EmulatorBuilder::demo`], [`Emulator::seed_demo`] and
+//! `ens-emulator --demo` seed this (ENS region `cn-hangzhou-emulator`, network `n-emulator`).
+//! What AssociateHaVip answers for `HaVipId=havip-demo` and the given `InstanceId` (for the
+//! HAVIP rows: with `InstanceId=i-demo`):
+//!
+//! | resource | kind, vSwitch, status | AssociateHaVip answers |
+//! |---|---|---|
+//! | `havip-demo` | HAVIP, `vsw-demo`, Available | success with `i-demo`, `i-demo-2`, `i-stopped`, `eni-demo` |
+//! | `havip-creating` | HAVIP, `vsw-demo`, Creating | `IncorrectHaVipStatus` |
+//! | `i-demo` | instance, `vsw-demo`, Running | success (`Associating`, then `InUse`) |
+//! | `i-demo-2` | instance, `vsw-demo`, Running | success; once `havip-demo` is `InUse` with `i-demo`, this shows the status trap |
+//! | `i-stopped` | instance, `vsw-demo`, Stopped | success (Stopped is allowed) |
+//! | `i-starting` | instance, `vsw-demo`, Starting | `IncorrectInstanceStatus` |
+//! | `i-other` | instance, `vsw-other`, Running | `IncorrectInstanceVSwitch` |
+//! | `eni-demo` | ENI (Primary), `vsw-demo`, Available | success with `InstanceType=NetworkInterface` |
+//! | `eni-secondary` | ENI (Secondary), `vsw-demo`, Available | `NetworkInterfaceTypeNotSupported` |
+//! | `eni-busy` | ENI (Primary), `vsw-demo`, Attaching | `IncorrectNetworkInterfaceStatus` |
+//! | `havip-missing`, `i-missing`, `eni-missing` | (absent) | `HaVipNotFound`, `InstanceNotFound`, `NetworkInterfaceNotFound` |
+//!
+//! # Secrets
+//!
+//! The emulator never logs or echoes an AccessKey secret, an STS token or a signature: the
+//! request log and [`RequestRecord`] keep only the API parameters, and the
+//! `SignatureDoesNotMatch` message (which shows the server's string to sign, like the gateway)
+//! replaces an STS token by `REDACTED`.
+//!
+//! [`Emulator`]: crate::emulator::Emulator
+//! [`Emulator::builder`]: crate::emulator::Emulator::builder
+//! [`Emulator::start_demo`]: crate::emulator::Emulator::start_demo
+//! [`Emulator::shutdown`]: crate::emulator::Emulator::shutdown
+//! [`Emulator::add_vswitch`]: crate::emulator::Emulator::add_vswitch
+//! [`Emulator::complete_transitions`]: crate::emulator::Emulator::complete_transitions
+//! [`Emulator::set_associate_delay`]: crate::emulator::Emulator::set_associate_delay
+//! [`Emulator::requests`]: crate::emulator::Emulator::requests
+//! [`Emulator::seed_demo`]: crate::emulator::Emulator::seed_demo
+//! [`EmulatorBuilder::demo`]: crate::emulator::EmulatorBuilder::demo
+//! [`AccessKey::deny`]: crate::emulator::AccessKey::deny
+//! [`NetworkInterfaceType::Primary`]: crate::emulator::NetworkInterfaceType::Primary
+//! [`DEFAULT_ENS_REGION_ID`]: crate::emulator::DEFAULT_ENS_REGION_ID
+//! [`DEFAULT_NETWORK_ID`]: crate::emulator::DEFAULT_NETWORK_ID
+//! [`Fault`]: crate::emulator::Fault
+//! [`Fault::DropAfterApply`]: crate::emulator::Fault::DropAfterApply
+//! [`RequestRecord`]: crate::emulator::RequestRecord
+//! [`listen`]: crate::emulator::EmulatorBuilder::listen
+//! [`credentials`]: crate::emulator::EmulatorBuilder::credentials
+//! [`add_key`]: crate::emulator::EmulatorBuilder::add_key
+//! [`associate_delay`]: crate::emulator::EmulatorBuilder::associate_delay
+//! [`unassociate_delay`]: crate::emulator::EmulatorBuilder::unassociate_delay
+//! [`max_instances_per_ha_vip`]: crate::emulator::EmulatorBuilder::max_instances_per_ha_vip
+//! [`max_ha_vips_per_instance`]: crate::emulator::EmulatorBuilder::max_ha_vips_per_instance
+//! [`log_requests`]: crate::emulator::EmulatorBuilder::log_requests
+
+mod auth;
+mod demo;
+mod faults;
+mod server;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use faults::{Fault, FaultTarget};
+pub use state::{
+    InstanceStatus, NetworkInterfaceStatus, NetworkInterfaceType, DEFAULT_ENS_REGION_ID,
+    DEFAULT_NETWORK_ID,
+};
+
+use crate::{Credentials, HaVip, HaVipStatus, SignatureVersion};
+
+/// The AccessKey id the emulator accepts by default.
+pub const DEFAULT_ACCESS_KEY_ID: &str = "emulator-access-key-id";
+/// The AccessKey secret the emulator accepts by default.
+pub const DEFAULT_ACCESS_KEY_SECRET: &str = "emulator-access-key-secret";
+/// The actions the emulator serves.
+pub const ACTIONS: &[&str] = &["AssociateHaVip", "UnassociateHaVip", "DescribeHaVips"];
+
+/// The API version the emulator accepts (`Version` / `x-acs-version`).
+pub(crate) const API_VERSION: &str = "2017-11-10";
+/// `HostId` of every error body.
+pub(crate) const HOST_ID: &str = "ens.aliyuncs.com";
+/// At most this many [`RequestRecord`]s are kept (the oldest are forgotten first).
+const MAX_RECORDS: usize = 10_000;
+
+/// Locks a mutex, ignoring poisoning (a panicking test thread must not wedge the server).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// An error answer: HTTP status, code, message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A 400 error.
+    pub fn bad(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::new(400, code, message)
+    }
+
+    /// 400 `Missing<name>`: a required parameter is absent or blank.
+    pub fn missing(name: &str) -> Self {
+        ApiError::bad(
+            format!("Missing{name}"),
+            format!("You must specify the parameter {name}."),
+        )
+    }
+}
+
+/// An AccessKey the emulator accepts, optionally with an STS token, optionally denied.
+///
+/// ```
+/// use alibabacloud_ens::emulator::AccessKey;
+/// let sts = AccessKey::new("STS.id", "s3cr3t").security_token("t0k3n");
+/// let denied = AccessKey::new("readonly-id", "another-s3cr3t").deny();
+/// assert!(!format!("{sts:?}").contains("s3cr3t") && !format!("{sts:?}").contains("t0k3n"));
+/// assert_eq!(sts.credentials().security_token(), Some("t0k3n"));
+/// # let _ = denied;
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    id: String,
+    secret: String,
+    security_token: Option<String>,
+    deny: bool,
+}
+
+impl AccessKey {
+    /// A key with this id and secret.
+    pub fn new(id: impl Into<String>, secret: impl Into<String>) -> Self {
+        AccessKey {
+            id: id.into(),
+            secret: secret.into(),
+            security_token: None,
+            deny: false,
+        }
+    }
+
+    /// Requires this STS security token with the key (`SecurityToken` in V1,
+    /// `x-acs-security-token` in V3).
+    pub fn security_token(mut self, token: impl Into<String>) -> Self {
+        self.security_token = Some(token.into());
+        self
+    }
+
+    /// Authenticates, but every HAVIP operation answers 400 `NoPermission`.
+    pub fn deny(mut self) -> Self {
+        self.deny = true;
+        self
+    }
+
+    /// The AccessKey id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The key as client credentials (with its STS token, if any).
+    pub fn credentials(&self) -> Credentials {
+        match &self.security_token {
+            Some(t) => Credentials::with_security_token(&self.id, &self.secret, t),
+            None => Credentials::new(&self.id, &self.secret),
+        }
+    }
+}
+
+impl fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("id", &self.id)
+            .field("secret", &"** redacted **")
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "** redacted **"),
+            )
+            .field("deny", &self.deny)
+            .finish()
+    }
+}
+
+/// One request the emulator received, and how it answered.
+///
+/// Never holds a secret, an STS token or a signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestRecord {
+    /// The request id sent back (`RequestId` / `x-acs-request-id`).
+    pub request_id: String,
+    /// When the request (head and body) had been received.
+    pub received_at: Instant,
+    /// The HTTP method, e.g. `POST`.
+    pub http_method: String,
+    /// The action, when the request named one.
+    pub action: Option<String>,
+    /// The signature scheme, once the request was recognised as V1 or V3.
+    pub signature_version: Option<SignatureVersion>,
+    /// The AccessKey id, when the request named one.
+    pub access_key_id: Option<String>,
+    /// The signature nonce, when the request carried one.
+    pub nonce: Option<String>,
+    /// The API parameters (query and form), common and signature parameters removed.
+    pub params: Vec<(String, String)>,
+    /// The HTTP status sent; `None` when the connection was dropped without an answer.
+    pub http_status: Option<u16>,
+    /// `Success` when the operation ran and succeeded (even if a fault then dropped or cut
+    /// the answer), the error code when it failed or a [`Fault::ServiceError`] answered, and
+    /// empty when no operation ran and no code was sent (HTML, empty, raw, dropped).
+    pub code: String,
+    /// The injected fault that shaped this answer, if any.
+    pub fault: Option<Fault>,
+}
+
+impl RequestRecord {
+    /// The value of API parameter `name`, if sent.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// One log line: method, action, signature version, key id, parameters, status, code,
+    /// request id, fault.
+    pub fn log_line(&self) -> String {
+        let mut params = String::new();
+        for (k, v) in &self.params {
+            if params.len() > 200 {
+                params.push_str(" …");
+                break;
+            }
+            params.push(' ');
+            params.push_str(k);
+            params.push('=');
+            params.extend(v.chars().take(64));
+        }
+        format!(
+            "{} {} {} key={}{} -> {} {} request_id={}{}",
+            self.http_method,
+            self.action.as_deref().unwrap_or("-"),
+            self.signature_version
+                .map_or_else(|| "-".to_owned(), |v| v.to_string()),
+            self.access_key_id.as_deref().unwrap_or("-"),
+            params,
+            self.http_status
+                .map_or_else(|| "(dropped)".to_owned(), |s| s.to_string()),
+            if self.code.is_empty() {
+                "-"
+            } else {
+                &self.code
+            },
+            self.request_id,
+            self.fault
+                .as_ref()
+                .map_or_else(String::new, |f| format!(" fault={f}")),
+        )
+    }
+}
+
+/// State shared by the server tasks and the [`Emulator`] handle.
+pub(crate) struct Shared {
+    pub(crate) state: Mutex<state::State>,
+    pub(crate) keys: Mutex<HashMap<String, AccessKey>>,
+    pub(crate) nonces: Mutex<auth::NonceCache>,
+    pub(crate) faults: Mutex<faults::FaultQueue>,
+    records: Mutex<VecDeque<RequestRecord>>,
+    log_requests: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn log_requests(&self) -> bool {
+        self.log_requests.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn push_record(&self, record: RequestRecord) {
+        let mut records = lock(&self.records);
+        if records.len() >= MAX_RECORDS {
+            records.pop_front();
+        }
+        records.push_back(record);
+    }
+}
+
+/// Configures and starts an [`Emulator`]. Obtained from [`Emulator::builder`].
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    listen: SocketAddr,
+    default_key: AccessKey,
+    extra_keys: Vec<AccessKey>,
+    settings: state::Settings,
+    demo: bool,
+    log_requests: bool,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        EmulatorBuilder {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            default_key: AccessKey::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET),
+            extra_keys: Vec::new(),
+            settings: state::Settings {
+                associate_delay: Duration::from_secs(2),
+                unassociate_delay: Duration::from_secs(1),
+                max_instances_per_ha_vip: 10,
+                max_ha_vips_per_instance: 5,
+            },
+            demo: false,
+            log_requests: false,
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The address to listen on (default `127.0.0.1:0`: a free port on loopback).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// The default AccessKey's id and secret (default [`DEFAULT_ACCESS_KEY_ID`] /
+    /// [`DEFAULT_ACCESS_KEY_SECRET`]); [`Emulator::credentials`] returns it.
+    pub fn credentials(mut self, id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.default_key.id = id.into();
+        self.default_key.secret = secret.into();
+        self
+    }
+
+    /// Makes the default AccessKey an STS key that requires this security token.
+    pub fn security_token(mut self, token: impl Into<String>) -> Self {
+        self.default_key.security_token = Some(token.into());
+        self
+    }
+
+    /// Accepts one more AccessKey (e.g. an STS key, or a [denied](AccessKey::deny) one).
+    pub fn add_key(mut self, key: AccessKey) -> Self {
+        self.extra_keys.push(key);
+        self
+    }
+
+    /// How long an association stays `Associating` before it is `InUse` (default 2 s).
+    pub fn associate_delay(mut self, delay: Duration) -> Self {
+        self.settings.associate_delay = delay;
+        self
+    }
+
+    /// How long an association stays `Unassociating` before it disappears (default 1 s).
+    pub fn unassociate_delay(mut self, delay: Duration) -> Self {
+        self.settings.unassociate_delay = delay;
+        self
+    }
+
+    /// How many instances/ENIs one HAVIP may be associated with (default 10; ENS does not
+    /// publish its limit, this is the emulator's assumption). Beyond it AssociateHaVip answers
+    /// `CountLimitExceed.InstanceOnHaVip`.
+    pub fn max_instances_per_ha_vip(mut self, max: usize) -> Self {
+        self.settings.max_instances_per_ha_vip = max;
+        self
+    }
+
+    /// How many HAVIPs one instance/ENI may be associated with (default 5; ENS does not
+    /// publish its limit, this is the emulator's assumption). Beyond it AssociateHaVip answers
+    /// `CountLimitExceed.HaVipOnInstance`.
+    pub fn max_ha_vips_per_instance(mut self, max: usize) -> Self {
+        self.settings.max_ha_vips_per_instance = max;
+        self
+    }
+
+    /// Seeds the demo topology (see the [module documentation](self)).
+    pub fn demo(mut self) -> Self {
+        self.demo = true;
+        self
+    }
+
+    /// Prints one line per request to stderr (method, action, key id, parameters, status,
+    /// code, request id, fault; never a secret or a signature). Off by default.
+    pub fn log_requests(mut self, on: bool) -> Self {
+        self.log_requests = on;
+        self
+    }
+
+    /// Binds the listener and starts serving on the current Tokio runtime.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn start(self) -> io::Result<Emulator> {
+        let listener = TcpListener::bind(self.listen).await?;
+        let local_addr = listener.local_addr()?;
+        let mut keys = HashMap::new();
+        for key in self
+            .extra_keys
+            .iter()
+            .chain(std::iter::once(&self.default_key))
+        {
+            keys.insert(key.id.clone(), key.clone());
+        }
+        let mut state = state::State::new(self.settings);
+        if self.demo {
+            demo::seed_state(&mut state);
+        }
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            keys: Mutex::new(keys),
+            nonces: Mutex::new(auth::NonceCache::default()),
+            faults: Mutex::new(faults::FaultQueue::default()),
+            records: Mutex::new(VecDeque::new()),
+            log_requests: AtomicBool::new(self.log_requests),
+        });
+        let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared)));
+        Ok(Emulator {
+            shared,
+            local_addr,
+            default_key: self.default_key,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+///
+/// All methods except [`start`](Emulator::start)/[`shutdown`](Emulator::shutdown) are
+/// synchronous and may be called at any time, from any thread; they take effect for the next
+/// request.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+    default_key: AccessKey,
+    task: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("local_addr", &self.local_addr)
+            .field("access_key_id", &self.default_key.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// A builder with the defaults (see the [module documentation](self)).
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// Starts with the defaults and an empty state.
+    ///
+    /// # Errors
+    /// When no loopback port can be bound.
+    pub async fn start() -> io::Result<Emulator> {
+        Emulator::builder().start().await
+    }
+
+    /// Starts with the defaults and the demo topology.
+    ///
+    /// # Errors
+    /// When no loopback port can be bound.
+    pub async fn start_demo() -> io::Result<Emulator> {
+        Emulator::builder().demo().start().await
+    }
+
+    /// The base URL to send requests to: `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The default AccessKey as client credentials (with its STS token, if configured).
+    pub fn credentials(&self) -> Credentials {
+        self.default_key.credentials()
+    }
+
+    /// The default AccessKey id.
+    pub fn access_key_id(&self) -> &str {
+        &self.default_key.id
+    }
+
+    /// Accepts one more AccessKey from now on (replacing a key with the same id).
+    pub fn add_key(&self, key: AccessKey) {
+        lock(&self.shared.keys).insert(key.id.clone(), key);
+    }
+
+    /// Turns the per-request log line on or off.
+    pub fn set_log_requests(&self, on: bool) {
+        self.shared.log_requests.store(on, Ordering::Relaxed);
+    }
+
+    fn state(&self) -> MutexGuard<'_, state::State> {
+        lock(&self.shared.state)
+    }
+
+    // ----- seeding -----
+
+    /// Adds a vSwitch in [`DEFAULT_ENS_REGION_ID`] and [`DEFAULT_NETWORK_ID`].
+    pub fn add_vswitch(&self, id: &str) {
+        self.state()
+            .add_vswitch(id, DEFAULT_ENS_REGION_ID, DEFAULT_NETWORK_ID);
+    }
+
+    /// Adds a vSwitch in the given ENS region and network. HAVIPs added to it later take these.
+    pub fn add_vswitch_in(&self, id: &str, ens_region_id: &str, network_id: &str) {
+        self.state().add_vswitch(id, ens_region_id, network_id);
+    }
+
+    /// Adds (or replaces) an ENS instance in `vswitch` (created if unknown), with an IP address
+    /// from 10.0.0.0/16.
+    pub fn add_instance(&self, id: &str, vswitch: &str, status: InstanceStatus) {
+        self.state().add_instance(id, vswitch, status);
+    }
+
+    /// Adds (or replaces) an ENI in `vswitch` (created if unknown), with an IP address from
+    /// 10.0.0.0/16. Associate it with `InstanceType=NetworkInterface`.
+    pub fn add_network_interface(
+        &self,
+        id: &str,
+        vswitch: &str,
+        kind: NetworkInterfaceType,
+        status: NetworkInterfaceStatus,
+    ) {
+        self.state()
+            .add_network_interface(id, vswitch, kind, status);
+    }
+
+    /// Adds (or replaces, dropping its associations) an HAVIP in `vswitch` (created if
+    /// unknown). It takes the vSwitch's region and network, an IP address from 10.0.0.0/16,
+    /// its id as `Name`, an empty `Description` and now as `CreationTime`. `Available`,
+    /// `Associating`, `InUse` and `Unassociating` are derived from the associations (so an
+    /// HAVIP added as `InUse` reads `Available`); other statuses stick.
+    pub fn add_ha_vip(&self, id: &str, vswitch: &str, status: HaVipStatus) {
+        self.state().add_ha_vip(id, vswitch, status);
+    }
+
+    /// Sets an instance's status; `false` if it is unknown.
+    pub fn set_instance_status(&self, id: &str, status: InstanceStatus) -> bool {
+        self.state().set_instance_status(id, status)
+    }
+
+    /// Sets an ENI's status; `false` if it is unknown.
+    pub fn set_network_interface_status(&self, id: &str, status: NetworkInterfaceStatus) -> bool {
+        self.state().set_network_interface_status(id, status)
+    }
+
+    /// Sets an HAVIP's status; `false` if it is unknown. Setting `Creating`, `Deleting` (or any
+    /// status outside `Available`/`Associating`/`InUse`/`Unassociating`) pins it; setting one
+    /// of those four returns the HAVIP to the status its associations give.
+    pub fn set_ha_vip_status(&self, id: &str, status: HaVipStatus) -> bool {
+        self.state().set_ha_vip_status(id, status)
+    }
+
+    /// Sets an HAVIP's `Name` and `Description`; `false` if it is unknown.
+    pub fn set_ha_vip_name(&self, id: &str, name: &str, description: &str) -> bool {
+        self.state().set_ha_vip_name(id, name, description)
+    }
+
+    /// Seeds the demo topology (see the [module documentation](self)) into the current state,
+    /// replacing resources with the same ids.
+    pub fn seed_demo(&self) {
+        demo::seed_state(&mut self.state());
+    }
+
+    // ----- inspection -----
+
+    /// A snapshot of one HAVIP, as DescribeHaVips would return it now.
+    pub fn ha_vip(&self, id: &str) -> Option<HaVip> {
+        self.state().ha_vip(id)
+    }
+
+    /// Snapshots of every HAVIP, ordered by id.
+    pub fn ha_vips(&self) -> Vec<HaVip> {
+        self.state().ha_vips()
+    }
+
+    // ----- time -----
+
+    /// Changes how long future associations take (pending ones keep their deadline).
+    pub fn set_associate_delay(&self, delay: Duration) {
+        self.state().settings.associate_delay = delay;
+    }
+
+    /// Changes how long future unassociations take (pending ones keep their deadline).
+    pub fn set_unassociate_delay(&self, delay: Duration) {
+        self.state().settings.unassociate_delay = delay;
+    }
+
+    /// Finishes every pending `Associating`/`Unassociating` transition now.
+    pub fn complete_transitions(&self) {
+        self.state().complete_transitions();
+    }
+
+    // ----- request log -----
+
+    /// The requests answered so far (at most the last 10 000), in the order they were answered
+    /// (a request delayed by [`Fault::Slow`] is recorded when it is answered; see
+    /// [`RequestRecord::received_at`]).
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.shared.records).iter().cloned().collect()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        lock(&self.shared.records).clear();
+    }
+
+    // ----- faults -----
+
+    /// Queues `fault` for the next `times` authenticated requests matching `target` (an action
+    /// name such as `"AssociateHaVip"`, or [`FaultTarget::Any`]). Faults are consumed in the
+    /// order they were queued.
+    pub fn inject(&self, target: impl Into<FaultTarget>, fault: Fault, times: usize) {
+        lock(&self.shared.faults).push(target.into(), fault, times);
+    }
+
+    /// How many fault uses are still queued.
+    pub fn faults_pending(&self) -> usize {
+        lock(&self.shared.faults).pending()
+    }
+
+    /// Removes every queued fault.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    // ----- lifecycle -----
+
+    /// Stops the server and waits until its listener is closed.
+    pub async fn shutdown(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

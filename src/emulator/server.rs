@@ -1,0 +1,460 @@
+//! The HTTP side: hyper accept loop, request parsing, dispatch, response writing, request log.
+//!
+//! One request goes through [`process`]:
+//! 1. HTTP method (`GET`/`POST`), path (`/`), body size, query and form decoding;
+//! 2. [`auth::authenticate`];
+//! 3. the action must be one the emulator knows (`InvalidAction.NotFound` otherwise);
+//! 4. the next matching injected [`Fault`], if any, is taken;
+//! 5. the operation runs against the [`State`](super::state::State) (unless the fault says not
+//!    to) and the answer is written (or mangled, or not written, as the fault says);
+//! 6. a [`RequestRecord`] is stored and, when enabled, one log line is printed.
+//!
+//! The parser never panics on what a client sends: malformed percent-encoding, non-UTF-8,
+//! oversized bodies and odd headers all get a JSON error. (Request heads too large for hyper's
+//! buffer, or URIs hyper itself cannot parse, are refused by hyper with an empty 4xx answer
+//! before they reach this code.)
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::{json, Value};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use super::auth::{self, Draft, RequestView};
+use super::faults::Fault;
+use super::{lock, ApiError, RequestRecord, Shared, ACTIONS, HOST_ID};
+use crate::signer;
+
+/// Request bodies larger than this are refused (413).
+pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
+/// Query strings longer than this are refused (400). (URIs of 64 KiB or more cannot even be
+/// parsed by hyper, which refuses them itself.)
+pub(crate) const MAX_QUERY_BYTES: usize = 32 << 10;
+/// hyper's read buffer for a request head.
+const MAX_HEAD_BYTES: usize = 128 << 10;
+
+type Body = Full<Bytes>;
+
+/// Returned by the service to make hyper close the connection without writing anything.
+#[derive(Debug)]
+pub(crate) struct DropConnection;
+
+impl fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+/// Accepts connections until the task is aborted; aborting it aborts every connection task.
+pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    connections.spawn(serve_connection(stream, Arc::clone(&shared)));
+                }
+                // Out of file descriptors and the like: wait a little instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |req| handle(Arc::clone(&shared), req));
+    let _ = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .max_buf_size(MAX_HEAD_BYTES)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, DropConnection> {
+    let received_at = Instant::now();
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::new(
+            413,
+            "InvalidParameter",
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+        )),
+        // The client went away while sending its body: nobody to answer.
+        Err(_) => return Err(DropConnection),
+    };
+    // Processing runs in its own task so that a client that gives up (e.g. times out during a
+    // `Fault::Slow`) does not cancel a write half-way: the state changes as it would on a
+    // real server.
+    let task = tokio::spawn(process(shared, parts, body, received_at));
+    match task.await {
+        Ok(Some(response)) => Ok(response),
+        Ok(None) => Err(DropConnection),
+        Err(_) => Ok(error_response(
+            &new_request_id(),
+            &ApiError::new(
+                500,
+                "InternalError",
+                "The emulator failed to handle the request.",
+            ),
+        )),
+    }
+}
+
+/// A fresh request id: 32 random hex digits, upper case, as `8-4-4-4-12`.
+pub(crate) fn new_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static FALLBACK: AtomicU64 = AtomicU64::new(1);
+    let hex = signer::new_nonce().unwrap_or_else(|_| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!(
+            "{:016x}{:016x}",
+            FALLBACK.fetch_add(1, Ordering::Relaxed),
+            nanos as u64
+        )
+    });
+    let h = hex.to_ascii_uppercase();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Decodes `application/x-www-form-urlencoded` text (also the query string): pairs split on
+/// `&`, key and value on the first `=`, `+` read as a space, then `%XX` escapes decoded.
+/// `None` on a malformed escape or a result that is not UTF-8.
+pub(crate) fn parse_form(input: &str) -> Option<Vec<(String, String)>> {
+    let decode = |s: &str| signer::percent_decode(&s.replace('+', " "));
+    let mut out = Vec::new();
+    for pair in input.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        out.push((decode(k)?, decode(v)?));
+    }
+    Some(out)
+}
+
+fn with_header(mut resp: Response<Body>, name: &'static str, value: &str) -> Response<Body> {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        resp.headers_mut().insert(name, v);
+    }
+    resp
+}
+
+fn response(status: u16, content_type: Option<&str>, body: impl Into<Bytes>) -> Response<Body> {
+    let mut resp = Response::new(Full::new(body.into()));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match content_type {
+        Some(ct) if !ct.is_empty() => with_header(resp, "content-type", ct),
+        _ => resp,
+    }
+}
+
+fn json_response(status: u16, request_id: &str, body: &Value) -> Response<Body> {
+    let resp = response(status, Some("application/json"), body.to_string());
+    with_header(resp, "x-acs-request-id", request_id)
+}
+
+fn error_body(request_id: &str, e: &ApiError) -> Value {
+    json!({
+        "RequestId": request_id,
+        "HostId": HOST_ID,
+        "Code": e.code,
+        "Message": e.message,
+        "Recommend": format!(
+            "https://api.aliyun.com/troubleshoot?q={}&product=Ens",
+            signer::percent_encode(&e.code)
+        ),
+    })
+}
+
+fn error_response(request_id: &str, e: &ApiError) -> Response<Body> {
+    json_response(e.status, request_id, &error_body(request_id, e))
+}
+
+fn html_page(status: u16) -> String {
+    let reason = StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    format!(
+        "<!DOCTYPE html>\r\n<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n\
+         <center><h1>{status} {reason}</h1></center>\r\n<hr><center>Tengine</center>\r\n\
+         </body>\r\n</html>\r\n"
+    )
+}
+
+/// Steps 1–2: everything up to and including authentication.
+fn admit(
+    shared: &Shared,
+    parts: &hyper::http::request::Parts,
+    body: &Result<Bytes, ApiError>,
+    draft: &mut Draft,
+) -> Result<auth::Principal, ApiError> {
+    if parts.method != Method::GET && parts.method != Method::POST {
+        return Err(ApiError::bad(
+            "UnsupportedHTTPMethod",
+            format!(
+                "Specified HTTP method {} is not supported: use GET or POST.",
+                parts.method
+            ),
+        ));
+    }
+    let body = body.as_ref().map_err(Clone::clone)?;
+    if parts.uri.path() != "/" {
+        return Err(ApiError::new(
+            404,
+            "InvalidApi.NotFound",
+            "Specified api is not found: RPC requests go to path /.",
+        ));
+    }
+    let raw_query = parts.uri.query().unwrap_or("");
+    if raw_query.len() > MAX_QUERY_BYTES {
+        return Err(ApiError::bad(
+            "InvalidParameter",
+            format!("The query string is longer than {MAX_QUERY_BYTES} bytes."),
+        ));
+    }
+    let query = parse_form(raw_query).ok_or_else(|| {
+        ApiError::bad(
+            "InvalidParameter",
+            "The query string is not valid: a %-escape is malformed or does not decode to UTF-8.",
+        )
+    })?;
+    let is_form = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    let form = if parts.method == Method::POST && is_form && !body.is_empty() {
+        std::str::from_utf8(body)
+            .ok()
+            .and_then(parse_form)
+            .ok_or_else(|| {
+                ApiError::bad(
+                    "InvalidParameter",
+                    "The form body is not valid: it is not UTF-8, or a %-escape is malformed or \
+                     does not decode to UTF-8.",
+                )
+            })?
+    } else {
+        Vec::new()
+    };
+    let view = RequestView {
+        method: parts.method.as_str(),
+        headers: &parts.headers,
+        query: &query,
+        form: &form,
+        body,
+    };
+    auth::authenticate(shared, &view, draft)
+}
+
+/// The operations the emulator serves (their names are [`ACTIONS`]).
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    Associate,
+    Unassociate,
+    Describe,
+}
+
+impl Operation {
+    fn from_action(action: &str) -> Option<Self> {
+        match action {
+            "AssociateHaVip" => Some(Operation::Associate),
+            "UnassociateHaVip" => Some(Operation::Unassociate),
+            "DescribeHaVips" => Some(Operation::Describe),
+            _ => None,
+        }
+    }
+
+    /// Runs the operation against the state: the success body without `RequestId`, or the
+    /// error.
+    fn apply(
+        self,
+        shared: &Shared,
+        params: &[(String, String)],
+        deny: bool,
+    ) -> Result<Value, ApiError> {
+        let mut state = lock(&shared.state);
+        match self {
+            Operation::Associate => state.associate(params, deny),
+            Operation::Unassociate => state.unassociate(params, deny),
+            Operation::Describe => state.describe(params, deny),
+        }
+    }
+}
+
+/// The answer to a request, before it is written: the response (`None`: close the connection
+/// without one) and the result code to record.
+struct Answer {
+    response: Option<Response<Body>>,
+    code: String,
+}
+
+impl Answer {
+    fn error(request_id: &str, e: ApiError) -> Self {
+        Answer {
+            response: Some(error_response(request_id, &e)),
+            code: e.code,
+        }
+    }
+
+    /// Not a service answer (HTML, empty, raw, dropped): no code.
+    fn other(response: Option<Response<Body>>) -> Self {
+        Answer {
+            response,
+            code: String::new(),
+        }
+    }
+}
+
+/// The status, code and JSON body answering an operation's result.
+fn answer_result(request_id: &str, result: Result<Value, ApiError>) -> (u16, String, Value) {
+    match result {
+        Ok(mut body) => {
+            if let Value::Object(map) = &mut body {
+                map.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
+            }
+            (200, "Success".to_owned(), body)
+        }
+        Err(e) => (e.status, e.code.clone(), error_body(request_id, &e)),
+    }
+}
+
+/// Handles one request end to end; `None` means "close the connection without answering".
+pub(crate) async fn process(
+    shared: Arc<Shared>,
+    parts: hyper::http::request::Parts,
+    body: Result<Bytes, ApiError>,
+    received_at: Instant,
+) -> Option<Response<Body>> {
+    let request_id = new_request_id();
+    let mut draft = Draft::default();
+    let mut fault: Option<Fault> = None;
+
+    let answer = match admit(&shared, &parts, &body, &mut draft) {
+        Err(e) => Answer::error(&request_id, e),
+        Ok(principal) => match Operation::from_action(&principal.action) {
+            None => Answer::error(
+                &request_id,
+                ApiError::new(
+                    404,
+                    "InvalidAction.NotFound",
+                    format!(
+                        "Specified api {} is not found: the emulator serves {}.",
+                        principal.action,
+                        ACTIONS.join(", ")
+                    ),
+                ),
+            ),
+            Some(operation) => {
+                fault = lock(&shared.faults).take(&principal.action);
+                let run = || {
+                    answer_result(
+                        &request_id,
+                        operation.apply(&shared, &draft.params, principal.deny),
+                    )
+                };
+                match &fault {
+                    None | Some(Fault::Slow { .. }) => {
+                        if let Some(Fault::Slow { delay }) = &fault {
+                            tokio::time::sleep(*delay).await;
+                        }
+                        let (status, code, body) = run();
+                        Answer {
+                            response: Some(json_response(status, &request_id, &body)),
+                            code,
+                        }
+                    }
+                    Some(Fault::ServiceError {
+                        status,
+                        code,
+                        message,
+                    }) => Answer::error(
+                        &request_id,
+                        ApiError::new(*status, code.clone(), message.clone()),
+                    ),
+                    Some(Fault::Html { status }) => Answer::other(Some(response(
+                        *status,
+                        Some("text/html"),
+                        html_page(*status),
+                    ))),
+                    Some(Fault::Empty { status }) => {
+                        Answer::other(Some(response(*status, None, Bytes::new())))
+                    }
+                    Some(Fault::Raw {
+                        status,
+                        content_type,
+                        body,
+                    }) => Answer::other(Some(response(*status, Some(content_type), body.clone()))),
+                    Some(Fault::DropBeforeApply) => Answer::other(None),
+                    Some(Fault::DropAfterApply) => Answer {
+                        response: None,
+                        code: run().1,
+                    },
+                    Some(Fault::TruncatedJson) => {
+                        let (_, code, body) = run();
+                        let text = body.to_string();
+                        // Cut at a character boundary at or before the middle.
+                        let cut = (0..=text.len() / 2)
+                            .rev()
+                            .find(|&i| text.is_char_boundary(i))
+                            .unwrap_or(0);
+                        let resp = response(200, Some("application/json"), text[..cut].to_owned());
+                        Answer {
+                            response: Some(with_header(resp, "x-acs-request-id", &request_id)),
+                            code,
+                        }
+                    }
+                }
+            }
+        },
+    };
+
+    let record = RequestRecord {
+        request_id,
+        received_at,
+        http_method: parts.method.as_str().to_owned(),
+        action: draft.action,
+        signature_version: draft.version,
+        access_key_id: draft.access_key_id,
+        nonce: draft.nonce,
+        params: draft.params,
+        http_status: answer.response.as_ref().map(|r| r.status().as_u16()),
+        code: answer.code,
+        fault,
+    };
+    if shared.log_requests() {
+        eprintln!("{}", record.log_line());
+    }
+    shared.push_record(record);
+    answer.response
+}
