@@ -9,12 +9,22 @@
 //!
 //! ## Writes without idempotency tokens
 //! AssociateHaVip and UnassociateHaVip take no `ClientToken`, so the service cannot tell a retry
-//! from a new request. When an attempt's outcome is unknown — the connection failed after the
-//! request may have been sent, the attempt timed out, or the service answered 5xx — and a later
-//! attempt is answered `InstanceAlreadyAssociated` (AssociateHaVip) or `InstanceNotAssociated`
-//! (UnassociateHaVip), the earlier attempt evidently took effect: the call succeeds and its
-//! output says so (`already_associated` / `already_unassociated`). Without such an unknown
-//! attempt before it, the same code is returned as an error, as the service meant it.
+//! from a new request. An attempt's outcome is *unknown* when the connection failed after the
+//! request may have been sent, the attempt timed out, or the service answered 5xx. Then:
+//!
+//! 1. Before writing again (or giving up), the client asks DescribeHaVips whether the write took
+//!    effect: for AssociateHaVip, whether the instance is listed in the HAVIP's
+//!    `AssociatedInstances`; for UnassociateHaVip, whether it is gone (or `Unassociating`). If
+//!    so, the call succeeds and its output says so (`already_associated` /
+//!    `already_unassociated`), with the check's request id. If the check fails or says no, the
+//!    write is retried as usual.
+//! 2. A later attempt answered `InstanceAlreadyAssociated` (AssociateHaVip) or
+//!    `InstanceNotAssociated` (UnassociateHaVip) means the earlier attempt took effect: the call
+//!    succeeds, flagged the same way. Any other service error after an unknown outcome is
+//!    checked as in 1 before it is returned (an HAVIP still `Associating` from our own first
+//!    attempt answers `IncorrectHaVipStatus`).
+//!
+//! Without an unknown outcome before it, every code is returned as the service meant it.
 
 use std::time::Duration;
 

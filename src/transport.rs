@@ -34,6 +34,24 @@ pub(crate) struct OperationRequest {
     /// The safe-write rule: this code, answered after an attempt whose outcome is unknown,
     /// means that attempt took effect.
     pub(crate) applied_code: Option<ErrorCode>,
+    /// The safe-write rule: how to check with DescribeHaVips whether a write whose outcome is
+    /// unknown took effect.
+    pub(crate) applied_probe: Option<AppliedProbe>,
+}
+
+/// What a write wants to be true, checked with DescribeHaVips after an unknown outcome.
+#[derive(Debug, Clone)]
+pub(crate) enum AppliedProbe {
+    /// The instance is listed in the HAVIP's associations (in any status but `Unassociating`).
+    Associated {
+        ha_vip_id: String,
+        instance_id: String,
+    },
+    /// The instance is not listed, or is listed as `Unassociating`.
+    Unassociated {
+        ha_vip_id: String,
+        instance_id: String,
+    },
 }
 
 impl OperationRequest {
@@ -45,6 +63,7 @@ impl OperationRequest {
             retry: client.inner.retry,
             operation_timeout: client.inner.operation_timeout,
             applied_code: None,
+            applied_probe: None,
         }
     }
 
@@ -59,8 +78,15 @@ pub(crate) struct RawSuccess {
     pub(crate) status: u16,
     pub(crate) header_request_id: Option<String>,
     pub(crate) attempts: u32,
-    /// Set when the safe-write rule turned an answer into success; `body` is then empty.
-    pub(crate) already_applied: Option<ServiceError>,
+    /// Set when the safe-write rule turned a failure into success; `body` is then empty.
+    pub(crate) already_applied: Option<AlreadyApplied>,
+}
+
+/// How the safe-write rule settled a call.
+#[derive(Debug, Clone)]
+pub(crate) struct AlreadyApplied {
+    /// The request id of the answer that showed it (the error or the DescribeHaVips check).
+    pub(crate) request_id: Option<String>,
 }
 
 /// Answer bodies that carry a `RequestId`.
@@ -237,12 +263,34 @@ impl Client {
                             status: s.http_status,
                             header_request_id: s.request_id.clone(),
                             attempts: attempt,
-                            already_applied: Some((**s).clone()),
+                            already_applied: Some(AlreadyApplied {
+                                request_id: s.request_id.clone(),
+                            }),
                         });
                     }
                 }
             }
-            if attempt >= req.retry.max_attempts() || !failure.error.is_retryable() {
+            // The outcome of a write may be unknown: ask the service before writing again
+            // (or before giving up), rather than repeat it blindly.
+            let last = attempt >= req.retry.max_attempts() || !failure.error.is_retryable();
+            let outcome_unknown = failure.ambiguous || (earlier_ambiguous && last);
+            if outcome_unknown {
+                if let Some(probe) = &req.applied_probe {
+                    if let Some(request_id) = self.probe_applied(probe).await {
+                        tracing::debug!(attempt, "the earlier write took effect");
+                        return Ok(RawSuccess {
+                            body: Vec::new(),
+                            status: 200,
+                            header_request_id: Some(request_id.clone()),
+                            attempts: attempt,
+                            already_applied: Some(AlreadyApplied {
+                                request_id: Some(request_id),
+                            }),
+                        });
+                    }
+                }
+            }
+            if last {
                 return Err(failure.error);
             }
             earlier_ambiguous |= failure.ambiguous;
@@ -256,6 +304,34 @@ impl Client {
             );
             self.inner.clock.sleep(backoff).await;
         }
+    }
+
+    /// Checks with one DescribeHaVips call whether `probe` holds; returns that call's request
+    /// id when it does. Any failure of the check counts as "not known to hold".
+    async fn probe_applied(&self, probe: &AppliedProbe) -> Option<String> {
+        let (ha_vip_id, instance_id, want_listed) = match probe {
+            AppliedProbe::Associated {
+                ha_vip_id,
+                instance_id,
+            } => (ha_vip_id, instance_id, true),
+            AppliedProbe::Unassociated {
+                ha_vip_id,
+                instance_id,
+            } => (ha_vip_id, instance_id, false),
+        };
+        let page = Box::pin(
+            self.describe_ha_vips()
+                .ha_vip_id(ha_vip_id.as_str())
+                .retry_config(RetryConfig::disabled())
+                .send(),
+        )
+        .await
+        .ok()?;
+        let h = page.ha_vips.iter().find(|h| &h.ha_vip_id == ha_vip_id)?;
+        let listed = h
+            .association(instance_id)
+            .is_some_and(|a| a.status != crate::AssociationStatus::Unassociating);
+        (listed == want_listed).then_some(page.request_id)
     }
 
     /// One signed attempt, in an `ens_attempt` span (fields `action`, `attempt`, `http_status`,

@@ -21,6 +21,8 @@ fn html_503() -> Reply {
 async fn html_503_then_throttling_then_success_takes_three_attempts_with_three_nonces() {
     let server = TestServer::start().await;
     server.push(html_503());
+    // The 503 leaves the outcome unknown: the client checks before writing again.
+    server.push(describe_reply("Available", &[]));
     server.push(error_reply(400, "Throttling.User"));
     server.push(ok_request_id("FINAL"));
     let clock = ManualClock::new();
@@ -35,8 +37,21 @@ async fn html_503_then_throttling_then_success_takes_three_attempts_with_three_n
     assert_eq!(out.request_id(), "FINAL");
     assert_eq!(out.attempts(), 3);
     assert!(!out.already_associated());
-    let reqs = server.requests();
-    assert_eq!(reqs.len(), 3);
+    let all = server.requests();
+    let actions: Vec<&str> = all.iter().map(|r| r.param("Action").unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "AssociateHaVip",
+            "DescribeHaVips",
+            "AssociateHaVip",
+            "AssociateHaVip"
+        ]
+    );
+    let reqs: Vec<_> = all
+        .iter()
+        .filter(|r| r.param("Action") == Some("AssociateHaVip"))
+        .collect();
     let mut nonces: Vec<&str> = reqs
         .iter()
         .map(|r| r.param("SignatureNonce").unwrap())
@@ -116,9 +131,62 @@ async fn retries_stop_at_max_attempts_and_report_the_count() {
 }
 
 #[tokio::test]
+async fn a_dropped_connection_is_checked_before_writing_again() {
+    // The check finds the association: no second write.
+    let server = TestServer::start().await;
+    server.push(Reply::Close);
+    server.push(describe_reply("Associating", &[("i-1", "Associating")]));
+    let client = client_for(&server)
+        .clock(ManualClock::new())
+        .build()
+        .unwrap();
+    let out = client
+        .associate_ha_vip()
+        .ha_vip_id("havip-1")
+        .instance_id("i-1")
+        .send()
+        .await
+        .unwrap();
+    assert!(out.already_associated());
+    assert_eq!(out.attempts(), 1);
+    assert_eq!(out.request_id(), "DESCRIBE-REQ");
+    let actions: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.param("Action").unwrap().to_owned())
+        .collect();
+    assert_eq!(actions, ["AssociateHaVip", "DescribeHaVips"]);
+
+    // The check does not find it: the write is retried.
+    let server = TestServer::start().await;
+    server.push(Reply::Close);
+    server.push(describe_reply("Available", &[]));
+    server.push(ok_request_id("SECOND"));
+    let client = client_for(&server)
+        .clock(ManualClock::new())
+        .build()
+        .unwrap();
+    let out = client
+        .associate_ha_vip()
+        .ha_vip_id("havip-1")
+        .instance_id("i-1")
+        .send()
+        .await
+        .unwrap();
+    assert!(!out.already_associated());
+    assert_eq!((out.attempts(), out.request_id()), (2, "SECOND"));
+}
+
+#[tokio::test]
 async fn a_dropped_connection_then_already_associated_is_success() {
     let server = TestServer::start().await;
     server.push(Reply::Close);
+    // The check cannot tell (it fails), so the write is repeated and the service says it is done.
+    server.push(Reply::Raw(
+        502,
+        "text/html",
+        b"<html>bad gateway</html>".to_vec(),
+    ));
     server.push(error_reply(400, "InstanceAlreadyAssociated"));
     let client = client_for(&server)
         .clock(ManualClock::new())
@@ -137,23 +205,49 @@ async fn a_dropped_connection_then_already_associated_is_success() {
 }
 
 #[tokio::test]
-async fn a_5xx_then_not_associated_is_success_for_unassociate() {
+async fn a_final_error_after_an_unknown_outcome_is_checked() {
+    // Our own first attempt left the HAVIP Associating; the retry is refused for that reason.
     let server = TestServer::start().await;
-    server.push(html_503());
-    server.push(error_reply(400, "InstanceNotAssociated"));
+    server.push(Reply::Close);
+    server.push(describe_reply("Available", &[])); // not visible yet
+    server.push(error_reply(400, "IncorrectHaVipStatus"));
+    server.push(describe_reply("Associating", &[("i-1", "Associating")]));
     let client = client_for(&server)
         .clock(ManualClock::new())
         .build()
         .unwrap();
     let out = client
-        .unassociate_ha_vip()
+        .associate_ha_vip()
         .ha_vip_id("havip-1")
         .instance_id("i-1")
         .send()
         .await
         .unwrap();
-    assert!(out.already_unassociated());
+    assert!(out.already_associated());
     assert_eq!(out.attempts(), 2);
+}
+
+#[tokio::test]
+async fn a_single_attempt_that_timed_out_is_checked_too() {
+    let server = TestServer::start().await;
+    server.push(Reply::Delay(
+        Duration::from_secs(5),
+        Box::new(ok_request_id("late")),
+    ));
+    server.push(describe_reply("InUse", &[("i-1", "Associating")]));
+    let client = client_for(&server)
+        .attempt_timeout(Duration::from_millis(200))
+        .retry_config(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let out = client
+        .associate_ha_vip()
+        .ha_vip_id("havip-1")
+        .instance_id("i-1")
+        .send()
+        .await
+        .unwrap();
+    assert!(out.already_associated());
 }
 
 #[tokio::test]

@@ -80,6 +80,8 @@ async fn spans_carry_the_attempt_story_and_no_secret() {
 
     let server = TestServer::start().await;
     server.push(Reply::Raw(503, "text/html", b"<html>down</html>".to_vec()));
+    // The 503 leaves the outcome unknown: the client checks with DescribeHaVips.
+    server.push(describe_reply("Available", &[]));
     server.push(error_reply(400, "Throttling.User"));
     server.push(ok_request_id("REQ-OK"));
     let client = alibabacloud_ens::Client::builder()
@@ -97,9 +99,21 @@ async fn spans_carry_the_attempt_story_and_no_secret() {
         .unwrap();
 
     let spans = capture.spans.lock().unwrap().clone();
-    let ops: Vec<_> = spans.iter().filter(|(n, _)| n == "ens_operation").collect();
-    let attempts: Vec<_> = spans.iter().filter(|(n, _)| n == "ens_attempt").collect();
+    let is_associate = |f: &[(String, String)]| field(f, "action") == Some("AssociateHaVip");
+    let ops: Vec<_> = spans
+        .iter()
+        .filter(|(n, f)| n == "ens_operation" && is_associate(f))
+        .collect();
+    let attempts: Vec<_> = spans
+        .iter()
+        .filter(|(n, f)| n == "ens_attempt" && is_associate(f))
+        .collect();
     assert_eq!(ops.len(), 1);
+    let checks = spans
+        .iter()
+        .filter(|(n, f)| n == "ens_operation" && field(f, "action") == Some("DescribeHaVips"))
+        .count();
+    assert_eq!(checks, 1);
     assert_eq!(attempts.len(), 3);
     let op = &ops[0].1;
     assert_eq!(field(op, "action"), Some("AssociateHaVip"));

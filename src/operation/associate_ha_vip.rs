@@ -5,7 +5,7 @@ use std::fmt;
 use reqwest::Method;
 
 use super::{required_id, CallOverrides, RequestIdBody};
-use crate::transport::OperationRequest;
+use crate::transport::{AppliedProbe, OperationRequest};
 use crate::{Client, Error, ErrorCode, InstanceType};
 
 /// Builder for AssociateHaVip; see [`Client::associate_ha_vip`].
@@ -84,8 +84,8 @@ impl AssociateHaVipFluentBuilder {
         let ha_vip_id = required_id("HaVipId", self.ha_vip_id.as_deref())?;
         let instance_id = required_id("InstanceId", self.instance_id.as_deref())?;
         let mut req = OperationRequest::new(&self.client, "AssociateHaVip", Method::POST);
-        req.param("HaVipId", ha_vip_id);
-        req.param("InstanceId", instance_id);
+        req.param("HaVipId", ha_vip_id.as_str());
+        req.param("InstanceId", instance_id.as_str());
         if let Some(t) = &self.instance_type {
             let wire = t.as_str();
             if wire.trim().is_empty() {
@@ -95,6 +95,10 @@ impl AssociateHaVipFluentBuilder {
         }
         self.overrides.apply(&mut req);
         req.applied_code = Some(ErrorCode::InstanceAlreadyAssociated);
+        req.applied_probe = Some(AppliedProbe::Associated {
+            ha_vip_id,
+            instance_id,
+        });
         Ok(req)
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use reqwest::Method;
 
 use super::{required_id, CallOverrides, RequestIdBody};
-use crate::transport::OperationRequest;
+use crate::transport::{AppliedProbe, OperationRequest};
 use crate::{Client, Error, ErrorCode};
 
 /// Builder for UnassociateHaVip; see [`Client::unassociate_ha_vip`].
@@ -66,10 +66,14 @@ impl UnassociateHaVipFluentBuilder {
         let ha_vip_id = required_id("HaVipId", self.ha_vip_id.as_deref())?;
         let instance_id = required_id("InstanceId", self.instance_id.as_deref())?;
         let mut req = OperationRequest::new(&self.client, "UnassociateHaVip", Method::POST);
-        req.param("HaVipId", ha_vip_id);
-        req.param("InstanceId", instance_id);
+        req.param("HaVipId", ha_vip_id.as_str());
+        req.param("InstanceId", instance_id.as_str());
         self.overrides.apply(&mut req);
         req.applied_code = Some(ErrorCode::InstanceNotAssociated);
+        req.applied_probe = Some(AppliedProbe::Unassociated {
+            ha_vip_id,
+            instance_id,
+        });
         Ok(req)
     }
 

@@ -64,6 +64,23 @@ pub fn ok_request_id(id: &str) -> Reply {
     Reply::Json(200, format!(r#"{{"RequestId":"{id}"}}"#))
 }
 
+/// A DescribeHaVips answer for `havip-1` listing `assocs` (instance id, status).
+pub fn describe_reply(status: &str, assocs: &[(&str, &str)]) -> Reply {
+    let list: Vec<String> = assocs
+        .iter()
+        .map(|(id, s)| {
+            format!(r#"{{"InstanceId":"{id}","InstanceType":"EnsInstance","Status":"{s}"}}"#)
+        })
+        .collect();
+    Reply::Json(
+        200,
+        format!(
+            r#"{{"RequestId":"DESCRIBE-REQ","TotalCount":1,"PageNumber":1,"PageSize":10,"HaVips":[{{"HaVipId":"havip-1","Status":"{status}","AssociatedInstances":[{}]}}]}}"#,
+            list.join(",")
+        ),
+    )
+}
+
 pub fn error_reply(status: u16, code: &str) -> Reply {
     Reply::Json(
         status,
