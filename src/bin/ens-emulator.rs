@@ -171,9 +171,12 @@ async fn run(args: Args) -> ExitCode {
             ""
         }
     );
-    // Without tokio's `signal` feature there is no graceful Ctrl-C hook: the default SIGINT
-    // action ends the process, which is all a test server needs.
-    std::future::pending::<()>().await;
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("ens-emulator: cannot wait for Ctrl-C: {e}");
+        return ExitCode::FAILURE;
+    }
+    emulator.shutdown().await;
+    eprintln!("ens-emulator: stopped");
     ExitCode::SUCCESS
 }
 
