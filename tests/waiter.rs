@@ -11,19 +11,7 @@ use alibabacloud_ens::{AssociationStatus, Client, Error, ErrorCode, HaVipStatus}
 use common::*;
 
 fn describe(status: &str, assocs: &[(&str, &str)]) -> Reply {
-    let list: Vec<String> = assocs
-        .iter()
-        .map(|(id, s)| {
-            format!(r#"{{"InstanceId":"{id}","InstanceType":"EnsInstance","Status":"{s}"}}"#)
-        })
-        .collect();
-    Reply::Json(
-        200,
-        format!(
-            r#"{{"RequestId":"R","TotalCount":1,"PageNumber":1,"PageSize":10,"HaVips":[{{"HaVipId":"havip-1","Status":"{status}","AssociatedInstances":[{}]}}]}}"#,
-            list.join(",")
-        ),
-    )
+    describe_reply(status, assocs)
 }
 
 fn empty_describe() -> Reply {

@@ -4,7 +4,7 @@ use std::fmt;
 
 use reqwest::Method;
 
-use super::{required_id, CallOverrides, RequestIdBody};
+use super::{required_id, CallOverrides};
 use crate::transport::{AppliedProbe, OperationRequest};
 use crate::{Client, Error, ErrorCode, InstanceType};
 
@@ -110,19 +110,11 @@ impl AssociateHaVipFluentBuilder {
     /// [`ErrorCode::IncorrectInstanceVSwitch`].
     pub async fn send(self) -> Result<AssociateHaVipOutput, Error> {
         let req = self.request()?;
-        let raw = self.client.invoke(&req).await?;
-        if let Some(applied) = raw.already_applied {
-            return Ok(AssociateHaVipOutput {
-                request_id: applied.request_id.unwrap_or_default(),
-                already_associated: true,
-                attempts: raw.attempts,
-            });
-        }
-        let (_, request_id) = raw.decode::<RequestIdBody>(req.action)?;
+        let out = super::send_write(&self.client, &req).await?;
         Ok(AssociateHaVipOutput {
-            request_id,
-            already_associated: false,
-            attempts: raw.attempts,
+            request_id: out.request_id,
+            already_associated: out.already_applied,
+            attempts: out.attempts,
         })
     }
 

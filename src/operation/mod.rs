@@ -117,6 +117,35 @@ pub mod associate_ha_vip;
 pub mod describe_ha_vips;
 pub mod unassociate_ha_vip;
 
+/// How a write settled: its request id, whether the safe-write rule found it already done, and
+/// how many attempts it took.
+pub(crate) struct WriteOutcome {
+    pub(crate) request_id: String,
+    pub(crate) already_applied: bool,
+    pub(crate) attempts: u32,
+}
+
+/// Sends a write (AssociateHaVip, UnassociateHaVip) whose answer holds only `RequestId`.
+pub(crate) async fn send_write(
+    client: &crate::Client,
+    req: &OperationRequest,
+) -> Result<WriteOutcome, Error> {
+    let raw = client.invoke(req).await?;
+    if let Some(applied) = &raw.already_applied {
+        return Ok(WriteOutcome {
+            request_id: applied.request_id.clone().unwrap_or_default(),
+            already_applied: true,
+            attempts: raw.attempts,
+        });
+    }
+    let (_, request_id) = raw.decode::<RequestIdBody>(req.action)?;
+    Ok(WriteOutcome {
+        request_id,
+        already_applied: false,
+        attempts: raw.attempts,
+    })
+}
+
 /// A body holding only `RequestId` (the write operations' answer).
 #[derive(Debug, Deserialize)]
 pub(crate) struct RequestIdBody {

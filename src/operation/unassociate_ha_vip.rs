@@ -4,7 +4,7 @@ use std::fmt;
 
 use reqwest::Method;
 
-use super::{required_id, CallOverrides, RequestIdBody};
+use super::{required_id, CallOverrides};
 use crate::transport::{AppliedProbe, OperationRequest};
 use crate::{Client, Error, ErrorCode};
 
@@ -85,19 +85,11 @@ impl UnassociateHaVipFluentBuilder {
     /// [`ErrorCode::InstanceNotAssociated`].
     pub async fn send(self) -> Result<UnassociateHaVipOutput, Error> {
         let req = self.request()?;
-        let raw = self.client.invoke(&req).await?;
-        if let Some(applied) = raw.already_applied {
-            return Ok(UnassociateHaVipOutput {
-                request_id: applied.request_id.unwrap_or_default(),
-                already_unassociated: true,
-                attempts: raw.attempts,
-            });
-        }
-        let (_, request_id) = raw.decode::<RequestIdBody>(req.action)?;
+        let out = super::send_write(&self.client, &req).await?;
         Ok(UnassociateHaVipOutput {
-            request_id,
-            already_unassociated: false,
-            attempts: raw.attempts,
+            request_id: out.request_id,
+            already_unassociated: out.already_applied,
+            attempts: out.attempts,
         })
     }
 }
