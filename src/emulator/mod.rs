@@ -1,3 +1,6 @@
+//! An embedded, stateful ENS endpoint for the HAVIP operations: the example's default target,
+//! the tests' peer, and a test double for your own code.
+//!
 //! Enabled by the `emulator` feature. It listens on a local TCP port and answers like the ENS
 //! gateway would: it checks V1 (HMAC-SHA1) and V3 (`ACS3-HMAC-SHA256`) signatures, timestamps,
 //! nonces and STS tokens, serves `AssociateHaVip`, `UnassociateHaVip` and `DescribeHaVips`
