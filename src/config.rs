@@ -227,14 +227,17 @@ impl ClientBuilder {
         self
     }
 
-    /// Limits the time between two reads of the answer (default 10 s).
+    /// Limits the wait for the whole answer of one attempt, counted from its start (default
+    /// 10 s). The answers of this API are small, so this is Alibaba's read timeout in practice;
+    /// one timer per attempt enforces it (with [`attempt_timeout`](Self::attempt_timeout),
+    /// whichever is shorter).
     pub fn read_timeout(mut self, d: Duration) -> Self {
         self.read_timeout = d;
         self
     }
 
-    /// Limits each attempt, from sending to the end of the answer (default: none beyond the
-    /// connect and read timeouts).
+    /// Limits each attempt, connecting included, to the end of the answer (default: none
+    /// beyond the connect and read timeouts).
     pub fn attempt_timeout(mut self, d: Duration) -> Self {
         self.attempt_timeout = Some(d);
         self
@@ -312,7 +315,6 @@ impl ClientBuilder {
         }
         let http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
-            .read_timeout(self.read_timeout)
             .user_agent(user_agent)
             .pool_idle_timeout(Duration::from_secs(50))
             .build()

@@ -456,7 +456,10 @@ impl Client {
                 b
             }
         };
-        let builder = builder.header(reqwest::header::ACCEPT, "application/json");
+        let builder = builder.header(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
 
         let exchange = async {
             let resp = builder
@@ -477,22 +480,23 @@ impl Client {
                 })?;
             Ok::<_, AttemptFailure>((status, header_request_id, body))
         };
-        let (status, header_request_id, body) = match cfg.attempt_timeout {
-            None => exchange.await?,
-            Some(limit) => {
-                tokio::time::timeout(limit, exchange)
-                    .await
-                    .map_err(|_| AttemptFailure {
-                        error: Error::Timeout(TimeoutError {
-                            action: req.action.to_owned(),
-                            kind: TimeoutKind::Attempt,
-                            limit,
-                            attempts: attempt,
-                        }),
-                        ambiguous: true,
-                    })??
-            }
+        // One timer per attempt bounds the wait for the whole answer: the read timeout, or the
+        // attempt timeout when that is shorter.
+        let (kind, limit) = match cfg.attempt_timeout {
+            Some(a) if a <= cfg.read_timeout => (TimeoutKind::Attempt, a),
+            _ => (TimeoutKind::Read, cfg.read_timeout),
         };
+        let (status, header_request_id, body) = tokio::time::timeout(limit, exchange)
+            .await
+            .map_err(|_| AttemptFailure {
+                error: Error::Timeout(TimeoutError {
+                    action: req.action.to_owned(),
+                    kind,
+                    limit,
+                    attempts: attempt,
+                }),
+                ambiguous: true,
+            })??;
 
         if status.is_success() {
             return Ok(RawSuccess {

@@ -8,6 +8,26 @@ const fn is_unreserved(b: u8) -> bool {
     matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~')
 }
 
+/// [`is_unreserved`] as a table, for the scanning loops.
+static UNRESERVED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = is_unreserved(b as u8);
+        b += 1;
+    }
+    t
+};
+
+/// The index of the first byte at or after `from` that must be escaped, or `bytes.len()`.
+#[inline]
+fn next_reserved(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&b| !UNRESERVED[b as usize])
+        .map_or(bytes.len(), |p| from + p)
+}
+
 /// `%00%01…%FF`: the escape of byte `b` is `ESCAPES[3b..3b+3]`.
 static ESCAPES: &str = match std::str::from_utf8(&escape_table()) {
     Ok(s) => s,
@@ -52,43 +72,45 @@ pub fn percent_encode(input: &str) -> String {
 pub fn percent_encode_into(out: &mut String, input: &str) {
     let bytes = input.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !is_unreserved(b) {
-            // A non-empty `start..i` holds only ASCII unreserved bytes, so both ends are char
-            // boundaries (an empty one may sit inside a multi-byte character: skip it).
-            if start < i {
-                out.push_str(&input[start..i]);
-            }
-            out.push_str(escape(b));
-            start = i + 1;
+    loop {
+        let i = next_reserved(bytes, start);
+        // `start..i` holds only ASCII unreserved bytes; `start` follows an escaped byte, and a
+        // run of them covers whole characters, so both ends are char boundaries.
+        out.push_str(&input[start..i]);
+        if i == bytes.len() {
+            return;
         }
-    }
-    if start < bytes.len() {
-        out.push_str(&input[start..]);
+        start = next_unescaped(bytes, i, |b| out.push_str(escape(b)));
     }
 }
 
-/// Appends the percent-encoding of `input` to `once` and the percent-encoding of that to
-/// `twice`, in one pass: the wire query and V1's string to sign (`%` becomes `%25`).
-pub(crate) fn percent_encode_once_and_twice(once: &mut String, twice: &mut String, input: &str) {
-    let bytes = input.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !is_unreserved(b) {
-            if start < i {
-                once.push_str(&input[start..i]);
-                twice.push_str(&input[start..i]);
-            }
-            let e = escape(b);
-            once.push_str(e);
-            twice.push_str("%25");
-            twice.push_str(&e[1..]);
-            start = i + 1;
+/// Escapes the run of reserved bytes starting at `from` with `push`, and returns where the next
+/// unreserved byte (or the end) is: always a char boundary.
+#[inline]
+fn next_unescaped(bytes: &[u8], mut from: usize, mut push: impl FnMut(u8)) -> usize {
+    while let Some(&b) = bytes.get(from) {
+        if UNRESERVED[b as usize] {
+            break;
         }
+        push(b);
+        from += 1;
     }
-    if start < bytes.len() {
-        once.push_str(&input[start..]);
-        twice.push_str(&input[start..]);
+    from
+}
+
+/// Appends the percent-encoding of `input` to `once` and the percent-encoding of that to
+/// `twice`, in one pass, byte by byte (no call per run): the wire query and V1's string to sign
+/// (`%` becomes `%25`). Only ASCII is written.
+pub(crate) fn percent_encode_once_and_twice(once: &mut Vec<u8>, twice: &mut Vec<u8>, input: &str) {
+    for &b in input.as_bytes() {
+        if UNRESERVED[b as usize] {
+            once.push(b);
+            twice.push(b);
+        } else {
+            let (hi, lo) = (HEX[(b >> 4) as usize], HEX[(b & 0x0f) as usize]);
+            once.extend_from_slice(&[b'%', hi, lo]);
+            twice.extend_from_slice(&[b'%', b'2', b'5', hi, lo]);
+        }
     }
 }
 
@@ -97,18 +119,16 @@ pub(crate) fn percent_encode_once_and_twice(once: &mut String, twice: &mut Strin
 pub(crate) fn double_percent_encode_into(out: &mut String, input: &str) {
     let bytes = input.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !is_unreserved(b) {
-            if start < i {
-                out.push_str(&input[start..i]);
-            }
+    loop {
+        let i = next_reserved(bytes, start);
+        out.push_str(&input[start..i]);
+        if i == bytes.len() {
+            return;
+        }
+        start = next_unescaped(bytes, i, |b| {
             out.push_str("%25");
             out.push_str(&escape(b)[1..]);
-            start = i + 1;
-        }
-    }
-    if start < bytes.len() {
-        out.push_str(&input[start..]);
+        });
     }
 }
 
@@ -209,10 +229,10 @@ mod tests {
     #[test]
     fn one_pass_matches_two() {
         for s in ["", "a b", "2016-02-23T12:46:24Z", "x*y~z+/é", "%41", "中😀"] {
-            let (mut once, mut twice) = (String::new(), String::new());
+            let (mut once, mut twice) = (Vec::new(), Vec::new());
             percent_encode_once_and_twice(&mut once, &mut twice, s);
-            assert_eq!(once, percent_encode(s));
-            assert_eq!(twice, percent_encode(&percent_encode(s)));
+            assert_eq!(once, percent_encode(s).into_bytes());
+            assert_eq!(twice, percent_encode(&percent_encode(s)).into_bytes());
         }
     }
 

@@ -134,22 +134,27 @@ pub fn sign(
     }
     all.sort_unstable();
 
-    // One pass builds both the wire query and the string to sign.
+    // One pass builds both the wire query and the string to sign (ASCII only).
     let cap = capacity(&all);
-    let mut query = String::with_capacity(cap + 48);
-    let mut string_to_sign = String::with_capacity(method.len() + 5 + cap * 3 / 2);
-    string_to_sign.push_str(method);
-    string_to_sign.push_str("&%2F&");
+    let mut query: Vec<u8> = Vec::with_capacity(cap + 48);
+    let mut sts: Vec<u8> = Vec::with_capacity(method.len() + 5 + cap * 3 / 2);
+    sts.extend_from_slice(method.as_bytes());
+    sts.extend_from_slice(b"&%2F&");
     for (i, (k, v)) in all.iter().enumerate() {
         if i > 0 {
-            query.push('&');
-            string_to_sign.push_str("%26");
+            query.push(b'&');
+            sts.extend_from_slice(b"%26");
         }
-        percent_encode_once_and_twice(&mut query, &mut string_to_sign, k);
-        query.push('=');
-        string_to_sign.push_str("%3D");
-        percent_encode_once_and_twice(&mut query, &mut string_to_sign, v);
+        percent_encode_once_and_twice(&mut query, &mut sts, k);
+        query.push(b'=');
+        sts.extend_from_slice(b"%3D");
+        percent_encode_once_and_twice(&mut query, &mut sts, v);
     }
+    // `method` is the only input copied verbatim; everything else is escaped to ASCII.
+    let string_to_sign = String::from_utf8(sts)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let mut query =
+        String::from_utf8(query).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let signature = signature(signing.access_key_secret, &string_to_sign);
     query.push_str("&Signature=");
     percent_encode_into(&mut query, &signature);

@@ -1,0 +1,159 @@
+//! One `associate_ha_vip().send()` through the SDK against a minimal local HTTP server, next to
+//! the same pre-signed request sent with a bare reqwest client to the same server, keep-alive on
+//! both. Prints the ratio SDK/raw (target: ≤ 1.10), measured side by side.
+
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use alibabacloud_ens::{Client, Credentials};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::runtime::Runtime;
+
+const BODY: &str = r#"{"RequestId":"CEF72CEB-54B6-4AE8-B225-F876FF7BA984"}"#;
+
+/// A keep-alive HTTP/1.1 server answering every request with the same small JSON body.
+async fn serve() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}",
+                    BODY.len()
+                );
+                let mut buf = Vec::with_capacity(4096);
+                let mut chunk = [0u8; 4096];
+                loop {
+                    // Requests here have no body: a request ends at the blank line.
+                    while let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..p + 4);
+                        if s.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+struct Setup {
+    rt: Runtime,
+    sdk: Client,
+    raw: reqwest::Client,
+    presigned: String,
+}
+
+fn setup() -> Setup {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = rt.block_on(serve());
+    let sdk = Client::builder()
+        .endpoint(format!("http://{addr}"))
+        .credentials(Credentials::new(
+            "LTAI5tExampleAccessKeyId",
+            "aBcDeFgHiJkLmNoPqRsTuVwXyZ012345",
+        ))
+        .build()
+        .unwrap();
+    let raw = reqwest::Client::builder().build().unwrap();
+    let params = alibabacloud_ens::signer::SigningParams::new(
+        "LTAI5tExampleAccessKeyId",
+        "aBcDeFgHiJkLmNoPqRsTuVwXyZ012345",
+        time::OffsetDateTime::now_utc(),
+        "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c",
+    );
+    let signed = alibabacloud_ens::signer::v1::sign(
+        "POST",
+        "AssociateHaVip",
+        "2017-11-10",
+        &[
+            ("HaVipId", "havip-5p14t0f2xk"),
+            ("InstanceId", "i-50c4a9d8e7f6"),
+        ],
+        &params,
+    );
+    let presigned = format!("http://{addr}/?{}", signed.query);
+    Setup {
+        rt,
+        sdk,
+        raw,
+        presigned,
+    }
+}
+
+async fn sdk_call(c: &Client) {
+    let out = c
+        .associate_ha_vip()
+        .ha_vip_id("havip-5p14t0f2xk")
+        .instance_id("i-50c4a9d8e7f6")
+        .send()
+        .await
+        .unwrap();
+    black_box(out);
+}
+
+async fn raw_call(c: &reqwest::Client, url: &str) {
+    let resp = c.post(url).send().await.unwrap();
+    black_box(resp.bytes().await.unwrap());
+}
+
+
+fn ratio() {
+    let s = setup();
+    const ROUNDS: u32 = 30;
+    const ITERS: u32 = 300;
+    let (mut sdk, mut raw) = (Duration::ZERO, Duration::ZERO);
+    s.rt.block_on(async {
+        for _ in 0..100 {
+            sdk_call(&s.sdk).await;
+            raw_call(&s.raw, &s.presigned).await;
+        }
+        for _ in 0..ROUNDS {
+            let t = Instant::now();
+            for _ in 0..ITERS {
+                sdk_call(&s.sdk).await;
+            }
+            sdk += t.elapsed();
+            let t = Instant::now();
+            for _ in 0..ITERS {
+                raw_call(&s.raw, &s.presigned).await;
+            }
+            raw += t.elapsed();
+        }
+    });
+    let n = f64::from(ROUNDS * ITERS);
+    let (a, b) = (sdk.as_micros() as f64 / n, raw.as_micros() as f64 / n);
+    println!(
+        "roundtrip: SDK {a:.1} us, raw reqwest {b:.1} us, ratio SDK/raw {:.3} (target <= 1.10)",
+        a / b
+    );
+}
+
+
+
+fn main() {
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let n: u32 = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(20000);
+    let s = setup();
+    s.rt.block_on(async {
+        for _ in 0..n {
+            match mode.as_str() {
+                "sdk" => sdk_call(&s.sdk).await,
+                "raw" => raw_call(&s.raw, &s.presigned).await,
+                _ => {}
+            }
+        }
+    });
+}
