@@ -1,6 +1,8 @@
 //! One `associate_ha_vip().send()` through the SDK against a minimal local HTTP server, next to
 //! the same pre-signed request sent with a bare reqwest client to the same server, keep-alive on
-//! both. Prints the ratio SDK/raw (target: ≤ 1.10), measured side by side.
+//! both. Prints the ratio SDK/raw (target: ≤ 1.10), measured side by side. The server runs on a
+//! thread of its own (as a separate process would); each client on one current-thread runtime.
+//! `ROUNDTRIP_SAME_THREAD=1` runs the server on the client's runtime instead.
 
 use std::hint::black_box;
 use std::net::SocketAddr;
@@ -58,7 +60,25 @@ fn setup() -> Setup {
         .enable_all()
         .build()
         .unwrap();
-    let addr = rt.block_on(serve());
+    // By default the server runs on a thread and runtime of its own, as a separate process
+    // would; ROUNDTRIP_SAME_THREAD=1 puts it on the client's runtime (the harshest setting for
+    // the SDK: nothing else dilutes its own cost).
+    let addr = if std::env::var_os("ROUNDTRIP_SAME_THREAD").is_some() {
+        rt.block_on(serve())
+    } else {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let server_rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            server_rt.block_on(async move {
+                tx.send(serve().await).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().unwrap()
+    };
     let sdk = Client::builder()
         .endpoint(format!("http://{addr}"))
         .credentials(Credentials::new(

@@ -315,6 +315,9 @@ impl ClientBuilder {
         }
         let http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
+            // Never follow redirects: a signed request (with, for STS, its token in the query)
+            // must not be replayed to another host. A 3xx is reported as an undecodable answer.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(user_agent)
             .pool_idle_timeout(Duration::from_secs(50))
             .build()

@@ -1,6 +1,7 @@
 //! Sending one operation: signing each attempt, retrying, time limits, and turning every answer
 //! (JSON, HTML, empty, truncated, huge) into a value or a typed [`Error`].
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -28,7 +29,7 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub(crate) struct OperationRequest {
     pub(crate) action: &'static str,
     pub(crate) method: Method,
-    pub(crate) params: Vec<(String, String)>,
+    pub(crate) params: Vec<(Cow<'static, str>, String)>,
     pub(crate) retry: RetryConfig,
     pub(crate) operation_timeout: Option<Duration>,
     /// The safe-write rule: this code, answered after an attempt whose outcome is unknown,
@@ -39,19 +40,14 @@ pub(crate) struct OperationRequest {
     pub(crate) applied_probe: Option<AppliedProbe>,
 }
 
-/// What a write wants to be true, checked with DescribeHaVips after an unknown outcome.
-#[derive(Debug, Clone)]
+/// What a write wants to be true of its `HaVipId` and `InstanceId`, checked with
+/// DescribeHaVips after an unknown outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AppliedProbe {
     /// The instance is listed in the HAVIP's associations (in any status but `Unassociating`).
-    Associated {
-        ha_vip_id: String,
-        instance_id: String,
-    },
+    Associated,
     /// The instance is not listed, or is listed as `Unassociating`.
-    Unassociated {
-        ha_vip_id: String,
-        instance_id: String,
-    },
+    Unassociated,
 }
 
 impl OperationRequest {
@@ -67,8 +63,16 @@ impl OperationRequest {
         }
     }
 
-    pub(crate) fn param(&mut self, key: impl Into<String>, value: impl Into<String>) {
+    pub(crate) fn param(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) {
         self.params.push((key.into(), value.into()));
+    }
+
+    /// The value of parameter `key`, if set.
+    pub(crate) fn param_value(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -275,8 +279,8 @@ impl Client {
             let last = attempt >= req.retry.max_attempts() || !failure.error.is_retryable();
             let outcome_unknown = failure.ambiguous || (earlier_ambiguous && last);
             if outcome_unknown {
-                if let Some(probe) = &req.applied_probe {
-                    if let Some(request_id) = self.probe_applied(probe).await {
+                if let Some(probe) = req.applied_probe {
+                    if let Some(request_id) = self.probe_applied(req, probe).await {
                         tracing::debug!(attempt, "the earlier write took effect");
                         return Ok(RawSuccess {
                             body: Vec::new(),
@@ -308,26 +312,19 @@ impl Client {
 
     /// Checks with one DescribeHaVips call whether `probe` holds; returns that call's request
     /// id when it does. Any failure of the check counts as "not known to hold".
-    async fn probe_applied(&self, probe: &AppliedProbe) -> Option<String> {
-        let (ha_vip_id, instance_id, want_listed) = match probe {
-            AppliedProbe::Associated {
-                ha_vip_id,
-                instance_id,
-            } => (ha_vip_id, instance_id, true),
-            AppliedProbe::Unassociated {
-                ha_vip_id,
-                instance_id,
-            } => (ha_vip_id, instance_id, false),
-        };
+    async fn probe_applied(&self, req: &OperationRequest, probe: AppliedProbe) -> Option<String> {
+        let ha_vip_id = req.param_value("HaVipId")?;
+        let instance_id = req.param_value("InstanceId")?;
+        let want_listed = probe == AppliedProbe::Associated;
         let page = Box::pin(
             self.describe_ha_vips()
-                .ha_vip_id(ha_vip_id.as_str())
+                .ha_vip_id(ha_vip_id)
                 .retry_config(RetryConfig::disabled())
                 .send(),
         )
         .await
         .ok()?;
-        let h = page.ha_vips.iter().find(|h| &h.ha_vip_id == ha_vip_id)?;
+        let h = page.ha_vips.iter().find(|h| h.ha_vip_id == ha_vip_id)?;
         let listed = h
             .association(instance_id)
             .is_some_and(|a| a.status != crate::AssociationStatus::Unassociating);
@@ -414,7 +411,7 @@ impl Client {
         let params: Vec<(&str, &str)> = req
             .params
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .map(|(k, v)| (k.as_ref(), v.as_str()))
             .collect();
 
         let mut url = String::with_capacity(cfg.endpoint.as_str().len() + 512);

@@ -80,12 +80,13 @@ impl AssociateHaVipFluentBuilder {
 
     call_override_setters!();
 
-    fn request(&self) -> Result<OperationRequest, Error> {
-        let ha_vip_id = required_id("HaVipId", self.ha_vip_id.as_deref())?;
-        let instance_id = required_id("InstanceId", self.instance_id.as_deref())?;
+    /// Checks the input and builds the request, moving the ids into it.
+    fn into_request(self) -> Result<(Client, OperationRequest), Error> {
+        let ha_vip_id = required_id("HaVipId", self.ha_vip_id)?;
+        let instance_id = required_id("InstanceId", self.instance_id)?;
         let mut req = OperationRequest::new(&self.client, "AssociateHaVip", Method::POST);
-        req.param("HaVipId", ha_vip_id.as_str());
-        req.param("InstanceId", instance_id.as_str());
+        req.param("HaVipId", ha_vip_id);
+        req.param("InstanceId", instance_id);
         if let Some(t) = &self.instance_type {
             let wire = t.as_str();
             if wire.trim().is_empty() {
@@ -95,11 +96,8 @@ impl AssociateHaVipFluentBuilder {
         }
         self.overrides.apply(&mut req);
         req.applied_code = Some(ErrorCode::InstanceAlreadyAssociated);
-        req.applied_probe = Some(AppliedProbe::Associated {
-            ha_vip_id,
-            instance_id,
-        });
-        Ok(req)
+        req.applied_probe = Some(AppliedProbe::Associated);
+        Ok((self.client, req))
     }
 
     /// Sends the request.
@@ -109,8 +107,8 @@ impl AssociateHaVipFluentBuilder {
     /// blank; otherwise any [`Error`] the service or the network produces, e.g.
     /// [`ErrorCode::IncorrectInstanceVSwitch`].
     pub async fn send(self) -> Result<AssociateHaVipOutput, Error> {
-        let req = self.request()?;
-        let out = super::send_write(&self.client, &req).await?;
+        let (client, req) = self.into_request()?;
+        let out = super::send_write(&client, &req).await?;
         Ok(AssociateHaVipOutput {
             request_id: out.request_id,
             already_associated: out.already_applied,

@@ -59,10 +59,13 @@ pub const MAX_ID_LEN: usize = 128;
 
 /// Checks a required resource id: present, not blank, printable ASCII without spaces, at most
 /// [`MAX_ID_LEN`] characters.
-pub(crate) fn required_id(parameter: &str, value: Option<&str>) -> Result<String, Error> {
+pub(crate) fn required_id(parameter: &str, value: Option<String>) -> Result<String, Error> {
     match value {
         None => Err(Error::invalid_input(parameter, "is required")),
-        Some(v) => check_id(parameter, v).map(str::to_owned),
+        Some(v) => {
+            check_id(parameter, &v)?;
+            Ok(v)
+        }
     }
 }
 
@@ -78,6 +81,9 @@ pub(crate) fn check_id<'a>(parameter: &str, v: &'a str) -> Result<&'a str, Error
                 v.len()
             ),
         ));
+    }
+    if v.bytes().all(|b| b.is_ascii_graphic()) {
+        return Ok(v);
     }
     if let Some(c) = v.chars().find(|c| !c.is_ascii_graphic()) {
         return Err(Error::invalid_input(
@@ -178,16 +184,18 @@ mod tests {
             (Some("havip-\n"), "printable ASCII"),
         ];
         for (v, needle) in cases {
-            let e = required_id("HaVipId", v).unwrap_err().to_string();
+            let e = required_id("HaVipId", v.map(str::to_owned))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("HaVipId") && e.contains(needle), "{v:?}: {e}");
         }
         let long = "h".repeat(MAX_ID_LEN + 1);
-        assert!(required_id("InstanceId", Some(&long))
+        assert!(required_id("InstanceId", Some(long.clone()))
             .unwrap_err()
             .to_string()
             .contains("at most 128"));
         assert_eq!(
-            required_id("HaVipId", Some("havip-5p14t")).unwrap(),
+            required_id("HaVipId", Some("havip-5p14t".to_owned())).unwrap(),
             "havip-5p14t"
         );
     }

@@ -62,19 +62,17 @@ impl UnassociateHaVipFluentBuilder {
 
     call_override_setters!();
 
-    fn request(&self) -> Result<OperationRequest, Error> {
-        let ha_vip_id = required_id("HaVipId", self.ha_vip_id.as_deref())?;
-        let instance_id = required_id("InstanceId", self.instance_id.as_deref())?;
+    /// Checks the input and builds the request, moving the ids into it.
+    fn into_request(self) -> Result<(Client, OperationRequest), Error> {
+        let ha_vip_id = required_id("HaVipId", self.ha_vip_id)?;
+        let instance_id = required_id("InstanceId", self.instance_id)?;
         let mut req = OperationRequest::new(&self.client, "UnassociateHaVip", Method::POST);
-        req.param("HaVipId", ha_vip_id.as_str());
-        req.param("InstanceId", instance_id.as_str());
+        req.param("HaVipId", ha_vip_id);
+        req.param("InstanceId", instance_id);
         self.overrides.apply(&mut req);
         req.applied_code = Some(ErrorCode::InstanceNotAssociated);
-        req.applied_probe = Some(AppliedProbe::Unassociated {
-            ha_vip_id,
-            instance_id,
-        });
-        Ok(req)
+        req.applied_probe = Some(AppliedProbe::Unassociated);
+        Ok((self.client, req))
     }
 
     /// Sends the request.
@@ -84,8 +82,8 @@ impl UnassociateHaVipFluentBuilder {
     /// blank; otherwise any [`Error`] the service or the network produces, e.g.
     /// [`ErrorCode::InstanceNotAssociated`].
     pub async fn send(self) -> Result<UnassociateHaVipOutput, Error> {
-        let req = self.request()?;
-        let out = super::send_write(&self.client, &req).await?;
+        let (client, req) = self.into_request()?;
+        let out = super::send_write(&client, &req).await?;
         Ok(UnassociateHaVipOutput {
             request_id: out.request_id,
             already_unassociated: out.already_applied,

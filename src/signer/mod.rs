@@ -134,26 +134,46 @@ pub fn format_timestamp(t: OffsetDateTime) -> String {
 }
 
 fn write_timestamp(s: &mut String, t: OffsetDateTime) {
-    fn two(s: &mut String, v: u8) {
-        s.push((b'0' + v / 10) as char);
-        s.push((b'0' + v % 10) as char);
-    }
+    let bytes = timestamp_bytes(t);
+    s.push_str(timestamp_str(&bytes));
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ` of `t` (already in UTC) as ASCII bytes, without allocating.
+pub(crate) fn timestamp_bytes(t: OffsetDateTime) -> [u8; 20] {
     let year = t.year().clamp(0, 9999) as u16;
-    s.push((b'0' + (year / 1000) as u8) as char);
-    s.push((b'0' + (year / 100 % 10) as u8) as char);
-    s.push((b'0' + (year / 10 % 10) as u8) as char);
-    s.push((b'0' + (year % 10) as u8) as char);
-    s.push('-');
-    two(s, t.month() as u8);
-    s.push('-');
-    two(s, t.day());
-    s.push('T');
-    two(s, t.hour());
-    s.push(':');
-    two(s, t.minute());
-    s.push(':');
-    two(s, t.second());
-    s.push('Z');
+    let two = |v: u8| [b'0' + v / 10 % 10, b'0' + v % 10];
+    let [mo0, mo1] = two(t.month() as u8);
+    let [d0, d1] = two(t.day());
+    let [h0, h1] = two(t.hour());
+    let [mi0, mi1] = two(t.minute());
+    let [s0, s1] = two(t.second());
+    [
+        b'0' + (year / 1000) as u8,
+        b'0' + (year / 100 % 10) as u8,
+        b'0' + (year / 10 % 10) as u8,
+        b'0' + (year % 10) as u8,
+        b'-',
+        mo0,
+        mo1,
+        b'-',
+        d0,
+        d1,
+        b'T',
+        h0,
+        h1,
+        b':',
+        mi0,
+        mi1,
+        b':',
+        s0,
+        s1,
+        b'Z',
+    ]
+}
+
+/// The text of [`timestamp_bytes`] (always ASCII).
+pub(crate) fn timestamp_str(bytes: &[u8; 20]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or("1970-01-01T00:00:00Z")
 }
 
 /// Parses a `YYYY-MM-DDThh:mm:ssZ` timestamp (strict: what the gateway accepts).

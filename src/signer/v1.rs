@@ -16,7 +16,7 @@ use sha1::Sha1;
 
 use super::{
     double_percent_encode_into, percent_encode_into, percent_encode_once_and_twice,
-    write_timestamp, SigningParams,
+    timestamp_bytes, timestamp_str, SigningParams,
 };
 
 /// The output of [`sign`].
@@ -91,10 +91,19 @@ fn capacity(params: &[(&str, &str)]) -> usize {
 
 /// Stage 3: Base64(HMAC-SHA1(`access_key_secret` + `&`, `string_to_sign`)).
 pub fn signature(access_key_secret: &str, string_to_sign: &str) -> String {
-    let mut key = Vec::with_capacity(access_key_secret.len() + 1);
-    key.extend_from_slice(access_key_secret.as_bytes());
-    key.push(b'&');
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(&key)
+    // The key is `secret&`; built on the stack for the usual short secrets.
+    let secret = access_key_secret.as_bytes();
+    let mut stack = [0u8; 64];
+    let heap;
+    let key: &[u8] = if secret.len() < stack.len() {
+        stack[..secret.len()].copy_from_slice(secret);
+        stack[secret.len()] = b'&';
+        &stack[..=secret.len()]
+    } else {
+        heap = [secret, b"&"].concat();
+        &heap
+    };
+    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(key)
         .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
     mac.update(string_to_sign.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
@@ -112,11 +121,8 @@ pub fn sign(
     params: &[(&str, &str)],
     signing: &SigningParams<'_>,
 ) -> SignedV1 {
-    let mut timestamp = String::with_capacity(20);
-    write_timestamp(
-        &mut timestamp,
-        signing.timestamp.to_offset(time::UtcOffset::UTC),
-    );
+    let timestamp_bytes = timestamp_bytes(signing.timestamp.to_offset(time::UtcOffset::UTC));
+    let timestamp = timestamp_str(&timestamp_bytes);
     let mut all: Vec<(&str, &str)> = Vec::with_capacity(params.len() + 10);
     all.extend_from_slice(params);
     all.extend_from_slice(&[
@@ -126,7 +132,7 @@ pub fn sign(
         ("SignatureMethod", "HMAC-SHA1"),
         ("SignatureNonce", signing.nonce),
         ("SignatureVersion", "1.0"),
-        ("Timestamp", &timestamp),
+        ("Timestamp", timestamp),
         ("Version", version),
     ]);
     if let Some(token) = signing.security_token {
@@ -134,27 +140,22 @@ pub fn sign(
     }
     all.sort_unstable();
 
-    // One pass builds both the wire query and the string to sign (ASCII only).
+    // One pass builds both the wire query and the string to sign.
     let cap = capacity(&all);
-    let mut query: Vec<u8> = Vec::with_capacity(cap + 48);
-    let mut sts: Vec<u8> = Vec::with_capacity(method.len() + 5 + cap * 3 / 2);
-    sts.extend_from_slice(method.as_bytes());
-    sts.extend_from_slice(b"&%2F&");
+    let mut query = String::with_capacity(cap + 48);
+    let mut string_to_sign = String::with_capacity(method.len() + 5 + cap * 3 / 2);
+    string_to_sign.push_str(method);
+    string_to_sign.push_str("&%2F&");
     for (i, (k, v)) in all.iter().enumerate() {
         if i > 0 {
-            query.push(b'&');
-            sts.extend_from_slice(b"%26");
+            query.push('&');
+            string_to_sign.push_str("%26");
         }
-        percent_encode_once_and_twice(&mut query, &mut sts, k);
-        query.push(b'=');
-        sts.extend_from_slice(b"%3D");
-        percent_encode_once_and_twice(&mut query, &mut sts, v);
+        percent_encode_once_and_twice(&mut query, &mut string_to_sign, k);
+        query.push('=');
+        string_to_sign.push_str("%3D");
+        percent_encode_once_and_twice(&mut query, &mut string_to_sign, v);
     }
-    // `method` is the only input copied verbatim; everything else is escaped to ASCII.
-    let string_to_sign = String::from_utf8(sts)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    let mut query =
-        String::from_utf8(query).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let signature = signature(signing.access_key_secret, &string_to_sign);
     query.push_str("&Signature=");
     percent_encode_into(&mut query, &signature);
@@ -263,6 +264,23 @@ mod tests {
             signature("testsecret", &signed.string_to_sign)
         );
         assert!(!signed.query.contains('+'));
+    }
+
+    #[test]
+    fn long_and_short_secrets_sign_like_plain_hmac() {
+        for len in [0, 1, 62, 63, 64, 65, 200] {
+            let secret = "s".repeat(len);
+            let mut mac =
+                <Hmac<Sha1> as Mac>::new_from_slice(format!("{secret}&").as_bytes()).unwrap();
+            mac.update(b"GET&%2F&x");
+            let expected =
+                base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+            assert_eq!(
+                signature(&secret, "GET&%2F&x"),
+                expected,
+                "secret of {len} bytes"
+            );
+        }
     }
 
     #[test]
