@@ -335,9 +335,12 @@ async fn a_refused_connection_is_a_connect_error() {
 #[tokio::test]
 async fn redirects_are_not_followed() {
     let server = TestServer::start().await;
-    let client = client_for(&server).retry_config(RetryConfig::disabled()).build().unwrap();
+    let client = client_for(&server)
+        .retry_config(RetryConfig::disabled())
+        .build()
+        .unwrap();
     // A signed URL (holding, with STS, the token) must never be replayed to another place.
-    server.push(Reply::Raw(302, "text/html", b"<a href=\"/elsewhere\">moved</a>".to_vec()));
+    server.push(Reply::Redirect(format!("{}/elsewhere", server.endpoint())));
     let err = client.describe_ha_vips().send().await.unwrap_err();
     assert_eq!(err.http_status(), Some(302));
     assert_eq!(server.requests().len(), 1);

@@ -58,6 +58,8 @@ pub enum Reply {
     Close,
     /// Wait, then answer.
     Delay(Duration, Box<Reply>),
+    /// `302 Found` with this `location`.
+    Redirect(String),
 }
 
 pub fn ok_request_id(id: &str) -> Reply {
@@ -251,6 +253,11 @@ async fn write_reply(stream: &mut TcpStream, reply: Reply) -> bool {
         Reply::Delay(d, inner) => {
             tokio::time::sleep(d).await;
             Box::pin(write_reply(stream, *inner)).await
+        }
+        Reply::Redirect(location) => {
+            let head =
+                format!("HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n");
+            stream.write_all(head.as_bytes()).await.is_ok()
         }
         Reply::Json(status, body) => {
             write_raw(stream, status, "application/json", body.as_bytes()).await
