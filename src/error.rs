@@ -19,36 +19,60 @@ pub const MAX_SNIPPET_BYTES: usize = 512;
 /// status, the message and the request id. The accessors [`code`](Error::code),
 /// [`request_id`](Error::request_id), [`http_status`](Error::http_status) and
 /// [`is_retryable`](Error::is_retryable) look through the waiter variants to the error beneath.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The service answered with an error body (`Code`, `Message`, `RequestId`, …).
-    #[error(transparent)]
     Service(Box<ServiceError>),
     /// A parameter was missing or invalid; nothing was sent.
-    #[error("invalid input: {0}")]
     InvalidInput(InvalidInput),
     /// No usable credentials, or a credentials source failed.
-    #[error(transparent)]
     Credentials(CredentialsError),
     /// The request could not be sent or its answer not received (DNS, connect, reset, TLS…).
-    #[error(transparent)]
     Transport(TransportError),
     /// A time limit ran out.
-    #[error(transparent)]
     Timeout(TimeoutError),
     /// The service (or something in front of it) answered with a body this crate cannot decode.
-    #[error(transparent)]
     InvalidResponse(Box<InvalidResponse>),
     /// A waiter's deadline passed before the wanted state was observed.
-    #[error(transparent)]
     WaiterTimedOut(Box<WaiterTimedOut>),
     /// A waiter observed a state from which the wanted state cannot be reached.
-    #[error(transparent)]
     WaiterFailureState(Box<WaiterFailureState>),
     /// A waiter's poll failed with an error that retrying will not cure.
-    #[error(transparent)]
     WaiterOperationFailed(Box<WaiterOperationFailed>),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Service(e) => e.fmt(f),
+            Error::InvalidInput(e) => write!(f, "invalid input: {e}"),
+            Error::Credentials(e) => e.fmt(f),
+            Error::Transport(e) => e.fmt(f),
+            Error::Timeout(e) => e.fmt(f),
+            Error::InvalidResponse(e) => e.fmt(f),
+            Error::WaiterTimedOut(e) => e.fmt(f),
+            Error::WaiterFailureState(e) => e.fmt(f),
+            Error::WaiterOperationFailed(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // Each variant shows its inner error's text, so the chain continues below it.
+        match self {
+            Error::Service(e) => e.source(),
+            Error::InvalidInput(_) => None,
+            Error::Credentials(e) => e.source(),
+            Error::Transport(e) => e.source(),
+            Error::Timeout(e) => e.source(),
+            Error::InvalidResponse(e) => e.source(),
+            Error::WaiterTimedOut(e) => e.source(),
+            Error::WaiterFailureState(e) => e.source(),
+            Error::WaiterOperationFailed(e) => e.source(),
+        }
+    }
 }
 
 impl Error {
@@ -236,8 +260,7 @@ impl fmt::Display for InvalidResponse {
 impl std::error::Error for InvalidResponse {}
 
 /// A failure to send a request or receive its answer.
-#[derive(Debug, thiserror::Error)]
-#[error("{action} could not reach the service ({kind}) after {attempts} attempt(s): {message}")]
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct TransportError {
     /// The API action.
@@ -249,8 +272,23 @@ pub struct TransportError {
     /// How many attempts were made.
     pub attempts: u32,
     /// The underlying error.
-    #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} could not reach the service ({}) after {} attempt(s): {}",
+            self.action, self.kind, self.attempts, self.message
+        )
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as _)
+    }
 }
 
 /// The kind of a [`TransportError`].
@@ -304,8 +342,7 @@ impl fmt::Display for TimeoutKind {
 }
 
 /// A time limit ran out.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{action} hit the {kind} of {limit:?} after {attempts} attempt(s)")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TimeoutError {
     /// The API action.
@@ -318,14 +355,33 @@ pub struct TimeoutError {
     pub attempts: u32,
 }
 
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} hit the {} of {:?} after {} attempt(s)",
+            self.action, self.kind, self.limit, self.attempts
+        )
+    }
+}
+
+impl std::error::Error for TimeoutError {}
+
 /// No usable credentials, or a credentials source failed. Never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("credentials error: {message}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CredentialsError {
     /// What went wrong, naming the source (variable, file and line or key).
     pub message: String,
 }
+
+impl fmt::Display for CredentialsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "credentials error: {}", self.message)
+    }
+}
+
+impl std::error::Error for CredentialsError {}
 
 impl CredentialsError {
     /// A credentials error with `message` (which must not contain secrets).

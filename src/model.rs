@@ -1,14 +1,14 @@
 //! The data types of the HAVIP operations: HAVIPs, their associations and their statuses.
 //!
 //! Decoding is lenient where the service is loose: unknown status values decode into an
-//! `Unknown` variant, counts accept JSON strings or numbers, `null` reads as absent, and an
-//! unparseable time reads as `None` (the raw text is kept).
+//! `Unknown` variant, counts accept JSON strings or numbers, `null` reads as absent, lists may
+//! come wrapped in an object (`{"HaVip": [...]}`), and an unparseable time reads as `None`. A
+//! value of the wrong kind (an object where a string belongs) is an error naming its path.
 
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{self, Deserializer};
-use serde::Deserialize;
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::Error;
@@ -54,10 +54,9 @@ macro_rules! wire_enum {
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s: Option<String> = Option::deserialize(d)?;
-                Ok($name::from_wire(s.as_deref().unwrap_or("")))
+        impl FromJson for $name {
+            fn from_json(v: &Value) -> Result<Self, String> {
+                Ok($name::from_wire(&lenient_string(v)?))
             }
         }
     };
@@ -142,42 +141,30 @@ wire_enum! {
 }
 
 /// One HAVIP, as DescribeHaVips returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HaVip {
     /// The HAVIP's id (`havip-…`).
-    #[serde(default, deserialize_with = "lenient_string")]
     pub ha_vip_id: String,
     /// Its status.
-    #[serde(default = "unknown_status")]
     pub status: HaVipStatus,
     /// Its IP address.
-    #[serde(default, deserialize_with = "lenient_string")]
     pub ip_address: String,
     /// Its name.
-    #[serde(default, deserialize_with = "lenient_string")]
     pub name: String,
     /// Its description.
-    #[serde(default, deserialize_with = "lenient_string")]
     pub description: String,
     /// The ENS node (edge region) it lives in.
-    #[serde(default, deserialize_with = "lenient_string")]
     pub ens_region_id: String,
     /// The network it belongs to.
-    #[serde(default, deserialize_with = "lenient_string")]
     pub network_id: String,
     /// The vSwitch it belongs to.
-    #[serde(default, deserialize_with = "lenient_string", rename = "VSwitchId")]
     pub vswitch_id: String,
     /// When it was created, when the service sent a parseable time.
-    #[serde(default, deserialize_with = "lenient_time")]
     pub creation_time: Option<OffsetDateTime>,
     /// The instances and ENIs it is associated with, each with its own status.
-    #[serde(default, deserialize_with = "lenient_list")]
     pub associated_instances: Vec<AssociatedInstance>,
     /// The EIPs bound to it.
-    #[serde(default, deserialize_with = "lenient_list")]
     pub associated_eip_addresses: Vec<AssociatedEipAddress>,
 }
 
@@ -200,153 +187,248 @@ impl HaVip {
 }
 
 /// One association of an HAVIP.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AssociatedInstance {
     /// The instance or ENI id.
-    #[serde(default, deserialize_with = "lenient_string")]
     pub instance_id: String,
     /// Whether it is an ENS instance or an ENI.
-    #[serde(default = "unknown_instance_type")]
     pub instance_type: InstanceType,
     /// The instance's IP address.
-    #[serde(default, deserialize_with = "lenient_string")]
     pub ip_address: String,
     /// The association's own status.
-    #[serde(default = "unknown_association_status")]
     pub status: AssociationStatus,
     /// When the association was made, when the service sent a parseable time.
-    #[serde(default, deserialize_with = "lenient_time")]
     pub creation_time: Option<OffsetDateTime>,
 }
 
 /// One EIP bound to an HAVIP.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AssociatedEipAddress {
     /// The EIP's address.
-    #[serde(default, deserialize_with = "lenient_string")]
     pub eip: String,
     /// The EIP's id.
-    #[serde(default, deserialize_with = "lenient_string")]
     pub eip_id: String,
 }
 
-fn unknown_status() -> HaVipStatus {
-    HaVipStatus::Unknown(String::new())
+impl FromJson for HaVip {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let f = Fields::of(v)?;
+        Ok(HaVip {
+            ha_vip_id: f.string("HaVipId")?,
+            status: f.parse("Status")?,
+            ip_address: f.string("IpAddress")?,
+            name: f.string("Name")?,
+            description: f.string("Description")?,
+            ens_region_id: f.string("EnsRegionId")?,
+            network_id: f.string("NetworkId")?,
+            vswitch_id: f.string("VSwitchId")?,
+            creation_time: f.time("CreationTime")?,
+            associated_instances: f.list("AssociatedInstances")?,
+            associated_eip_addresses: f.list("AssociatedEipAddresses")?,
+        })
+    }
 }
-fn unknown_instance_type() -> InstanceType {
-    InstanceType::Unknown(String::new())
+
+impl FromJson for AssociatedInstance {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let f = Fields::of(v)?;
+        Ok(AssociatedInstance {
+            instance_id: f.string("InstanceId")?,
+            instance_type: f.parse("InstanceType")?,
+            ip_address: f.string("IpAddress")?,
+            status: f.parse("Status")?,
+            creation_time: f.time("CreationTime")?,
+        })
+    }
 }
-fn unknown_association_status() -> AssociationStatus {
-    AssociationStatus::Unknown(String::new())
+
+impl FromJson for AssociatedEipAddress {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let f = Fields::of(v)?;
+        Ok(AssociatedEipAddress {
+            eip: f.string("Eip")?,
+            eip_id: f.string("EipId")?,
+        })
+    }
+}
+
+/// Lenient decoding from a JSON value; the error names what was wrong and where.
+pub(crate) trait FromJson: Sized {
+    fn from_json(v: &Value) -> Result<Self, String>;
+}
+
+/// The fields of a JSON object, read leniently; a missing field reads as `null`.
+pub(crate) struct Fields<'a>(&'a Map<String, Value>);
+
+impl<'a> Fields<'a> {
+    pub(crate) fn of(v: &'a Value) -> Result<Self, String> {
+        match v {
+            Value::Object(m) => Ok(Fields(m)),
+            other => Err(format!("expected an object, found {}", json_kind(other))),
+        }
+    }
+
+    fn get(&self, key: &str) -> &'a Value {
+        self.0.get(key).unwrap_or(&Value::Null)
+    }
+
+    fn at<T>(key: &str, r: Result<T, String>) -> Result<T, String> {
+        r.map_err(|e| format!("{key}: {e}"))
+    }
+
+    pub(crate) fn string(&self, key: &str) -> Result<String, String> {
+        Self::at(key, lenient_string(self.get(key)))
+    }
+
+    pub(crate) fn count(&self, key: &str) -> Result<Option<u64>, String> {
+        Self::at(key, lenient_count(self.get(key)))
+    }
+
+    pub(crate) fn time(&self, key: &str) -> Result<Option<OffsetDateTime>, String> {
+        Self::at(key, lenient_string(self.get(key)).map(|s| parse_time(&s)))
+    }
+
+    pub(crate) fn parse<T: FromJson>(&self, key: &str) -> Result<T, String> {
+        Self::at(key, T::from_json(self.get(key)))
+    }
+
+    pub(crate) fn list<T: FromJson>(&self, key: &str) -> Result<Vec<T>, String> {
+        Self::at(key, lenient_list(self.get(key)))
+    }
 }
 
 /// A string, or a number/bool rendered as text, or `null` as empty.
-pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    Ok(match v {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => s,
-        serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::Bool(b) => b.to_string(),
-        other => {
-            return Err(de::Error::custom(format!(
-                "expected a string, found {}",
-                json_kind(&other)
-            )))
-        }
-    })
+pub(crate) fn lenient_string(v: &Value) -> Result<String, String> {
+    match v {
+        Value::Null => Ok(String::new()),
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        other => Err(format!("expected a string, found {}", json_kind(other))),
+    }
 }
 
 /// An optional count: a JSON number, a string holding digits, `null` or absent.
-pub(crate) fn lenient_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
+pub(crate) fn lenient_count(v: &Value) -> Result<Option<u64>, String> {
     match v {
-        serde_json::Value::Null => Ok(None),
-        serde_json::Value::Number(n) => n
+        Value::Null => Ok(None),
+        Value::Number(n) => n
             .as_u64()
             .map(Some)
-            .ok_or_else(|| de::Error::custom(format!("expected a count, found {n}"))),
-        serde_json::Value::String(s) if s.trim().is_empty() => Ok(None),
-        serde_json::Value::String(s) => s
+            .ok_or_else(|| format!("expected a count, found {n}")),
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => s
             .trim()
             .parse()
             .map(Some)
-            .map_err(|_| de::Error::custom(format!("expected a count, found {s:?}"))),
-        other => Err(de::Error::custom(format!(
-            "expected a count, found {}",
-            json_kind(&other)
-        ))),
+            .map_err(|_| format!("expected a count, found {s:?}")),
+        other => Err(format!("expected a count, found {}", json_kind(other))),
     }
-}
-
-/// A time `YYYY-MM-DDThh:mm:ssZ` (or RFC 3339, or without seconds); anything else is `None`.
-fn lenient_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
-    let s = lenient_string(d)?;
-    Ok(parse_time(&s))
-}
-
-pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
-        return Some(t);
-    }
-    // `2024-01-02T03:04Z` (no seconds) appears in some Alibaba APIs.
-    if s.len() == 17 && s.ends_with('Z') {
-        return crate::signer::parse_timestamp(&format!("{}:00Z", &s[..16]));
-    }
-    None
 }
 
 /// A list that may come as an array, as `{"Anything": [...]}` (the XML-derived shape some
 /// Alibaba APIs use), or as `null`.
-pub(crate) fn lenient_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    let v = serde_json::Value::deserialize(d)?;
-    let arr = match v {
-        serde_json::Value::Null => return Ok(Vec::new()),
-        serde_json::Value::Array(a) => a,
-        serde_json::Value::Object(mut m) if m.len() == 1 => match m.values_mut().next() {
-            Some(serde_json::Value::Array(a)) => std::mem::take(a),
-            Some(serde_json::Value::Null) => return Ok(Vec::new()),
-            _ => return Err(de::Error::custom("expected a list, found an object")),
+pub(crate) fn lenient_list<T: FromJson>(v: &Value) -> Result<Vec<T>, String> {
+    let items = match v {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(a) => a,
+        Value::Object(m) if m.is_empty() => return Ok(Vec::new()),
+        Value::Object(m) if m.len() == 1 => match m.values().next() {
+            Some(Value::Array(a)) => a,
+            Some(Value::Null) => return Ok(Vec::new()),
+            _ => return Err("expected a list, found an object".to_owned()),
         },
-        serde_json::Value::Object(m) if m.is_empty() => return Ok(Vec::new()),
-        other => {
-            return Err(de::Error::custom(format!(
-                "expected a list, found {}",
-                json_kind(&other)
-            )))
-        }
+        other => return Err(format!("expected a list, found {}", json_kind(other))),
     };
-    arr.into_iter()
-        .map(|item| serde_json::from_value(item).map_err(de::Error::custom))
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| T::from_json(item).map_err(|e| format!("[{i}]: {e}")))
         .collect()
 }
 
-fn json_kind(v: &serde_json::Value) -> &'static str {
+/// A time: RFC 3339 (`2024-01-02T03:04:05Z`, fractions and offsets allowed) or without
+/// seconds (`2024-01-02T03:04Z`, seen in some Alibaba APIs); anything else is `None`.
+pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(r)?;
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        part.iter().try_fold(0u32, |acc, d| {
+            acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+        })
+    };
+    if b.len() < 17
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+    {
+        return None;
+    }
+    let date = time::Date::from_calendar_date(
+        digits(0..4)? as i32,
+        time::Month::try_from(digits(5..7)? as u8).ok()?,
+        digits(8..10)? as u8,
+    )
+    .ok()?;
+    let (hour, minute) = (digits(11..13)? as u8, digits(14..16)? as u8);
+    let mut i = 16;
+    let mut second = 0u8;
+    let mut nanos = 0u32;
+    if b.get(i) == Some(&b':') {
+        second = digits(17..19)? as u8;
+        i = 19;
+        if b.get(i) == Some(&b'.') {
+            let start = i + 1;
+            let mut end = start;
+            while end < b.len() && b[end].is_ascii_digit() {
+                end += 1;
+            }
+            if end == start {
+                return None;
+            }
+            let frac = &s[start..end.min(start + 9)];
+            nanos = frac.parse::<u32>().ok()? * 10u32.pow(9 - frac.len() as u32);
+            i = end;
+        }
+    }
+    let offset = match b.get(i..)? {
+        [b'Z' | b'z'] => time::UtcOffset::UTC,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let (h, m) = (digits(i + 1..i + 3)? as i8, digits(i + 4..i + 6)? as i8);
+            let (h, m) = if *sign == b'-' { (-h, -m) } else { (h, m) };
+            time::UtcOffset::from_hms(h, m, 0).ok()?
+        }
+        _ => return None,
+    };
+    let t = time::Time::from_hms_nano(hour, minute, second, nanos).ok()?;
+    Some(date.with_time(t).assume_offset(offset))
+}
+
+fn json_kind(v: &Value) -> &'static str {
     match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "a list",
-        serde_json::Value::Object(_) => "an object",
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decode(s: &str) -> Result<HaVip, String> {
+        HaVip::from_json(&serde_json::from_str::<Value>(s).map_err(|e| e.to_string())?)
+    }
 
     #[test]
     fn instance_type_wire_names() {
@@ -369,7 +451,7 @@ mod tests {
 
     #[test]
     fn havip_decodes_leniently() {
-        let v: HaVip = serde_json::from_str(
+        let v: HaVip = decode(
             r#"{"HaVipId":"havip-1","Status":"Frozen","IpAddress":null,"VSwitchId":"vsw-1",
                 "CreationTime":"2024-01-02T03:04:05Z",
                 "AssociatedInstances":{"AssociatedInstance":[{"InstanceId":"i-1","Status":"InUse","InstanceType":"EnsInstance"}]},
@@ -390,7 +472,7 @@ mod tests {
 
     #[test]
     fn status_trap_needs_both_statuses() {
-        let v: HaVip = serde_json::from_str(
+        let v: HaVip = decode(
             r#"{"HaVipId":"h","Status":"InUse","AssociatedInstances":[
                 {"InstanceId":"i-1","Status":"InUse"},{"InstanceId":"i-2","Status":"Associating"}]}"#,
         )
@@ -398,6 +480,36 @@ mod tests {
         assert!(v.is_in_use_by("i-1"));
         assert!(!v.is_in_use_by("i-2"));
         assert!(!v.is_in_use_by("i-3"));
+    }
+
+    #[test]
+    fn rfc3339_variants_parse() {
+        use time::macros::datetime;
+        assert_eq!(
+            parse_time("2024-01-02T03:04:05Z"),
+            Some(datetime!(2024-01-02 03:04:05 UTC))
+        );
+        assert_eq!(
+            parse_time("2024-01-02T03:04Z"),
+            Some(datetime!(2024-01-02 03:04:00 UTC))
+        );
+        assert_eq!(
+            parse_time("2024-01-02T03:04:05.5+08:00"),
+            Some(datetime!(2024-01-02 03:04:05.5 +8))
+        );
+        assert_eq!(
+            parse_time("2024-01-02T03:04:05-01:30"),
+            Some(datetime!(2024-01-02 03:04:05 -1:30))
+        );
+        for bad in [
+            "2024-01-02T03:04:05",
+            "2024-13-02T03:04:05Z",
+            "2024-01-02T03:04:05.Z",
+            "x024-01-02T03:04:05Z",
+            "2024-01-02T03:04:05+8",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
     }
 
     #[test]
@@ -410,8 +522,16 @@ mod tests {
 
     #[test]
     fn wrong_types_are_errors_not_panics() {
-        assert!(serde_json::from_str::<HaVip>(r#"{"HaVipId":["x"]}"#).is_err());
-        assert!(serde_json::from_str::<HaVip>(r#"{"AssociatedInstances":"x"}"#).is_err());
-        assert!(serde_json::from_str::<HaVip>(r#"{"HaVipId":7}"#).is_ok());
+        assert_eq!(
+            decode(r#"{"HaVipId":["x"]}"#).unwrap_err(),
+            "HaVipId: expected a string, found a list"
+        );
+        assert!(decode(r#"{"AssociatedInstances":"x"}"#).is_err());
+        assert_eq!(
+            decode(r#"{"AssociatedInstances":[{"Status":{}}]}"#).unwrap_err(),
+            "AssociatedInstances: [0]: Status: expected a string, found an object"
+        );
+        assert!(decode(r#"{"HaVipId":7}"#).is_ok());
+        assert!(decode("[]").is_err());
     }
 }

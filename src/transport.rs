@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use tracing::field::Empty;
 use tracing::Instrument as _;
@@ -101,7 +100,7 @@ pub(crate) trait HasRequestId {
 impl RawSuccess {
     /// Decodes the body as `T`, requiring a request id (from the body or the
     /// `x-acs-request-id` header). Returns the request id too.
-    pub(crate) fn decode<T: DeserializeOwned + HasRequestId>(
+    pub(crate) fn decode<T: crate::model::FromJson + HasRequestId>(
         &self,
         action: &str,
     ) -> Result<(T, String), Error> {
@@ -121,9 +120,17 @@ impl RawSuccess {
                 self.header_request_id.clone(),
             ));
         }
-        let value: T = serde_json::from_slice(&self.body).map_err(|e| {
+        let json: serde_json::Value = serde_json::from_slice(&self.body).map_err(|e| {
             invalid(
                 describe_json_error(&e, &self.body),
+                self.header_request_id
+                    .clone()
+                    .or_else(|| sniff_request_id(&self.body)),
+            )
+        })?;
+        let value = T::from_json(&json).map_err(|e| {
+            invalid(
+                format!("the JSON answer has an unexpected shape ({e})"),
                 self.header_request_id
                     .clone()
                     .or_else(|| sniff_request_id(&self.body)),

@@ -3,10 +3,9 @@
 use std::fmt;
 
 use reqwest::Method;
-use serde::Deserialize;
 
 use super::{check_id, check_text, CallOverrides};
-use crate::model::{lenient_count, lenient_list, lenient_string, HaVip, HaVipStatus};
+use crate::model::{Fields, FromJson, HaVip, HaVipStatus};
 use crate::transport::{HasRequestId, OperationRequest};
 use crate::{Client, Error};
 
@@ -292,19 +291,26 @@ pub struct DescribeHaVipsOutput {
     pub ha_vips: Vec<HaVip>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Debug)]
 pub(crate) struct Body {
-    #[serde(default, deserialize_with = "lenient_string")]
     request_id: String,
-    #[serde(default, deserialize_with = "lenient_count")]
     total_count: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_count")]
     page_number: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_count")]
     page_size: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_list")]
     pub(crate) ha_vips: Vec<HaVip>,
+}
+
+impl FromJson for Body {
+    fn from_json(v: &serde_json::Value) -> Result<Self, String> {
+        let f = Fields::of(v)?;
+        Ok(Body {
+            request_id: f.string("RequestId")?,
+            total_count: f.count("TotalCount")?,
+            page_number: f.count("PageNumber")?,
+            page_size: f.count("PageSize")?,
+            ha_vips: f.list("HaVips")?,
+        })
+    }
 }
 
 impl HasRequestId for Body {

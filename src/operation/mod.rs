@@ -12,8 +12,6 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::retry::RetryConfig;
 use crate::transport::{HasRequestId, OperationRequest};
 use crate::Error;
@@ -153,14 +151,18 @@ pub(crate) async fn send_write(
 }
 
 /// A body holding only `RequestId` (the write operations' answer).
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct RequestIdBody {
-    #[serde(
-        rename = "RequestId",
-        default,
-        deserialize_with = "crate::model::lenient_string"
-    )]
     request_id: String,
+}
+
+impl crate::model::FromJson for RequestIdBody {
+    fn from_json(v: &serde_json::Value) -> Result<Self, String> {
+        let f = crate::model::Fields::of(v)?;
+        Ok(RequestIdBody {
+            request_id: f.string("RequestId")?,
+        })
+    }
 }
 
 impl HasRequestId for RequestIdBody {
