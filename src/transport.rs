@@ -202,7 +202,12 @@ impl Client {
             error_code = Empty,
             outcome = Empty,
         );
-        let result = self.invoke_with_timeout(req).instrument(span.clone()).await;
+        // Instrumenting moves the (large) inner future; skip it when nobody listens.
+        let result = if span.is_disabled() {
+            self.invoke_with_timeout(req).await
+        } else {
+            self.invoke_with_timeout(req).instrument(span.clone()).await
+        };
         match &result {
             Ok(ok) => {
                 span.record("attempts", ok.attempts);
@@ -237,18 +242,19 @@ impl Client {
 
     async fn invoke_with_timeout(&self, req: &OperationRequest) -> Result<RawSuccess, Error> {
         let attempts = AtomicU32::new(0);
-        let run = self.invoke_attempts(req, &attempts);
         match req.operation_timeout {
-            None => run.await,
-            Some(limit) => match tokio::time::timeout(limit, run).await {
-                Ok(r) => r,
-                Err(_) => Err(Error::Timeout(TimeoutError {
-                    action: req.action.to_owned(),
-                    kind: TimeoutKind::Operation,
-                    limit,
-                    attempts: attempts.load(Ordering::Relaxed),
-                })),
-            },
+            None => self.invoke_attempts(req, &attempts).await,
+            Some(limit) => {
+                match tokio::time::timeout(limit, self.invoke_attempts(req, &attempts)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(Error::Timeout(TimeoutError {
+                        action: req.action.to_owned(),
+                        kind: TimeoutKind::Operation,
+                        limit,
+                        attempts: attempts.load(Ordering::Relaxed),
+                    })),
+                }
+            }
         }
     }
 
@@ -356,10 +362,13 @@ impl Client {
             latency_ms = Empty,
         );
         let started = Instant::now();
-        let result = self
-            .attempt_inner(req, attempt)
-            .instrument(span.clone())
-            .await;
+        let result = if span.is_disabled() {
+            self.attempt_inner(req, attempt).await
+        } else {
+            self.attempt_inner(req, attempt)
+                .instrument(span.clone())
+                .await
+        };
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         match &result {
             Ok(ok) => {
