@@ -430,8 +430,8 @@ impl Client {
             .map(|(k, v)| (k.as_ref(), v.as_str()))
             .collect();
 
-        let mut url = String::with_capacity(cfg.endpoint.as_str().len() + 512);
-        url.push_str(cfg.endpoint.as_str());
+        // The endpoint was parsed once when the client was built; only the query is new.
+        let mut url = cfg.endpoint.clone();
         let builder = match cfg.signature_version {
             SignatureVersion::V1 => {
                 let signed = signer::v1::sign(
@@ -441,8 +441,7 @@ impl Client {
                     &params,
                     &signing,
                 );
-                url.push('?');
-                url.push_str(&signed.query);
+                url.set_query(Some(&signed.query));
                 cfg.http.request(req.method.clone(), url)
             }
             SignatureVersion::V3 => {
@@ -459,8 +458,7 @@ impl Client {
                     &signing,
                 );
                 if !signed.query.is_empty() {
-                    url.push('?');
-                    url.push_str(&signed.query);
+                    url.set_query(Some(&signed.query));
                 }
                 let mut b = cfg.http.request(req.method.clone(), url);
                 for (k, v) in signed.headers {
