@@ -437,7 +437,7 @@ impl fmt::Display for WaiterTimedOut {
             self.elapsed, self.polls, self.goal
         )?;
         match &self.last_observed {
-            Some(h) => write!(f, "; last seen: {}", describe_state(h, &self.goal))?,
+            Some(h) => write!(f, "; last seen: {}", describe_state(h))?,
             None => f.write_str("; no successful poll")?,
         }
         if let Some(e) = &self.last_error {
@@ -512,7 +512,7 @@ impl std::error::Error for WaiterOperationFailed {
     }
 }
 
-fn describe_state(h: &HaVip, _goal: &str) -> String {
+fn describe_state(h: &HaVip) -> String {
     let assoc: Vec<String> = h
         .associated_instances
         .iter()

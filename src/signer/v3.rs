@@ -74,9 +74,18 @@ pub fn canonical_query(params: &[(&str, &str)]) -> String {
 ///
 /// Names are lower-cased and values trimmed; the canonical headers end with `\n`.
 pub fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
-    let mut lowered: Vec<(String, &str)> = headers
+    // Names are usually lower-case already: copy only those that are not.
+    let mut lowered: Vec<(std::borrow::Cow<'_, str>, &str)> = headers
         .iter()
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim()))
+        .map(|(k, v)| {
+            let k = k.trim();
+            let name = if k.bytes().any(|b| b.is_ascii_uppercase()) {
+                std::borrow::Cow::Owned(k.to_ascii_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(k)
+            };
+            (name, v.trim())
+        })
         .collect();
     lowered.sort_unstable();
     let mut canonical =
