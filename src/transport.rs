@@ -31,11 +31,8 @@ pub(crate) struct OperationRequest {
     pub(crate) params: Vec<(Cow<'static, str>, String)>,
     pub(crate) retry: RetryConfig,
     pub(crate) operation_timeout: Option<Duration>,
-    /// The safe-write rule: this code, answered after an attempt whose outcome is unknown,
-    /// means that attempt took effect.
-    pub(crate) applied_code: Option<ErrorCode>,
-    /// The safe-write rule: how to check with DescribeHaVips whether a write whose outcome is
-    /// unknown took effect.
+    /// The safe-write rule for a write without idempotency token: what it wants to be true,
+    /// checked after an attempt whose outcome is unknown.
     pub(crate) applied_probe: Option<AppliedProbe>,
 }
 
@@ -49,6 +46,17 @@ pub(crate) enum AppliedProbe {
     Unassociated,
 }
 
+impl AppliedProbe {
+    /// The code that, answered after an attempt whose outcome is unknown, says that attempt
+    /// took effect.
+    fn done_code(self) -> ErrorCode {
+        match self {
+            AppliedProbe::Associated => ErrorCode::InstanceAlreadyAssociated,
+            AppliedProbe::Unassociated => ErrorCode::InstanceNotAssociated,
+        }
+    }
+}
+
 impl OperationRequest {
     pub(crate) fn new(client: &Client, action: &'static str, method: Method) -> Self {
         OperationRequest {
@@ -57,7 +65,6 @@ impl OperationRequest {
             params: Vec::new(),
             retry: client.inner.retry,
             operation_timeout: client.inner.operation_timeout,
-            applied_code: None,
             applied_probe: None,
         }
     }
@@ -120,20 +127,17 @@ impl RawSuccess {
                 self.header_request_id.clone(),
             ));
         }
-        let json: serde_json::Value = serde_json::from_slice(&self.body).map_err(|e| {
-            invalid(
-                describe_json_error(&e, &self.body),
-                self.header_request_id
-                    .clone()
-                    .or_else(|| sniff_request_id(&self.body)),
-            )
-        })?;
+        let fallback_request_id = || {
+            self.header_request_id
+                .clone()
+                .or_else(|| sniff_request_id(&self.body))
+        };
+        let json: serde_json::Value = serde_json::from_slice(&self.body)
+            .map_err(|e| invalid(describe_json_error(&e, &self.body), fallback_request_id()))?;
         let value = T::from_json(&json).map_err(|e| {
             invalid(
                 format!("the JSON answer has an unexpected shape ({e})"),
-                self.header_request_id
-                    .clone()
-                    .or_else(|| sniff_request_id(&self.body)),
+                fallback_request_id(),
             )
         })?;
         let rid = value
@@ -148,20 +152,23 @@ impl RawSuccess {
     }
 }
 
+/// Why a body is not JSON. (Parsing into a `Value` fails only on syntax, so a wrong shape is
+/// reported by the `FromJson` step instead.)
 fn describe_json_error(e: &serde_json::Error, body: &[u8]) -> String {
-    let looks_html = body
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'<');
-    if looks_html {
+    if looks_like_html(body) {
         "the answer is HTML, not JSON".to_owned()
     } else if e.is_eof() {
         format!("the JSON answer is truncated ({e})")
-    } else if e.is_data() {
-        format!("the JSON answer has an unexpected shape ({e})")
     } else {
         format!("the answer is not valid JSON ({e})")
     }
+}
+
+/// `true` when the first non-blank byte is `<`: a proxy's or gateway's HTML page.
+fn looks_like_html(body: &[u8]) -> bool {
+    body.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<')
 }
 
 /// Finds `"RequestId":"…"` in a body that did not decode (best effort, bounded).
@@ -273,8 +280,8 @@ impl Client {
                 Err(f) => f,
             };
             if earlier_ambiguous {
-                if let (Some(applied), Error::Service(s)) = (&req.applied_code, &failure.error) {
-                    if &s.code == applied {
+                if let (Some(probe), Error::Service(s)) = (req.applied_probe, &failure.error) {
+                    if s.code == probe.done_code() {
                         return Ok(RawSuccess {
                             body: Vec::new(),
                             status: s.http_status,
@@ -669,13 +676,9 @@ pub(crate) fn error_from_body(
             }));
         }
     }
-    let content_looks_html = body
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'<');
     let reason = if body.iter().all(u8::is_ascii_whitespace) {
         format!("HTTP {status} with an empty body")
-    } else if content_looks_html {
+    } else if looks_like_html(body) {
         format!("HTTP {status} with an HTML body, not a JSON error")
     } else {
         format!("HTTP {status} without a JSON error code")

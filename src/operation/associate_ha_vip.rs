@@ -2,11 +2,9 @@
 
 use std::fmt;
 
-use reqwest::Method;
-
-use super::{required_id, CallOverrides};
+use super::{pair_write_request, CallOverrides};
 use crate::transport::{AppliedProbe, OperationRequest};
-use crate::{Client, Error, ErrorCode, InstanceType};
+use crate::{Client, Error, InstanceType};
 
 /// Builder for AssociateHaVip; see [`Client::associate_ha_vip`].
 ///
@@ -82,11 +80,13 @@ impl AssociateHaVipFluentBuilder {
 
     /// Checks the input and builds the request, moving the ids into it.
     fn into_request(self) -> Result<(Client, OperationRequest), Error> {
-        let ha_vip_id = required_id("HaVipId", self.ha_vip_id)?;
-        let instance_id = required_id("InstanceId", self.instance_id)?;
-        let mut req = OperationRequest::new(&self.client, "AssociateHaVip", Method::POST);
-        req.param("HaVipId", ha_vip_id);
-        req.param("InstanceId", instance_id);
+        let mut req = pair_write_request(
+            &self.client,
+            "AssociateHaVip",
+            self.ha_vip_id,
+            self.instance_id,
+            AppliedProbe::Associated,
+        )?;
         if let Some(t) = &self.instance_type {
             let wire = t.as_str();
             if wire.trim().is_empty() {
@@ -95,8 +95,6 @@ impl AssociateHaVipFluentBuilder {
             req.param("InstanceType", wire);
         }
         self.overrides.apply(&mut req);
-        req.applied_code = Some(ErrorCode::InstanceAlreadyAssociated);
-        req.applied_probe = Some(AppliedProbe::Associated);
         Ok((self.client, req))
     }
 
@@ -105,7 +103,7 @@ impl AssociateHaVipFluentBuilder {
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) when `HaVipId` or `InstanceId` is missing or
     /// blank; otherwise any [`Error`] the service or the network produces, e.g.
-    /// [`ErrorCode::IncorrectInstanceVSwitch`].
+    /// [`ErrorCode::IncorrectInstanceVSwitch`](crate::ErrorCode::IncorrectInstanceVSwitch).
     pub async fn send(self) -> Result<AssociateHaVipOutput, Error> {
         let (client, req) = self.into_request()?;
         let out = super::send_write(&client, &req).await?;

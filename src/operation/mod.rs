@@ -55,6 +55,24 @@ macro_rules! call_override_setters {
 /// The longest id accepted (HAVIP, instance and ENI ids are far shorter).
 pub const MAX_ID_LEN: usize = 128;
 
+/// The request of a write on one (HAVIP, instance) pair: both ids checked and moved in, with
+/// the safe-write rule `probe`.
+pub(crate) fn pair_write_request(
+    client: &crate::Client,
+    action: &'static str,
+    ha_vip_id: Option<String>,
+    instance_id: Option<String>,
+    probe: crate::transport::AppliedProbe,
+) -> Result<OperationRequest, Error> {
+    let ha_vip_id = required_id("HaVipId", ha_vip_id)?;
+    let instance_id = required_id("InstanceId", instance_id)?;
+    let mut req = OperationRequest::new(client, action, reqwest::Method::POST);
+    req.param("HaVipId", ha_vip_id);
+    req.param("InstanceId", instance_id);
+    req.applied_probe = Some(probe);
+    Ok(req)
+}
+
 /// Checks a required resource id: present, not blank, printable ASCII without spaces, at most
 /// [`MAX_ID_LEN`] characters.
 pub(crate) fn required_id(parameter: &str, value: Option<String>) -> Result<String, Error> {

@@ -2,11 +2,9 @@
 
 use std::fmt;
 
-use reqwest::Method;
-
-use super::{required_id, CallOverrides};
+use super::{pair_write_request, CallOverrides};
 use crate::transport::{AppliedProbe, OperationRequest};
-use crate::{Client, Error, ErrorCode};
+use crate::{Client, Error};
 
 /// Builder for UnassociateHaVip; see [`Client::unassociate_ha_vip`].
 ///
@@ -64,14 +62,14 @@ impl UnassociateHaVipFluentBuilder {
 
     /// Checks the input and builds the request, moving the ids into it.
     fn into_request(self) -> Result<(Client, OperationRequest), Error> {
-        let ha_vip_id = required_id("HaVipId", self.ha_vip_id)?;
-        let instance_id = required_id("InstanceId", self.instance_id)?;
-        let mut req = OperationRequest::new(&self.client, "UnassociateHaVip", Method::POST);
-        req.param("HaVipId", ha_vip_id);
-        req.param("InstanceId", instance_id);
+        let mut req = pair_write_request(
+            &self.client,
+            "UnassociateHaVip",
+            self.ha_vip_id,
+            self.instance_id,
+            AppliedProbe::Unassociated,
+        )?;
         self.overrides.apply(&mut req);
-        req.applied_code = Some(ErrorCode::InstanceNotAssociated);
-        req.applied_probe = Some(AppliedProbe::Unassociated);
         Ok((self.client, req))
     }
 
@@ -80,7 +78,7 @@ impl UnassociateHaVipFluentBuilder {
     /// # Errors
     /// [`Error::InvalidInput`] (nothing sent) when `HaVipId` or `InstanceId` is missing or
     /// blank; otherwise any [`Error`] the service or the network produces, e.g.
-    /// [`ErrorCode::InstanceNotAssociated`].
+    /// [`ErrorCode::InstanceNotAssociated`](crate::ErrorCode::InstanceNotAssociated).
     pub async fn send(self) -> Result<UnassociateHaVipOutput, Error> {
         let (client, req) = self.into_request()?;
         let out = super::send_write(&client, &req).await?;
