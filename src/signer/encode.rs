@@ -121,24 +121,6 @@ pub(crate) fn percent_encode_once_and_twice(once: &mut String, twice: &mut Strin
     }
 }
 
-/// Appends the percent-encoding of the percent-encoding of `input` to `out`: what V1's string to
-/// sign holds for each key and value (`%` of the first pass becomes `%25`).
-pub(crate) fn double_percent_encode_into(out: &mut String, input: &str) {
-    let bytes = input.as_bytes();
-    let mut start = 0;
-    loop {
-        let i = next_reserved(bytes, start);
-        out.push_str(&input[start..i]);
-        if i == bytes.len() {
-            return;
-        }
-        start = next_unescaped(bytes, i, |b| {
-            out.push_str("%25");
-            out.push_str(&escape(b)[1..]);
-        });
-    }
-}
-
 /// Decodes `%XX` escapes (and nothing else: `+` stays `+`). Returns `None` on a malformed escape
 /// or when the result is not UTF-8.
 pub fn percent_decode(input: &str) -> Option<String> {
@@ -222,15 +204,6 @@ mod tests {
         assert_eq!(percent_encode("e\u{301}"), "e%CC%81");
         assert_eq!(percent_encode("中"), "%E4%B8%AD");
         assert_eq!(percent_encode("😀"), "%F0%9F%98%80");
-    }
-
-    #[test]
-    fn double_encoding_matches_two_passes() {
-        for s in ["", "a b", "2016-02-23T12:46:24Z", "x*y~z+/é", "%41"] {
-            let mut d = String::new();
-            double_percent_encode_into(&mut d, s);
-            assert_eq!(d, percent_encode(&percent_encode(s)), "{s:?}");
-        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ use std::fmt;
 
 use time::{OffsetDateTime, UtcOffset};
 
-pub(crate) use encode::{double_percent_encode_into, hex_lower, percent_encode_once_and_twice};
+pub(crate) use encode::{hex_lower, percent_encode_once_and_twice};
 pub use encode::{percent_decode, percent_encode, percent_encode_into};
 
 /// Which signature scheme a request is signed with.

@@ -15,8 +15,8 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
 use super::{
-    double_percent_encode_into, percent_encode_into, percent_encode_once_and_twice,
-    timestamp_bytes, timestamp_str, SigningParams,
+    percent_encode_into, percent_encode_once_and_twice, timestamp_bytes, timestamp_str,
+    SigningParams,
 };
 
 /// The output of [`sign`].
@@ -36,6 +36,26 @@ fn sorted<'p>(params: &[(&'p str, &'p str)]) -> Vec<(&'p str, &'p str)> {
     let mut v = params.to_vec();
     v.sort_unstable();
     v
+}
+
+/// Stages 1 and 2 in one pass over sorted pairs: (canonicalized query, string to sign).
+fn encode_sorted(method: &str, sorted: &[(&str, &str)]) -> (String, String) {
+    let cap = capacity(sorted);
+    let mut query = String::with_capacity(cap + 48);
+    let mut string_to_sign = String::with_capacity(method.len() + 5 + cap * 3 / 2);
+    string_to_sign.push_str(method);
+    string_to_sign.push_str("&%2F&");
+    for (i, (k, v)) in sorted.iter().enumerate() {
+        if i > 0 {
+            query.push('&');
+            string_to_sign.push_str("%26");
+        }
+        percent_encode_once_and_twice(&mut query, &mut string_to_sign, k);
+        query.push('=');
+        string_to_sign.push_str("%3D");
+        percent_encode_once_and_twice(&mut query, &mut string_to_sign, v);
+    }
+    (query, string_to_sign)
 }
 
 /// Stage 1: the canonicalized query string of `params` (any order; sorted here by key, then value).
@@ -62,22 +82,7 @@ pub fn canonicalized_query(params: &[(&str, &str)]) -> String {
 ///
 /// Equal to `METHOD&%2F&` + percent-encode([`canonicalized_query`]), computed in one pass.
 pub fn string_to_sign(method: &str, params: &[(&str, &str)]) -> String {
-    string_to_sign_sorted(method, &sorted(params))
-}
-
-fn string_to_sign_sorted(method: &str, sorted: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(method.len() + 4 + capacity(sorted) * 3 / 2);
-    out.push_str(method);
-    out.push_str("&%2F&");
-    for (i, (k, v)) in sorted.iter().enumerate() {
-        if i > 0 {
-            out.push_str("%26");
-        }
-        double_percent_encode_into(&mut out, k);
-        out.push_str("%3D");
-        double_percent_encode_into(&mut out, v);
-    }
-    out
+    encode_sorted(method, &sorted(params)).1
 }
 
 fn capacity(params: &[(&str, &str)]) -> usize {
@@ -140,22 +145,7 @@ pub fn sign(
     }
     all.sort_unstable();
 
-    // One pass builds both the wire query and the string to sign.
-    let cap = capacity(&all);
-    let mut query = String::with_capacity(cap + 48);
-    let mut string_to_sign = String::with_capacity(method.len() + 5 + cap * 3 / 2);
-    string_to_sign.push_str(method);
-    string_to_sign.push_str("&%2F&");
-    for (i, (k, v)) in all.iter().enumerate() {
-        if i > 0 {
-            query.push('&');
-            string_to_sign.push_str("%26");
-        }
-        percent_encode_once_and_twice(&mut query, &mut string_to_sign, k);
-        query.push('=');
-        string_to_sign.push_str("%3D");
-        percent_encode_once_and_twice(&mut query, &mut string_to_sign, v);
-    }
+    let (mut query, string_to_sign) = encode_sorted(method, &all);
     let signature = signature(signing.access_key_secret, &string_to_sign);
     query.push_str("&Signature=");
     percent_encode_into(&mut query, &signature);

@@ -15,7 +15,7 @@
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::{hex_lower, percent_encode_into, write_timestamp, SigningParams};
+use super::{hex_lower, write_timestamp, SigningParams};
 
 /// The algorithm name that starts the string to sign and the `Authorization` header.
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
@@ -49,25 +49,8 @@ pub struct SignedV3 {
 /// assert_eq!(canonical_query(&[]), "");
 /// ```
 pub fn canonical_query(params: &[(&str, &str)]) -> String {
-    let mut sorted = params.to_vec();
-    sorted.sort_unstable();
-    let mut out = String::with_capacity(
-        params
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 2)
-            .sum::<usize>()
-            * 5
-            / 4,
-    );
-    for (i, (k, v)) in sorted.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        percent_encode_into(&mut out, k);
-        out.push('=');
-        percent_encode_into(&mut out, v);
-    }
-    out
+    // The same form as V1's canonicalized query.
+    super::v1::canonicalized_query(params)
 }
 
 /// Stage 2: `(CanonicalHeaders, SignedHeaders)` for `headers` (any order, any case).
