@@ -10,10 +10,6 @@ use alibabacloud_ens::clock::ManualClock;
 use alibabacloud_ens::{AssociationStatus, Client, Error, ErrorCode, HaVipStatus};
 use common::*;
 
-fn describe(status: &str, assocs: &[(&str, &str)]) -> Reply {
-    describe_reply(status, assocs)
-}
-
 fn empty_describe() -> Reply {
     Reply::Json(
         200,
@@ -32,16 +28,19 @@ async fn setup() -> (TestServer, Client, ManualClock) {
 async fn the_status_trap_does_not_end_the_wait_early() {
     let (server, client, _clock) = setup().await;
     // The HAVIP is InUse (serving i-1) long before i-2's own association is.
-    server.push(describe("InUse", &[("i-1", "InUse")]));
-    server.push(describe(
+    server.push(describe_reply("InUse", &[("i-1", "InUse")]));
+    server.push(describe_reply(
         "InUse",
         &[("i-1", "InUse"), ("i-2", "Associating")],
     ));
-    server.push(describe(
+    server.push(describe_reply(
         "InUse",
         &[("i-1", "InUse"), ("i-2", "Associating")],
     ));
-    server.push(describe("InUse", &[("i-1", "InUse"), ("i-2", "InUse")]));
+    server.push(describe_reply(
+        "InUse",
+        &[("i-1", "InUse"), ("i-2", "InUse")],
+    ));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s2 = seen.clone();
     let out = client
@@ -81,10 +80,10 @@ async fn the_status_trap_does_not_end_the_wait_early() {
 #[tokio::test]
 async fn first_association_goes_available_associating_in_use() {
     let (server, client, clock) = setup().await;
-    server.push(describe("Available", &[]));
-    server.push(describe("Associating", &[("i-1", "Associating")]));
-    server.push(describe("Associating", &[("i-1", "InUse")])); // trap the other way round
-    server.push(describe("InUse", &[("i-1", "InUse")]));
+    server.push(describe_reply("Available", &[]));
+    server.push(describe_reply("Associating", &[("i-1", "Associating")]));
+    server.push(describe_reply("Associating", &[("i-1", "InUse")])); // trap the other way round
+    server.push(describe_reply("InUse", &[("i-1", "InUse")]));
     let out = client
         .wait_until_in_use("havip-1", "i-1")
         .wait()
@@ -104,7 +103,7 @@ async fn first_association_goes_available_associating_in_use() {
 #[tokio::test]
 async fn timing_out_reports_elapsed_polls_and_the_last_state() {
     let (server, client, clock) = setup().await;
-    server.set_fallback(describe(
+    server.set_fallback(describe_reply(
         "InUse",
         &[("i-1", "InUse"), ("i-2", "Associating")],
     ));
@@ -142,7 +141,7 @@ async fn timing_out_reports_elapsed_polls_and_the_last_state() {
 #[tokio::test]
 async fn five_minutes_of_waiting_is_fewer_than_thirty_polls() {
     let (server, client, _clock) = setup().await;
-    server.set_fallback(describe("InUse", &[("i-2", "Associating")]));
+    server.set_fallback(describe_reply("InUse", &[("i-2", "Associating")]));
     let err = client
         .wait_until_in_use("havip-1", "i-2")
         .wait()
@@ -161,12 +160,12 @@ async fn a_missing_or_deleting_havip_is_a_failure_state() {
         (empty_describe(), "does not exist"),
         (error_reply(400, "HaVipNotFound"), "does not exist"),
         (
-            describe("Deleting", &[("i-1", "Associating")]),
+            describe_reply("Deleting", &[("i-1", "Associating")]),
             "being deleted",
         ),
     ] {
         let (server, client, _clock) = setup().await;
-        server.push(describe("Available", &[]));
+        server.push(describe_reply("Available", &[]));
         server.push(reply);
         let err = client
             .wait_until_in_use("havip-1", "i-1")
@@ -187,7 +186,7 @@ async fn transient_poll_errors_are_retried_permanent_ones_are_not() {
     server.push(Reply::Raw(503, "text/html", b"<html>busy</html>".to_vec()));
     server.push(error_reply(400, "Throttling.User"));
     server.push(Reply::Close);
-    server.push(describe("InUse", &[("i-1", "InUse")]));
+    server.push(describe_reply("InUse", &[("i-1", "InUse")]));
     let out = client
         .wait_until_in_use("havip-1", "i-1")
         .wait()
@@ -196,7 +195,7 @@ async fn transient_poll_errors_are_retried_permanent_ones_are_not() {
     assert_eq!(out.polls, 4);
 
     let (server, client, _clock) = setup().await;
-    server.push(describe("Available", &[]));
+    server.push(describe_reply("Available", &[]));
     server.push(error_reply(400, "SignatureDoesNotMatch"));
     let err = client
         .wait_until_in_use("havip-1", "i-1")
@@ -235,11 +234,11 @@ async fn a_timeout_after_transient_errors_keeps_the_last_error() {
 #[tokio::test]
 async fn wait_until_unassociated_ends_when_the_instance_is_gone() {
     let (server, client, _clock) = setup().await;
-    server.push(describe(
+    server.push(describe_reply(
         "InUse",
         &[("i-1", "InUse"), ("i-2", "Unassociating")],
     ));
-    server.push(describe("InUse", &[("i-1", "InUse")]));
+    server.push(describe_reply("InUse", &[("i-1", "InUse")]));
     let out = client
         .wait_until_unassociated("havip-1", "i-2")
         .await
@@ -251,7 +250,7 @@ async fn wait_until_unassociated_ends_when_the_instance_is_gone() {
 #[tokio::test]
 async fn dropping_the_wait_stops_polling() {
     let server = TestServer::start().await;
-    server.set_fallback(describe("InUse", &[("i-2", "Associating")]));
+    server.set_fallback(describe_reply("InUse", &[("i-2", "Associating")]));
     let client = client_for(&server).build().unwrap(); // real clock
     let waiting = client.wait_until_in_use("havip-1", "i-2").wait();
     let _ = tokio::time::timeout(Duration::from_millis(1500), waiting).await;
