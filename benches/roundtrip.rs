@@ -104,7 +104,7 @@ fn setup() -> Setup {
         ],
         &params,
     );
-    let presigned = format!("http://{addr}/?{}", signed.query);
+    let presigned = format!("http://{addr}/?{}", signed.to_query());
     Setup {
         rt,
         sdk,

@@ -67,7 +67,7 @@ fn v3_request() -> v3::V3Request<'static> {
     }
 }
 
-fn v1_full() -> v1::SignedV1 {
+fn v1_full() -> v1::SignedV1<'static> {
     v1::sign(
         "POST",
         "AssociateHaVip",
@@ -83,7 +83,7 @@ fn v1_floor(sts: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-fn v3_full() -> v3::SignedV3 {
+fn v3_full() -> v3::SignedV3<'static> {
     v3::sign(black_box(&v3_request()), &signing())
 }
 

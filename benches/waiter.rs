@@ -38,7 +38,7 @@ async fn measure(delay: Duration) -> (Duration, u32) {
         .await
         .expect("wait");
     let noticed = accepted.elapsed();
-    (noticed.saturating_sub(delay), out.polls)
+    (noticed.saturating_sub(delay), out.polls())
 }
 
 async fn five_minute_polls() -> u32 {

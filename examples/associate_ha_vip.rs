@@ -20,7 +20,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use alibabacloud_ens::emulator::Emulator;
-use alibabacloud_ens::{Client, Credentials, Error, HaVip, InstanceType, SignatureVersion};
+use alibabacloud_ens::{
+    Client, Credentials, Error, HaVip, InstanceType, ParseEnumError, SignatureVersion,
+};
 
 const USAGE: &str = "\
 usage: associate_ha_vip [--endpoint URL] [--ha-vip-id ID] [--instance-id ID]
@@ -54,7 +56,11 @@ fn parse_args() -> Result<Args, String> {
             "--ha-vip-id" => args.ha_vip_id = Some(value()?),
             "--instance-id" => args.instance_id = Some(value()?),
             "--instance-type" => {
-                args.instance_type = Some(value()?.parse().map_err(|e: Error| e.to_string())?)
+                args.instance_type = Some(
+                    value()?
+                        .parse()
+                        .map_err(|e: ParseEnumError| e.to_string())?,
+                )
             }
             "--signature" => args.signature = value()?.parse().map_err(|e: Error| e.to_string())?,
             "--timeout" => {
@@ -213,8 +219,8 @@ async fn run(args: Args) -> Result<(), Error> {
     println!(
         "\nin use after {:.1}s and {} poll(s):\n  {}",
         started.elapsed().as_secs_f64(),
-        done.polls,
-        summary(&done.ha_vip)
+        done.polls(),
+        summary(done.ha_vip())
     );
     drop(emulator);
     Ok(())

@@ -46,7 +46,7 @@ async fn main() -> Result<(), Error> {
         .credentials_provider(vault)
         .build()?;
     let page = client.describe_ha_vips().send().await?;
-    println!("listed {} HAVIPs", page.ha_vips.len());
+    println!("listed {} HAVIPs", page.ha_vips().len());
     client
         .describe_ha_vips()
         .ha_vip_id("havip-demo")

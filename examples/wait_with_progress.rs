@@ -45,7 +45,8 @@ async fn main() -> Result<(), Error> {
         .await?;
     println!(
         "   in use after {:.1?}, {} polls\n",
-        done.elapsed, done.polls
+        done.elapsed(),
+        done.polls()
     );
 
     println!("2. second instance: the HAVIP stays InUse while i-demo-2 is still Associating");
@@ -60,7 +61,7 @@ async fn main() -> Result<(), Error> {
         .ha_vip_id("havip-demo")
         .send()
         .await?;
-    if let Some(h) = snapshot.ha_vips.first() {
+    if let Some(h) = snapshot.ha_vips().first() {
         println!(
             "   right after the call: HAVIP {} / i-demo-2 {}",
             h.status,
@@ -84,7 +85,8 @@ async fn main() -> Result<(), Error> {
         .await?;
     println!(
         "   i-demo-2 in use after {:.1?}, {} polls",
-        done.elapsed, done.polls
+        done.elapsed(),
+        done.polls()
     );
     Ok(())
 }

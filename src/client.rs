@@ -1,19 +1,21 @@
-//! The [`Client`]: one per process is enough; clone it freely.
+//! The [`Client`] and its [`ClientBuilder`]: one client per process is enough; clone it freely.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Url;
-
-use crate::clock::Clock;
-use crate::config::ClientBuilder;
+use crate::clock::{Clock, TokioClock};
+use crate::config::{
+    endpoint_for_region, host_header, parse_endpoint, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT,
+    DEFAULT_READ_TIMEOUT,
+};
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::operation::associate_ha_vip::AssociateHaVipFluentBuilder;
 use crate::operation::describe_ha_vips::DescribeHaVipsFluentBuilder;
 use crate::operation::unassociate_ha_vip::UnassociateHaVipFluentBuilder;
 use crate::retry::RetryConfig;
 use crate::signer::SignatureVersion;
+use crate::transport::{Settings, Transport};
 use crate::waiter::{WaitUntilInUse, WaitUntilUnassociated};
 use crate::Error;
 
@@ -36,31 +38,17 @@ use crate::Error;
 ///     .await?;
 /// println!("request id {}", out.request_id());
 /// let ready = client.wait_until_in_use("havip-5p14t****", "eni-50c4****").wait().await?;
-/// println!("{} is {}", ready.ha_vip.ha_vip_id, ready.ha_vip.status);
+/// println!("{} is {}", ready.ha_vip().ha_vip_id, ready.ha_vip().status);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<ClientConfig>,
-}
-
-pub(crate) struct ClientConfig {
-    pub(crate) http: reqwest::Client,
-    pub(crate) endpoint: Url,
-    pub(crate) host: String,
-    pub(crate) credentials: Arc<dyn ProvideCredentials>,
-    pub(crate) signature_version: SignatureVersion,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) read_timeout: Duration,
-    pub(crate) attempt_timeout: Option<Duration>,
-    pub(crate) operation_timeout: Option<Duration>,
-    pub(crate) retry: RetryConfig,
-    pub(crate) clock: Arc<dyn Clock>,
+    transport: Transport,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let c = &self.inner;
+        let c = self.transport.settings();
         f.debug_struct("Client")
             .field("endpoint", &c.endpoint.as_str())
             .field("credentials", &c.credentials)
@@ -73,12 +61,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    pub(crate) fn from_parts(config: ClientConfig) -> Self {
-        Client {
-            inner: Arc::new(config),
-        }
-    }
-
     /// A builder for a client with custom settings.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::new()
@@ -97,8 +79,7 @@ impl Client {
     }
 
     /// A client with default settings and credentials from the
-    /// [default chain](crate::credentials::DefaultCredentialsChain): the environment variables,
-    /// then `~/.alibabacloud/credentials`, then `~/.aliyun/config.json`.
+    /// [default chain](crate::credentials::DefaultCredentialsChain).
     ///
     /// The chain is resolved here once, so a missing or broken source is reported now.
     ///
@@ -112,51 +93,282 @@ impl Client {
 
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &str {
-        self.inner.endpoint.as_str()
+        self.transport.settings().endpoint.as_str()
     }
 
     /// The signature scheme in use.
     pub fn signature_version(&self) -> SignatureVersion {
-        self.inner.signature_version
+        self.transport.settings().signature_version
     }
 
     /// The client-wide retry policy.
     pub fn retry_config(&self) -> RetryConfig {
-        self.inner.retry
+        self.transport.settings().retry
     }
 
     /// Associates an HAVIP with an ENS instance or ENI (`AssociateHaVip`).
     pub fn associate_ha_vip(&self) -> AssociateHaVipFluentBuilder {
-        AssociateHaVipFluentBuilder::new(self.clone())
+        AssociateHaVipFluentBuilder::new(self.transport.clone())
     }
 
     /// Removes an association between an HAVIP and an instance (`UnassociateHaVip`).
     pub fn unassociate_ha_vip(&self) -> UnassociateHaVipFluentBuilder {
-        UnassociateHaVipFluentBuilder::new(self.clone())
+        UnassociateHaVipFluentBuilder::new(self.transport.clone())
     }
 
     /// Lists HAVIPs (`DescribeHaVips`).
     pub fn describe_ha_vips(&self) -> DescribeHaVipsFluentBuilder {
-        DescribeHaVipsFluentBuilder::new(self.clone())
+        DescribeHaVipsFluentBuilder::new(self.transport.clone())
     }
 
     /// Waits until `instance_id` is really associated with `ha_vip_id`: the HAVIP is `InUse`
     /// **and** the instance is listed with status `InUse` (see [`crate::waiter`]).
-    pub fn wait_until_in_use(
+    pub fn wait_until_in_use<'a>(
         &self,
         ha_vip_id: impl Into<String>,
         instance_id: impl Into<String>,
-    ) -> WaitUntilInUse {
-        WaitUntilInUse::new(self.clone(), ha_vip_id.into(), instance_id.into())
+    ) -> WaitUntilInUse<'a> {
+        WaitUntilInUse::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
     }
 
     /// Waits until `instance_id` is no longer associated with `ha_vip_id`.
-    pub fn wait_until_unassociated(
+    pub fn wait_until_unassociated<'a>(
         &self,
         ha_vip_id: impl Into<String>,
         instance_id: impl Into<String>,
-    ) -> WaitUntilUnassociated {
-        WaitUntilUnassociated::new(self.clone(), ha_vip_id.into(), instance_id.into())
+    ) -> WaitUntilUnassociated<'a> {
+        WaitUntilUnassociated::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
+    }
+}
+
+/// Builds a [`Client`].
+///
+/// ```
+/// use alibabacloud_ens::{Client, Credentials, SignatureVersion};
+/// use std::time::Duration;
+///
+/// let client = Client::builder()
+///     .credentials(Credentials::new("LTAI5tExample", "secret"))
+///     .region("ap-southeast-1")
+///     .signature_version(SignatureVersion::V3)
+///     .connect_timeout(Duration::from_secs(3))
+///     .user_agent_suffix("failover-controller/2.1")
+///     .build()?;
+/// assert_eq!(client.endpoint(), "https://ens.ap-southeast-1.aliyuncs.com/");
+/// # Ok::<(), alibabacloud_ens::Error>(())
+/// ```
+#[must_use]
+pub struct ClientBuilder {
+    credentials: Option<Arc<dyn ProvideCredentials>>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    signature_version: SignatureVersion,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    attempt_timeout: Option<Duration>,
+    operation_timeout: Option<Duration>,
+    user_agent_suffix: Option<String>,
+    retry: RetryConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("signature_version", &self.signature_version)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("operation_timeout", &self.operation_timeout)
+            .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            credentials: None,
+            endpoint: None,
+            region: None,
+            signature_version: SignatureVersion::default(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            attempt_timeout: None,
+            operation_timeout: None,
+            user_agent_suffix: None,
+            retry: RetryConfig::standard(),
+            clock: Arc::new(TokioClock),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults: endpoint [`DEFAULT_ENDPOINT`], signature V1, connect timeout
+    /// 5 s, read timeout 10 s, standard retries, no credentials.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Signs with these credentials.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(Arc::new(credentials));
+        self
+    }
+
+    /// Asks `provider` for credentials before every attempt (for credentials that refresh).
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.credentials = Some(Arc::new(provider));
+        self
+    }
+
+    /// Sends requests to `endpoint`, e.g. `https://ens.aliyuncs.com` or `http://127.0.0.1:8080`.
+    /// An explicit endpoint wins over [`region`](Self::region).
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Chooses the endpoint from a region id (see [`endpoint_for_region`]).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Chooses the signature scheme (default [`SignatureVersion::V1`]).
+    pub fn signature_version(mut self, version: SignatureVersion) -> Self {
+        self.signature_version = version;
+        self
+    }
+
+    /// Limits the time to establish a connection (default 5 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Limits the wait for the whole answer of one attempt, counted from its start (default
+    /// 10 s). The answers of this API are small, so this is Alibaba's read timeout in practice;
+    /// one timer per attempt enforces it (with [`attempt_timeout`](Self::attempt_timeout),
+    /// whichever is shorter).
+    pub fn read_timeout(mut self, d: Duration) -> Self {
+        self.read_timeout = d;
+        self
+    }
+
+    /// Limits each attempt, connecting included, to the end of the answer (default: none
+    /// beyond the connect and read timeouts).
+    pub fn attempt_timeout(mut self, d: Duration) -> Self {
+        self.attempt_timeout = Some(d);
+        self
+    }
+
+    /// Limits each operation, all its attempts and backoff included (default: none).
+    pub fn operation_timeout(mut self, d: Duration) -> Self {
+        self.operation_timeout = Some(d);
+        self
+    }
+
+    /// Appends `suffix` to the `User-Agent` header (e.g. your service's name and version).
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Sets the retry policy (default [`RetryConfig::standard`]).
+    pub fn retry_config(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Replaces the clock used for timestamps, retry backoff and waiters (tests use
+    /// [`ManualClock`](crate::clock::ManualClock)).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::Credentials`] when no credentials were given; [`Error::InvalidInput`] for a bad
+    /// endpoint, region or user agent suffix; [`Error::Transport`] if the HTTP client cannot be
+    /// created.
+    pub fn build(self) -> Result<Client, Error> {
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::Credentials(crate::error::CredentialsError::new(
+                "no credentials: pass them to ClientBuilder::credentials or \
+                 credentials_provider, or use Client::from_env",
+            ))
+        })?;
+        let endpoint = match (&self.endpoint, &self.region) {
+            (Some(e), _) => parse_endpoint(e)?,
+            (None, Some(r)) => parse_endpoint(&endpoint_for_region(r)?)?,
+            (None, None) => parse_endpoint(DEFAULT_ENDPOINT)?,
+        };
+        let mut user_agent = format!(
+            "alibabacloud-ens-rust/{} ({})",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS
+        );
+        if let Some(s) = &self.user_agent_suffix {
+            if s.chars().any(|c| c.is_control()) {
+                return Err(Error::invalid_input(
+                    "user_agent_suffix",
+                    "must not contain control characters",
+                ));
+            }
+            if !s.trim().is_empty() {
+                user_agent.push(' ');
+                user_agent.push_str(s.trim());
+            }
+        }
+        for (name, d) in [
+            ("connect_timeout", Some(self.connect_timeout)),
+            ("read_timeout", Some(self.read_timeout)),
+            ("attempt_timeout", self.attempt_timeout),
+            ("operation_timeout", self.operation_timeout),
+        ] {
+            if d == Some(Duration::ZERO) {
+                return Err(Error::invalid_input(name, "must be greater than zero"));
+            }
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            // Never follow redirects: a signed request (with, for STS, its token in the query)
+            // must not be replayed to another host. A 3xx is reported as an undecodable answer.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(user_agent)
+            .pool_idle_timeout(Duration::from_secs(50))
+            .build()
+            .map_err(|e| {
+                Error::Transport(crate::error::TransportError {
+                    action: "build client".into(),
+                    kind: crate::error::TransportErrorKind::Other,
+                    attempts: 0,
+                    probes: 0,
+                    source: Some(Box::new(e)),
+                })
+            })?;
+        Ok(Client {
+            transport: Transport::new(Settings {
+                http,
+                host: host_header(&endpoint),
+                endpoint,
+                credentials,
+                signature_version: self.signature_version,
+                connect_timeout: self.connect_timeout,
+                read_timeout: self.read_timeout,
+                attempt_timeout: self.attempt_timeout,
+                operation_timeout: self.operation_timeout,
+                retry: self.retry,
+                clock: self.clock,
+            }),
+        })
     }
 }
 
@@ -184,5 +396,31 @@ mod tests {
         let d = format!("{c:?}");
         assert!(d.contains("AKID"));
         assert!(!d.contains("THE-SECRET") && !d.contains("THE-TOKEN"), "{d}");
+    }
+
+    #[test]
+    fn build_without_credentials_is_an_error() {
+        let e = ClientBuilder::new().build().unwrap_err();
+        assert!(matches!(e, Error::Credentials(_)));
+        assert!(e.to_string().contains("no credentials"));
+    }
+
+    #[test]
+    fn explicit_endpoint_wins_over_region() {
+        let c = ClientBuilder::new()
+            .credentials(Credentials::new("id", "secret"))
+            .region("ap-southeast-1")
+            .endpoint("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:1/");
+    }
+
+    #[test]
+    fn builder_debug_has_no_secret() {
+        let b = ClientBuilder::new()
+            .credentials(Credentials::with_security_token("id", "SEKRIT", "TOKN"));
+        let d = format!("{b:?}");
+        assert!(!d.contains("SEKRIT") && !d.contains("TOKN"), "{d}");
     }
 }

@@ -4,14 +4,50 @@
 //! the error [`ErrorCode`], message, request id, host id, the server's `Recommend` link and any
 //! `AccessDeniedDetail`; an undecodable response keeps the HTTP status and a bounded snippet of
 //! the body; input errors name the parameter. Secrets never appear in any of them.
+//!
+//! # Reading an error chain
+//!
+//! Each error's `Display` is one sentence about its own level, and the error beneath it is
+//! returned by [`source()`](std::error::Error::source), never repeated in the text (the Rust API
+//! guidelines' rule, which reqwest follows too). Print the whole chain to see everything, e.g.
+//! with `anyhow`'s `{:#}` or by walking `source()`:
+//!
+//! ```
+//! fn report(e: &dyn std::error::Error) -> String {
+//!     let mut out = e.to_string();
+//!     let mut cause = e.source();
+//!     while let Some(c) = cause {
+//!         out.push_str(": ");
+//!         out.push_str(&c.to_string());
+//!         cause = c.source();
+//!     }
+//!     out
+//! }
+//! # let e = alibabacloud_ens::Error::from(alibabacloud_ens::error::CredentialsError::new("x"));
+//! # assert_eq!(report(&e), "credentials error: x");
+//! ```
+//!
+//! # Text from the server
+//!
+//! Whatever a server sends is data: every string kept from an answer (message, code, request
+//! id, host id, `Recommend`, `AccessDeniedDetail`, the body snippet) is cut to a bounded length
+//! when it is read, and `Display` escapes control characters, so a hostile or broken server can
+//! neither flood a log nor forge a line in it.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::waiter::{WaiterFailureState, WaiterOperationFailed, WaiterTimedOut};
+use crate::model::{HaVip, ParseEnumError};
 
 /// Longest body snippet kept in an error, in bytes (cut at a character boundary).
 pub const MAX_SNIPPET_BYTES: usize = 512;
+/// Longest server message kept, in characters (longer ones are cut and end in `…`).
+pub const MAX_MESSAGE_CHARS: usize = 1024;
+/// Longest error code, request id or host id kept, in characters.
+pub const MAX_ID_CHARS: usize = 128;
+/// Longest `Recommend` or `AccessDeniedDetail` kept, in characters.
+pub const MAX_ADVICE_CHARS: usize = 512;
 
 /// Every error this crate returns.
 ///
@@ -19,60 +55,36 @@ pub const MAX_SNIPPET_BYTES: usize = 512;
 /// status, the message and the request id. The accessors [`code`](Error::code),
 /// [`request_id`](Error::request_id), [`http_status`](Error::http_status) and
 /// [`is_retryable`](Error::is_retryable) look through the waiter variants to the error beneath.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The service answered with an error body (`Code`, `Message`, `RequestId`, …).
+    #[error(transparent)]
     Service(Box<ServiceError>),
     /// A parameter was missing or invalid; nothing was sent.
+    #[error("invalid input: {0}")]
     InvalidInput(InvalidInput),
     /// No usable credentials, or a credentials source failed.
+    #[error(transparent)]
     Credentials(CredentialsError),
     /// The request could not be sent or its answer not received (DNS, connect, reset, TLS…).
+    #[error(transparent)]
     Transport(TransportError),
     /// A time limit ran out.
+    #[error(transparent)]
     Timeout(TimeoutError),
     /// The service (or something in front of it) answered with a body this crate cannot decode.
+    #[error(transparent)]
     InvalidResponse(Box<InvalidResponse>),
     /// A waiter's deadline passed before the wanted state was observed.
+    #[error(transparent)]
     WaiterTimedOut(Box<WaiterTimedOut>),
     /// A waiter observed a state from which the wanted state cannot be reached.
+    #[error(transparent)]
     WaiterFailureState(Box<WaiterFailureState>),
     /// A waiter's poll failed with an error that retrying will not cure.
+    #[error(transparent)]
     WaiterOperationFailed(Box<WaiterOperationFailed>),
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Service(e) => e.fmt(f),
-            Error::InvalidInput(e) => write!(f, "invalid input: {e}"),
-            Error::Credentials(e) => e.fmt(f),
-            Error::Transport(e) => e.fmt(f),
-            Error::Timeout(e) => e.fmt(f),
-            Error::InvalidResponse(e) => e.fmt(f),
-            Error::WaiterTimedOut(e) => e.fmt(f),
-            Error::WaiterFailureState(e) => e.fmt(f),
-            Error::WaiterOperationFailed(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        // Each variant shows its inner error's text, so the chain continues below it.
-        match self {
-            Error::Service(e) => e.source(),
-            Error::InvalidInput(_) => None,
-            Error::Credentials(e) => e.source(),
-            Error::Transport(e) => e.source(),
-            Error::Timeout(e) => e.source(),
-            Error::InvalidResponse(e) => e.source(),
-            Error::WaiterTimedOut(e) => e.source(),
-            Error::WaiterFailureState(e) => e.source(),
-            Error::WaiterOperationFailed(e) => e.source(),
-        }
-    }
 }
 
 impl Error {
@@ -136,18 +148,56 @@ impl Error {
 
     /// How many attempts were made before this error, when it came from sending a request.
     pub fn attempts(&self) -> Option<u32> {
+        self.counts().map(|c| c.0)
+    }
+
+    /// How many safe-write checks (DescribeHaVips calls asking whether a write whose outcome
+    /// was unknown took effect; see [`crate::retry`]) were made besides the attempts.
+    pub fn probes(&self) -> Option<u32> {
+        self.counts().map(|c| c.1)
+    }
+
+    fn counts(&self) -> Option<(u32, u32)> {
         match self.innermost() {
-            Error::Service(s) => Some(s.attempts),
-            Error::Transport(t) => Some(t.attempts),
-            Error::InvalidResponse(r) => Some(r.attempts),
-            Error::Timeout(t) => Some(t.attempts),
+            Error::Service(s) => Some((s.attempts, s.probes)),
+            Error::Transport(t) => Some((t.attempts, t.probes)),
+            Error::InvalidResponse(r) => Some((r.attempts, r.probes)),
+            Error::Timeout(t) => Some((t.attempts, t.probes)),
+            _ => None,
+        }
+    }
+
+    /// Records how many attempts and safe-write checks led to this error.
+    pub(crate) fn with_counts(mut self, attempts: u32, probes: u32) -> Self {
+        match &mut self {
+            Error::Service(s) => (s.attempts, s.probes) = (attempts, probes),
+            Error::Transport(t) => (t.attempts, t.probes) = (attempts, probes),
+            Error::InvalidResponse(r) => (r.attempts, r.probes) = (attempts, probes),
+            Error::Timeout(t) => (t.attempts, t.probes) = (attempts, probes),
+            _ => {}
+        }
+        self
+    }
+
+    /// The server's advice on when to retry (`Retry-After`), when it sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self.innermost() {
+            Error::Service(s) => s.retry_after,
+            Error::InvalidResponse(r) => r.retry_after,
             _ => None,
         }
     }
 }
 
+impl From<ParseEnumError> for Error {
+    fn from(e: ParseEnumError) -> Self {
+        Error::invalid_input(e.parameter, format!("`{}` is not {}", e.value, e.expected))
+    }
+}
+
 /// A parameter that was missing or invalid. Reported before any request is sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{parameter}: {reason}")]
 #[non_exhaustive]
 pub struct InvalidInput {
     /// The parameter, by its wire name where it has one (`HaVipId`) or the setting's name.
@@ -156,13 +206,32 @@ pub struct InvalidInput {
     pub reason: String,
 }
 
-impl fmt::Display for InvalidInput {
+/// ` after N attempts` and ` and M checks …` when there were retries or checks.
+struct Counts {
+    attempts: u32,
+    probes: u32,
+}
+
+impl fmt::Display for Counts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.parameter, self.reason)
+        let s = |n: u32| if n == 1 { "" } else { "s" };
+        write!(f, "{} attempt{}", self.attempts, s(self.attempts))?;
+        if self.probes > 0 {
+            write!(
+                f,
+                " and {} check{} of whether the write took effect",
+                self.probes,
+                s(self.probes)
+            )?;
+        }
+        Ok(())
     }
 }
 
 /// An error answer from the service.
+///
+/// Every string field holds server text cut to a bounded length (see the constants of this
+/// module); `Display` escapes control characters in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServiceError {
@@ -172,7 +241,7 @@ pub struct ServiceError {
     pub http_status: u16,
     /// The error code.
     pub code: ErrorCode,
-    /// The service's message.
+    /// The service's message (at most [`MAX_MESSAGE_CHARS`]).
     pub message: String,
     /// The request id, for Alibaba support.
     pub request_id: Option<String>,
@@ -182,8 +251,12 @@ pub struct ServiceError {
     pub recommend: Option<String>,
     /// Details of a permission denial (the raw JSON text), when sent.
     pub access_denied_detail: Option<String>,
+    /// The server's `Retry-After`, when it sent one.
+    pub retry_after: Option<Duration>,
     /// How many attempts were made, retries included.
     pub attempts: u32,
+    /// How many safe-write checks were made besides the attempts.
+    pub probes: u32,
 }
 
 impl ServiceError {
@@ -198,21 +271,37 @@ impl fmt::Display for ServiceError {
         write!(
             f,
             "{} failed with {} (HTTP {})",
-            self.action, self.code, self.http_status
+            self.action,
+            Escaped::new(&self.code.to_string(), MAX_ID_CHARS),
+            self.http_status
         )?;
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message.trim_end_matches('.'))?;
+        let hint = self.code.hint();
+        if let Some(h) = hint {
+            write!(f, ": {h}")?;
+        }
+        let message = self.message.trim_end_matches('.');
+        if !message.is_empty() {
+            let lead = if hint.is_some() {
+                " The server says: "
+            } else {
+                ": "
+            };
+            write!(f, "{lead}{}", Escaped::new(message, 600))?;
         }
         match &self.request_id {
-            Some(id) => write!(f, " (request id {id}")?,
-            None => write!(f, " (no request id")?,
+            Some(id) => write!(f, " (request id {}", Escaped::new(id, MAX_ID_CHARS))?,
+            None => f.write_str(" (no request id")?,
         }
-        if self.attempts > 1 {
-            write!(f, ", after {} attempts", self.attempts)?;
+        if self.attempts > 1 || self.probes > 0 {
+            let counts = Counts {
+                attempts: self.attempts,
+                probes: self.probes,
+            };
+            write!(f, ", after {counts}")?;
         }
         f.write_str(")")?;
         if let Some(r) = &self.recommend {
-            write!(f, "; see {r}")?;
+            write!(f, "; see {}", Escaped::new(r, 256))?;
         }
         Ok(())
     }
@@ -222,7 +311,13 @@ impl std::error::Error for ServiceError {}
 
 /// A response this crate could not decode: HTML from a proxy, an empty or truncated body, a
 /// body too large, or JSON of the wrong shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{action} got an undecodable answer (HTTP {http_status}): {reason}{}{}; {}",
+    OptId(request_id.as_deref()),
+    AfterCounts(*attempts, *probes),
+    Snippet(body_snippet)
+)]
 #[non_exhaustive]
 pub struct InvalidResponse {
     /// The API action.
@@ -235,60 +330,72 @@ pub struct InvalidResponse {
     pub body_snippet: String,
     /// The request id, if one could be found in the body or headers.
     pub request_id: Option<String>,
+    /// The server's `Retry-After`, when it sent one.
+    pub retry_after: Option<Duration>,
     /// How many attempts were made, retries included.
     pub attempts: u32,
+    /// How many safe-write checks were made besides the attempts.
+    pub probes: u32,
 }
 
-impl fmt::Display for InvalidResponse {
+/// ` (request id X)` or nothing.
+struct OptId<'a>(Option<&'a str>);
+
+impl fmt::Display for OptId<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} got an undecodable answer (HTTP {}): {}",
-            self.action, self.http_status, self.reason
-        )?;
-        if let Some(id) = &self.request_id {
-            write!(f, " (request id {id})")?;
-        }
-        if self.body_snippet.is_empty() {
-            f.write_str("; the body was empty")
-        } else {
-            write!(f, "; body starts: {:?}", self.body_snippet)
+        match self.0 {
+            Some(id) => write!(f, " (request id {})", Escaped::new(id, MAX_ID_CHARS)),
+            None => Ok(()),
         }
     }
 }
 
-impl std::error::Error for InvalidResponse {}
+/// ` after N attempts` when there was more than one, or checks.
+struct AfterCounts(u32, u32);
 
-/// A failure to send a request or receive its answer.
-#[derive(Debug)]
+impl fmt::Display for AfterCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 > 1 || self.1 > 0 {
+            let counts = Counts {
+                attempts: self.0,
+                probes: self.1,
+            };
+            write!(f, " after {counts}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `the body was empty` or `body starts: "…"` (escaped, bounded).
+struct Snippet<'a>(&'a str);
+
+impl fmt::Display for Snippet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("the body was empty")
+        } else {
+            write!(f, "body starts: \"{}\"", Escaped::new(self.0, 300))
+        }
+    }
+}
+
+/// A failure to send a request or receive its answer. The underlying error (without the URL,
+/// which holds the signature) is its [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[error("{action} could not reach the service ({kind}) after {}", Counts { attempts: *attempts, probes: *probes })]
 #[non_exhaustive]
 pub struct TransportError {
     /// The API action.
     pub action: String,
     /// What kind of failure.
     pub kind: TransportErrorKind,
-    /// A description of the failure (never holds secrets).
-    pub message: String,
     /// How many attempts were made.
     pub attempts: u32,
+    /// How many safe-write checks were made besides the attempts.
+    pub probes: u32,
     /// The underlying error.
+    #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} could not reach the service ({}) after {} attempt(s): {}",
-            self.action, self.kind, self.attempts, self.message
-        )
-    }
-}
-
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as _)
-    }
 }
 
 /// The kind of a [`TransportError`].
@@ -322,7 +429,7 @@ impl fmt::Display for TransportErrorKind {
 pub enum TimeoutKind {
     /// Establishing the connection.
     Connect,
-    /// Waiting for the next bytes of the answer (the read timeout).
+    /// Waiting for the answer (the read timeout).
     Read,
     /// One attempt (sending the request and reading its answer).
     Attempt,
@@ -342,7 +449,8 @@ impl fmt::Display for TimeoutKind {
 }
 
 /// A time limit ran out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{action} hit the {kind} of {limit:?} after {}", Counts { attempts: *attempts, probes: *probes })]
 #[non_exhaustive]
 pub struct TimeoutError {
     /// The API action.
@@ -353,42 +461,49 @@ pub struct TimeoutError {
     pub limit: Duration,
     /// How many attempts were made.
     pub attempts: u32,
+    /// How many safe-write checks were made besides the attempts.
+    pub probes: u32,
 }
-
-impl fmt::Display for TimeoutError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} hit the {} of {:?} after {} attempt(s)",
-            self.action, self.kind, self.limit, self.attempts
-        )
-    }
-}
-
-impl std::error::Error for TimeoutError {}
 
 /// No usable credentials, or a credentials source failed. Never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The message names the source and the step (the variable, the file and line or key, the STS
+/// call, the metadata path); the error beneath, if any (an STS error answer, an I/O error), is
+/// its [`source`](std::error::Error::source).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("credentials error: {message}")]
 #[non_exhaustive]
 pub struct CredentialsError {
     /// What went wrong, naming the source (variable, file and line or key).
     pub message: String,
+    /// The error beneath, if any.
+    #[source]
+    pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
-impl fmt::Display for CredentialsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "credentials error: {}", self.message)
+impl PartialEq for CredentialsError {
+    /// Compares the messages.
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message
     }
 }
 
-impl std::error::Error for CredentialsError {}
+impl Eq for CredentialsError {}
 
 impl CredentialsError {
     /// A credentials error with `message` (which must not contain secrets).
     pub fn new(message: impl Into<String>) -> Self {
         CredentialsError {
             message: message.into(),
+            source: None,
         }
+    }
+
+    /// The same error, caused by `source` (which must not contain secrets either).
+    #[must_use]
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 }
 
@@ -398,7 +513,96 @@ impl From<CredentialsError> for Error {
     }
 }
 
-/// Cuts `body` to at most [`MAX_SNIPPET_BYTES`], at a character boundary.
+/// The waiter's deadline passed before the wanted state was observed. The last poll's error, if
+/// the last poll failed, is its [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "timed out after {elapsed:.1?} and {polls} poll(s) waiting for {goal}; {}{}",
+    LastSeen(last_observed.as_ref()),
+    if last_error.is_some() { "; the last poll failed" } else { "" }
+)]
+#[non_exhaustive]
+pub struct WaiterTimedOut {
+    /// What was being waited for, e.g. `havip-1 to be in use by i-1`.
+    pub goal: String,
+    /// How long the waiter ran.
+    pub elapsed: Duration,
+    /// How many polls it made.
+    pub polls: u32,
+    /// The last HAVIP it observed (`None` if no poll succeeded).
+    pub last_observed: Option<HaVip>,
+    /// The last poll error, if the last poll failed with a transient error.
+    #[source]
+    pub last_error: Option<Box<Error>>,
+}
+
+struct LastSeen<'a>(Option<&'a HaVip>);
+
+impl fmt::Display for LastSeen<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(h) = self.0 else {
+            return f.write_str("no successful poll");
+        };
+        write!(
+            f,
+            "last seen: HAVIP {}",
+            Escaped::new(h.status.as_str(), 64)
+        )?;
+        if h.associated_instances.is_empty() {
+            return f.write_str(" with no associations");
+        }
+        for (i, a) in h.associated_instances.iter().take(8).enumerate() {
+            f.write_str(if i == 0 { " with " } else { ", " })?;
+            write!(
+                f,
+                "{} {}",
+                Escaped::new(&a.instance_id, 64),
+                Escaped::new(a.status.as_str(), 64)
+            )?;
+        }
+        if h.associated_instances.len() > 8 {
+            write!(f, " and {} more", h.associated_instances.len() - 8)?;
+        }
+        Ok(())
+    }
+}
+
+/// The waiter observed a state from which the wanted state cannot be reached (the HAVIP is gone
+/// or being deleted).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("gave up waiting for {goal} after {elapsed:.1?} and {polls} poll(s): {reason}")]
+#[non_exhaustive]
+pub struct WaiterFailureState {
+    /// What was being waited for.
+    pub goal: String,
+    /// Why this state is final.
+    pub reason: String,
+    /// How long the waiter ran.
+    pub elapsed: Duration,
+    /// How many polls it made.
+    pub polls: u32,
+    /// The HAVIP as last observed (`None` when it no longer exists).
+    pub observed: Option<HaVip>,
+}
+
+/// A waiter's poll failed with an error retrying will not cure; that error is its
+/// [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[error("waiting for {goal} failed at poll {polls} after {elapsed:.1?}")]
+#[non_exhaustive]
+pub struct WaiterOperationFailed {
+    /// What was being waited for.
+    pub goal: String,
+    /// How long the waiter ran.
+    pub elapsed: Duration,
+    /// How many polls it made.
+    pub polls: u32,
+    /// The poll's error.
+    #[source]
+    pub source: Error,
+}
+
+/// Cuts `body` to at most [`MAX_SNIPPET_BYTES`], at a character boundary (lossy UTF-8).
 pub(crate) fn snippet(body: &[u8]) -> String {
     let cut = &body[..body.len().min(MAX_SNIPPET_BYTES)];
     let mut s = String::from_utf8_lossy(cut).into_owned();
@@ -407,6 +611,62 @@ pub(crate) fn snippet(body: &[u8]) -> String {
         s.pop();
     }
     s
+}
+
+/// `s` cut to at most `max_chars` characters; a cut one ends in `…`.
+pub(crate) fn bounded(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        None => s.to_owned(),
+        Some((end, _)) => {
+            let mut out = s[..end].to_owned();
+            out.pop();
+            out.push('…');
+            out
+        }
+    }
+}
+
+/// Displays text from a server safely: control characters escaped (`\n`, `\u{1b}`), at most
+/// `max` characters written (then `…`).
+pub(crate) struct Escaped<'a> {
+    text: &'a str,
+    max: usize,
+}
+
+impl<'a> Escaped<'a> {
+    pub(crate) fn new(text: &'a str, max: usize) -> Self {
+        Escaped { text, max }
+    }
+}
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
+        let mut written = 0usize;
+        for c in self.text.chars() {
+            let escaped: Option<String> = if c.is_control() || is_format_control(c) {
+                Some(c.escape_default().to_string())
+            } else {
+                None
+            };
+            let width = escaped.as_ref().map_or(1, |e| e.chars().count());
+            if written + width > self.max {
+                return f.write_char('…');
+            }
+            written += width;
+            match escaped {
+                Some(e) => f.write_str(&e)?,
+                None => f.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Bidirectional overrides and other invisible format characters that can make a log line read
+/// differently from what it holds.
+fn is_format_control(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 macro_rules! error_codes {
@@ -584,6 +844,25 @@ impl ErrorCode {
         }
     }
 
+    /// One short sentence on what usually causes this code, for the few codes whose server
+    /// message does not say (`SignatureDoesNotMatch` is followed by the server's long string to
+    /// sign).
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            ErrorCode::SignatureDoesNotMatch => {
+                "the signature was refused; check the AccessKey secret"
+            }
+            ErrorCode::InvalidAccessKeyIdNotFound => "check the AccessKey id",
+            ErrorCode::InvalidTimeStampExpired => {
+                "the request time was refused; check this machine's clock"
+            }
+            ErrorCode::InvalidSecurityTokenExpired => {
+                "the STS token expired; refresh the credentials"
+            }
+            _ => return None,
+        })
+    }
+
     /// The parameter named by an `Invalid%s`, `Missing%s` or `InvalidParameter.%s` code.
     pub fn parameter(&self) -> Option<&str> {
         match self {
@@ -695,7 +974,9 @@ mod tests {
             host_id: Some("ens.aliyuncs.com".into()),
             recommend: Some("https://api.aliyun.com/troubleshoot?q=HaVipNotFound".into()),
             access_denied_detail: None,
+            retry_after: None,
             attempts: 1,
+            probes: 0,
         };
         assert_eq!(
             e.to_string(),

@@ -27,7 +27,7 @@
 //!     .send()
 //!     .await?;
 //! let done = client.wait_until_in_use("havip-5p14t****", "i-50c4****").wait().await?;
-//! assert!(done.ha_vip.is_in_use_by("i-50c4****"));
+//! assert!(done.ha_vip().is_in_use_by("i-50c4****"));
 //! # Ok(()) }
 //! ```
 //!
@@ -58,46 +58,53 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`client`], [`config`] | the client and its builder |
-//! | [`operation`] | one module per operation: builder, output, `send()` |
+//! | [`client`] | the client and its builder; [`config`]: endpoints and defaults |
+//! | [`operation`] | one module per operation: builder, output, `send()`, its safe-write check |
 //! | [`waiter`] | `wait_until_in_use`, `wait_until_unassociated` |
 //! | [`signer`] | V1 and V3 signatures, pure functions |
-//! | [`transport`] | signing each attempt, retries, time limits, decoding answers |
+//! | `transport` (private) | signing each attempt, retries, time limits; knows no operation |
+//! | `wire` (private) | the parameters' wire form (serde_urlencoded), decoding answers (serde) |
 //! | [`retry`] | the retry policy and the safe-write rule |
 //! | [`error`] | [`Error`], [`ErrorCode`] and what they carry |
-//! | [`model`] | HAVIPs, associations, statuses |
+//! | [`model`] | HAVIPs, associations, statuses (serde types) |
 //! | [`credentials`] | credentials, providers, the default chain |
 //! | [`clock`] | injectable time ([`clock::ManualClock`] for tests) |
 //! | `emulator` | (feature `emulator`) a local, stateful ENS endpoint |
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod client;
+// Declaration order follows the layers: each module uses only modules above it.
 pub mod clock;
-pub mod config;
 pub mod credentials;
-/// An embedded, stateful ENS endpoint for the HAVIP operations, for tests and demos.
-#[cfg(feature = "emulator")]
-pub mod emulator;
 pub mod error;
+mod lenient;
 pub mod model;
-pub mod operation;
 pub mod retry;
 pub mod signer;
-pub mod transport;
+mod transport;
+mod wire;
+#[macro_use]
+pub mod operation;
+pub mod client;
+pub mod config;
+/// An embedded, stateful ENS endpoint for the HAVIP operations, for tests and demos.
+#[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
+pub mod emulator;
 pub mod waiter;
 
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use client::Client;
-pub use config::ClientBuilder;
+pub use client::{Client, ClientBuilder};
 pub use credentials::{
     Credentials, DefaultCredentialsChain, ProvideCredentials, ProvideCredentialsFuture,
 };
 pub use error::{Error, ErrorCode, ServiceError};
 pub use model::{
     AssociatedEipAddress, AssociatedInstance, AssociationStatus, HaVip, HaVipStatus, InstanceType,
+    ParseEnumError,
 };
 pub use retry::RetryConfig;
 pub use signer::SignatureVersion;

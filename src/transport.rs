@@ -1,191 +1,122 @@
 //! Sending one operation: signing each attempt, retrying, time limits, and turning every answer
-//! (JSON, HTML, empty, truncated, huge) into a value or a typed [`Error`].
+//! into raw bytes or a typed [`Error`]. It knows no operation: what an operation sends is a
+//! [`Request`], and a write whose outcome can be unknown brings its own [`SafeWrite`] hook.
+//!
+//! Every time limit (read, attempt, operation) runs on the client's [`Clock`]; only the connect
+//! timeout is enforced inside the HTTP client, on real time.
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, Url};
 use time::OffsetDateTime;
 use tracing::field::Empty;
 use tracing::Instrument as _;
 
+use crate::clock::{within, Clock};
+use crate::credentials::ProvideCredentials;
 use crate::error::{
-    snippet, InvalidResponse, ServiceError, TimeoutError, TimeoutKind, TransportError,
+    snippet, Error, ErrorCode, Escaped, InvalidResponse, TimeoutError, TimeoutKind, TransportError,
     TransportErrorKind,
 };
 use crate::retry::RetryConfig;
 use crate::signer::{self, SignatureVersion, SigningParams};
-use crate::{Client, Error, ErrorCode};
+use crate::wire::{self, RawAnswer};
 
 /// The API version of ENS.
-pub const API_VERSION: &str = "2017-11-10";
+pub(crate) const API_VERSION: &str = "2017-11-10";
 
 /// The largest answer body read, in bytes; a larger one is an [`Error::InvalidResponse`].
-pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// What the transport needs, resolved by the client builder.
+pub(crate) struct Settings {
+    pub(crate) http: reqwest::Client,
+    pub(crate) endpoint: Url,
+    pub(crate) host: String,
+    pub(crate) credentials: Arc<dyn ProvideCredentials>,
+    pub(crate) signature_version: SignatureVersion,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) read_timeout: Duration,
+    pub(crate) attempt_timeout: Option<Duration>,
+    pub(crate) operation_timeout: Option<Duration>,
+    pub(crate) retry: RetryConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// A handle on the settings, shared by the client, every builder and every waiter. Cheap to
+/// clone.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    inner: Arc<Settings>,
+}
 
 /// One operation to send.
-pub(crate) struct OperationRequest {
+pub(crate) struct Request<'h> {
     pub(crate) action: &'static str,
     pub(crate) method: Method,
     pub(crate) params: Vec<(Cow<'static, str>, String)>,
     pub(crate) retry: RetryConfig,
     pub(crate) operation_timeout: Option<Duration>,
-    /// The safe-write rule for a write without idempotency token: what it wants to be true,
-    /// checked after an attempt whose outcome is unknown.
-    pub(crate) applied_probe: Option<AppliedProbe>,
+    /// The safe-write rule of a write without idempotency token.
+    pub(crate) safe_write: Option<&'h dyn SafeWrite>,
 }
 
-/// What a write wants to be true of its `HaVipId` and `InstanceId`, checked with
-/// DescribeHaVips after an unknown outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AppliedProbe {
-    /// The instance is listed in the HAVIP's associations (in any status but `Unassociating`).
-    Associated,
-    /// The instance is not listed, or is listed as `Unassociating`.
-    Unassociated,
-}
-
-impl AppliedProbe {
-    /// The code that, answered after an attempt whose outcome is unknown, says that attempt
-    /// took effect.
-    fn done_code(self) -> ErrorCode {
-        match self {
-            AppliedProbe::Associated => ErrorCode::InstanceAlreadyAssociated,
-            AppliedProbe::Unassociated => ErrorCode::InstanceNotAssociated,
-        }
-    }
-}
-
-impl OperationRequest {
-    pub(crate) fn new(client: &Client, action: &'static str, method: Method) -> Self {
-        OperationRequest {
-            action,
-            method,
-            params: Vec::new(),
-            retry: client.inner.retry,
-            operation_timeout: client.inner.operation_timeout,
-            applied_probe: None,
-        }
-    }
-
+impl Request<'_> {
     pub(crate) fn param(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) {
         self.params.push((key.into(), value.into()));
     }
-
-    /// The value of parameter `key`, if set.
-    pub(crate) fn param_value(&self, key: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
 }
 
-/// A successful answer.
-pub(crate) struct RawSuccess {
-    pub(crate) body: Vec<u8>,
-    pub(crate) status: u16,
-    pub(crate) header_request_id: Option<String>,
+/// The future a [`SafeWrite`] check returns.
+pub(crate) type CheckFuture<'a> = Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>;
+
+/// A write's answer to "did the attempt whose outcome is unknown take effect?" (see
+/// [`crate::retry`]). Each write operation without idempotency token supplies one.
+pub(crate) trait SafeWrite: Send + Sync {
+    /// `true` for an error code that, answered after an attempt whose outcome is unknown, shows
+    /// that attempt took effect (e.g. `InstanceAlreadyAssociated` for AssociateHaVip).
+    fn is_done_code(&self, code: &ErrorCode) -> bool;
+
+    /// Asks the service (one check: usually one DescribeHaVips call).
+    fn check(&self) -> CheckFuture<'_>;
+}
+
+/// What a [`SafeWrite`] check found.
+// `Unknown` and the ids serve CreateHaVip, whose check comes with it.
+#[allow(dead_code)]
+pub(crate) enum Verdict {
+    /// The write took effect; the check's request id, and the ids of what it made (CreateHaVip).
+    Applied {
+        request_id: String,
+        ids: Vec<String>,
+    },
+    /// It did not, or the check could not tell in a way that makes writing again safe.
+    NotApplied,
+    /// It cannot be told, and writing again might do the write twice: stop with this error.
+    Unknown(Error),
+}
+
+/// How a call settled.
+pub(crate) struct Settled {
+    pub(crate) outcome: Outcome,
     pub(crate) attempts: u32,
-    /// Set when the safe-write rule turned a failure into success; `body` is then empty.
-    pub(crate) already_applied: Option<AlreadyApplied>,
+    pub(crate) probes: u32,
 }
 
-/// How the safe-write rule settled a call.
-#[derive(Debug, Clone)]
-pub(crate) struct AlreadyApplied {
-    /// The request id of the answer that showed it (the error or the DescribeHaVips check).
-    pub(crate) request_id: Option<String>,
-}
-
-/// Answer bodies that carry a `RequestId`.
-pub(crate) trait HasRequestId {
-    fn request_id(&self) -> Option<&str>;
-}
-
-impl RawSuccess {
-    /// Decodes the body as `T`, requiring a request id (from the body or the
-    /// `x-acs-request-id` header). Returns the request id too.
-    pub(crate) fn decode<T: crate::model::FromJson + HasRequestId>(
-        &self,
-        action: &str,
-    ) -> Result<(T, String), Error> {
-        let invalid = |reason: String, rid: Option<String>| {
-            Error::InvalidResponse(Box::new(InvalidResponse {
-                action: action.to_owned(),
-                http_status: self.status,
-                reason,
-                body_snippet: snippet(&self.body),
-                request_id: rid,
-                attempts: self.attempts,
-            }))
-        };
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Err(invalid(
-                "the answer has an empty body".into(),
-                self.header_request_id.clone(),
-            ));
-        }
-        let fallback_request_id = || {
-            self.header_request_id
-                .clone()
-                .or_else(|| sniff_request_id(&self.body))
-        };
-        let json: serde_json::Value = serde_json::from_slice(&self.body)
-            .map_err(|e| invalid(describe_json_error(&e, &self.body), fallback_request_id()))?;
-        let value = T::from_json(&json).map_err(|e| {
-            invalid(
-                format!("the JSON answer has an unexpected shape ({e})"),
-                fallback_request_id(),
-            )
-        })?;
-        let rid = value
-            .request_id()
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .or_else(|| self.header_request_id.clone());
-        match rid {
-            Some(rid) => Ok((value, rid)),
-            None => Err(invalid("the answer has no RequestId".into(), None)),
-        }
-    }
-}
-
-/// Why a body is not JSON. (Parsing into a `Value` fails only on syntax, so a wrong shape is
-/// reported by the `FromJson` step instead.)
-fn describe_json_error(e: &serde_json::Error, body: &[u8]) -> String {
-    if looks_like_html(body) {
-        "the answer is HTML, not JSON".to_owned()
-    } else if e.is_eof() {
-        format!("the JSON answer is truncated ({e})")
-    } else {
-        format!("the answer is not valid JSON ({e})")
-    }
-}
-
-/// `true` when the first non-blank byte is `<`: a proxy's or gateway's HTML page.
-fn looks_like_html(body: &[u8]) -> bool {
-    body.iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'<')
-}
-
-/// Finds `"RequestId":"…"` in a body that did not decode (best effort, bounded).
-fn sniff_request_id(body: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(&body[..body.len().min(64 * 1024)]).ok()?;
-    for key in ["\"RequestId\"", "\"requestId\""] {
-        if let Some(pos) = text.find(key) {
-            let rest = text[pos + key.len()..].trim_start().strip_prefix(':')?;
-            let rest = rest.trim_start().strip_prefix('"')?;
-            let end = rest.find('"')?;
-            let id = &rest[..end];
-            if !id.is_empty() && id.len() <= 128 {
-                return Some(id.to_owned());
-            }
-        }
-    }
-    None
+#[allow(dead_code)]
+pub(crate) enum Outcome {
+    /// A 2xx answer, to decode.
+    Answered(RawAnswer),
+    /// The safe-write rule found the write done.
+    AlreadyApplied {
+        request_id: Option<String>,
+        ids: Vec<String>,
+    },
 }
 
 /// What one failed attempt tells the retry loop.
@@ -195,50 +126,99 @@ struct AttemptFailure {
     ambiguous: bool,
 }
 
-impl Client {
+impl AttemptFailure {
+    fn not_sent(error: Error) -> Self {
+        AttemptFailure {
+            error,
+            ambiguous: false,
+        }
+    }
+}
+
+impl Transport {
+    pub(crate) fn new(settings: Settings) -> Self {
+        Transport {
+            inner: Arc::new(settings),
+        }
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.inner
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        &*self.inner.clock
+    }
+
+    /// A request for `action` with the client's retry policy and operation timeout.
+    pub(crate) fn request(&self, action: &'static str, method: Method) -> Request<'static> {
+        Request {
+            action,
+            method,
+            params: Vec::new(),
+            retry: self.inner.retry,
+            operation_timeout: self.inner.operation_timeout,
+            safe_write: None,
+        }
+    }
+
     /// Sends `req`, retrying per its policy, within its operation timeout.
     ///
-    /// Runs inside a `ens_operation` span (fields `action`, `attempts`, `request_id`,
+    /// Runs inside a `ens_operation` span (fields `action`, `attempts`, `probes`, `request_id`,
     /// `error_code`, `outcome`); each attempt inside an `ens_attempt` span.
-    pub(crate) async fn invoke(&self, req: &OperationRequest) -> Result<RawSuccess, Error> {
+    pub(crate) async fn invoke(&self, req: &Request<'_>) -> Result<Settled, Error> {
         let span = tracing::debug_span!(
             "ens_operation",
             action = req.action,
             attempts = Empty,
+            probes = Empty,
             request_id = Empty,
             error_code = Empty,
             outcome = Empty,
         );
         // Instrumenting moves the (large) inner future; skip it when nobody listens.
         let result = if span.is_disabled() {
-            self.invoke_with_timeout(req).await
+            self.invoke_within_limit(req).await
         } else {
-            self.invoke_with_timeout(req).instrument(span.clone()).await
+            self.invoke_within_limit(req).instrument(span.clone()).await
         };
+        if span.is_disabled() {
+            return result;
+        }
         match &result {
             Ok(ok) => {
                 span.record("attempts", ok.attempts);
-                span.record(
-                    "outcome",
-                    if ok.already_applied.is_some() {
-                        "already_applied"
-                    } else {
-                        "success"
-                    },
-                );
-                if let Some(id) = &ok.header_request_id {
-                    span.record("request_id", id.as_str());
+                span.record("probes", ok.probes);
+                match &ok.outcome {
+                    Outcome::Answered(raw) => {
+                        span.record("outcome", "success");
+                        if let Some(id) = &raw.header_request_id {
+                            span.record("request_id", id.as_str());
+                        }
+                    }
+                    Outcome::AlreadyApplied { request_id, .. } => {
+                        span.record("outcome", "already_applied");
+                        if let Some(id) = request_id {
+                            span.record("request_id", id.as_str());
+                        }
+                    }
                 }
             }
             Err(e) => {
                 if let Some(n) = e.attempts() {
                     span.record("attempts", n);
                 }
+                if let Some(n) = e.probes() {
+                    span.record("probes", n);
+                }
                 if let Some(id) = e.request_id() {
                     span.record("request_id", id);
                 }
                 if let Some(code) = e.code() {
-                    span.record("error_code", tracing::field::display(code));
+                    span.record(
+                        "error_code",
+                        tracing::field::display(Escaped::new(&code.to_string(), 128)),
+                    );
                 }
                 span.record("outcome", "error");
                 tracing::debug!(parent: &span, error = %e, "operation failed");
@@ -247,118 +227,117 @@ impl Client {
         result
     }
 
-    async fn invoke_with_timeout(&self, req: &OperationRequest) -> Result<RawSuccess, Error> {
-        let attempts = AtomicU32::new(0);
-        match req.operation_timeout {
-            None => self.invoke_attempts(req, &attempts).await,
-            Some(limit) => {
-                match tokio::time::timeout(limit, self.invoke_attempts(req, &attempts)).await {
-                    Ok(r) => r,
-                    Err(_) => Err(Error::Timeout(TimeoutError {
-                        action: req.action.to_owned(),
-                        kind: TimeoutKind::Operation,
-                        limit,
-                        attempts: attempts.load(Ordering::Relaxed),
-                    })),
-                }
-            }
+    async fn invoke_within_limit(&self, req: &Request<'_>) -> Result<Settled, Error> {
+        let counts = Counts::default();
+        let Some(limit) = req.operation_timeout else {
+            return self.invoke_attempts(req, &counts, None).await;
+        };
+        let clock = self.clock();
+        let deadline = clock.now() + limit;
+        match within(
+            clock,
+            deadline,
+            self.invoke_attempts(req, &counts, Some(deadline)),
+        )
+        .await
+        {
+            Some(r) => r,
+            None => Err(Error::Timeout(TimeoutError {
+                action: req.action.to_owned(),
+                kind: TimeoutKind::Operation,
+                limit,
+                attempts: counts.attempts.load(Ordering::Relaxed),
+                probes: counts.probes.load(Ordering::Relaxed),
+            })),
         }
     }
 
     async fn invoke_attempts(
         &self,
-        req: &OperationRequest,
-        attempts: &AtomicU32,
-    ) -> Result<RawSuccess, Error> {
+        req: &Request<'_>,
+        counts: &Counts,
+        deadline: Option<Instant>,
+    ) -> Result<Settled, Error> {
         let mut earlier_ambiguous = false;
         let mut attempt = 0u32;
+        let mut probes = 0u32;
+        let settled = |outcome, attempts, probes| Settled {
+            outcome,
+            attempts,
+            probes,
+        };
         loop {
             attempt += 1;
-            attempts.store(attempt, Ordering::Relaxed);
+            counts.attempts.store(attempt, Ordering::Relaxed);
             let failure = match self.attempt(req, attempt).await {
-                Ok(ok) => return Ok(ok),
+                Ok(raw) => return Ok(settled(Outcome::Answered(raw), attempt, probes)),
                 Err(f) => f,
             };
-            if earlier_ambiguous {
-                if let (Some(probe), Error::Service(s)) = (req.applied_probe, &failure.error) {
-                    if s.code == probe.done_code() {
-                        return Ok(RawSuccess {
-                            body: Vec::new(),
-                            status: s.http_status,
-                            header_request_id: s.request_id.clone(),
-                            attempts: attempt,
-                            already_applied: Some(AlreadyApplied {
-                                request_id: s.request_id.clone(),
-                            }),
-                        });
-                    }
+            let failure = AttemptFailure {
+                error: failure.error.with_counts(attempt, probes),
+                ..failure
+            };
+            if let (Some(hook), true) = (req.safe_write, earlier_ambiguous) {
+                if let Some(code) = failure.error.code().filter(|c| hook.is_done_code(c)) {
+                    tracing::debug!(attempt, %code, "an earlier attempt took effect");
+                    let request_id = failure.error.request_id().map(str::to_owned);
+                    let outcome = Outcome::AlreadyApplied {
+                        request_id,
+                        ids: Vec::new(),
+                    };
+                    return Ok(settled(outcome, attempt, probes));
                 }
             }
-            // The outcome of a write may be unknown: ask the service before writing again
-            // (or before giving up), rather than repeat it blindly.
+            // The outcome of a write may be unknown: ask the service before writing again (or
+            // before giving up), rather than repeat it blindly.
             let last = attempt >= req.retry.max_attempts() || !failure.error.is_retryable();
             let outcome_unknown = failure.ambiguous || (earlier_ambiguous && last);
-            if outcome_unknown {
-                if let Some(probe) = req.applied_probe {
-                    if let Some(request_id) = self.probe_applied(req, probe).await {
-                        tracing::debug!(attempt, "the earlier write took effect");
-                        return Ok(RawSuccess {
-                            body: Vec::new(),
-                            status: 200,
-                            header_request_id: Some(request_id.clone()),
-                            attempts: attempt,
-                            already_applied: Some(AlreadyApplied {
-                                request_id: Some(request_id),
-                            }),
-                        });
+            if let (Some(hook), true) = (req.safe_write, outcome_unknown) {
+                probes += 1;
+                counts.probes.store(probes, Ordering::Relaxed);
+                match hook.check().await {
+                    Verdict::Applied { request_id, ids } => {
+                        tracing::debug!(attempt, probes, "the write took effect");
+                        let outcome = Outcome::AlreadyApplied {
+                            request_id: Some(request_id),
+                            ids,
+                        };
+                        return Ok(settled(outcome, attempt, probes));
                     }
+                    Verdict::Unknown(e) => return Err(e.with_counts(attempt, probes)),
+                    Verdict::NotApplied => {}
                 }
             }
+            let error = failure.error.with_counts(attempt, probes);
             if last {
-                return Err(failure.error);
+                return Err(error);
             }
             earlier_ambiguous |= failure.ambiguous;
-            let backoff = req.retry.backoff(attempt);
+            let mut backoff = req.retry.backoff(attempt);
+            if let Some(advice) = error.retry_after() {
+                // The server said when to come back: wait that long, unless it is longer than
+                // the policy allows or than the time left, in which case stop now with its advice.
+                let left = deadline.map(|d| d.saturating_duration_since(self.clock().now()));
+                if advice > req.retry.max_backoff() || left.is_some_and(|l| advice >= l) {
+                    return Err(error);
+                }
+                backoff = backoff.max(advice);
+            }
             tracing::debug!(
                 attempt,
                 backoff_ms = backoff.as_millis() as u64,
                 outcome_unknown = failure.ambiguous,
-                error = %failure.error,
+                error = %error,
                 "retrying"
             );
-            self.inner.clock.sleep(backoff).await;
+            self.clock().sleep(backoff).await;
         }
-    }
-
-    /// Checks with one DescribeHaVips call whether `probe` holds; returns that call's request
-    /// id when it does. Any failure of the check counts as "not known to hold".
-    async fn probe_applied(&self, req: &OperationRequest, probe: AppliedProbe) -> Option<String> {
-        let ha_vip_id = req.param_value("HaVipId")?;
-        let instance_id = req.param_value("InstanceId")?;
-        let want_listed = probe == AppliedProbe::Associated;
-        let page = Box::pin(
-            self.describe_ha_vips()
-                .ha_vip_id(ha_vip_id)
-                .retry_config(RetryConfig::disabled())
-                .send(),
-        )
-        .await
-        .ok()?;
-        let h = page.ha_vips.iter().find(|h| h.ha_vip_id == ha_vip_id)?;
-        let listed = h
-            .association(instance_id)
-            .is_some_and(|a| a.status != crate::AssociationStatus::Unassociating);
-        (listed == want_listed).then_some(page.request_id)
     }
 
     /// One signed attempt, in an `ens_attempt` span (fields `action`, `attempt`, `http_status`,
     /// `request_id`, `error_code`, `latency_ms`). Nothing secret is recorded: no URL (it holds
-    /// the signature and, with STS, the token), no header.
-    async fn attempt(
-        &self,
-        req: &OperationRequest,
-        attempt: u32,
-    ) -> Result<RawSuccess, AttemptFailure> {
+    /// the signature and, with STS, the token), no header; server text is escaped and bounded.
+    async fn attempt(&self, req: &Request<'_>, attempt: u32) -> Result<RawAnswer, AttemptFailure> {
         let span = tracing::debug_span!(
             "ens_attempt",
             action = req.action,
@@ -368,26 +347,24 @@ impl Client {
             error_code = Empty,
             latency_ms = Empty,
         );
+        if span.is_disabled() {
+            return self.attempt_inner(req, attempt).await;
+        }
         let started = Instant::now();
-        let result = if span.is_disabled() {
-            self.attempt_inner(req, attempt).await
-        } else {
-            self.attempt_inner(req, attempt)
-                .instrument(span.clone())
-                .await
-        };
+        let result = self
+            .attempt_inner(req, attempt)
+            .instrument(span.clone())
+            .await;
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         match &result {
             Ok(ok) => {
                 span.record("http_status", ok.status);
-                if !span.is_disabled() {
-                    let id = ok
-                        .header_request_id
-                        .clone()
-                        .or_else(|| sniff_request_id(&ok.body));
-                    if let Some(id) = id {
-                        span.record("request_id", id.as_str());
-                    }
+                let id = ok
+                    .header_request_id
+                    .clone()
+                    .or_else(|| wire::sniff_request_id(&ok.body));
+                if let Some(id) = id {
+                    span.record("request_id", id.as_str());
                 }
                 tracing::debug!(parent: &span, "attempt succeeded");
             }
@@ -399,7 +376,10 @@ impl Client {
                     span.record("request_id", id);
                 }
                 if let Some(code) = f.error.code() {
-                    span.record("error_code", tracing::field::display(code));
+                    span.record(
+                        "error_code",
+                        tracing::field::display(Escaped::new(&code.to_string(), 128)),
+                    );
                 }
                 tracing::debug!(parent: &span, error = %f.error, retryable = f.error.is_retryable(), "attempt failed");
             }
@@ -409,20 +389,16 @@ impl Client {
 
     async fn attempt_inner(
         &self,
-        req: &OperationRequest,
+        req: &Request<'_>,
         attempt: u32,
-    ) -> Result<RawSuccess, AttemptFailure> {
-        let cfg = &self.inner;
-        let not_sent = |error: Error| AttemptFailure {
-            error,
-            ambiguous: false,
-        };
+    ) -> Result<RawAnswer, AttemptFailure> {
+        let cfg = &*self.inner;
         let creds = cfg
             .credentials
             .provide_credentials()
             .await
-            .map_err(|e| not_sent(Error::Credentials(e)))?;
-        let nonce = signer::new_nonce().map_err(not_sent)?;
+            .map_err(|e| AttemptFailure::not_sent(Error::Credentials(e)))?;
+        let nonce = signer::new_nonce().map_err(AttemptFailure::not_sent)?;
         let now = OffsetDateTime::from(cfg.clock.system_time());
         let signing = SigningParams::new(
             creds.access_key_id(),
@@ -448,7 +424,7 @@ impl Client {
                     &params,
                     &signing,
                 );
-                url.set_query(Some(&signed.query));
+                url.set_query(Some(&signed.to_query()));
                 cfg.http.request(req.method.clone(), url)
             }
             SignatureVersion::V3 => {
@@ -464,12 +440,12 @@ impl Client {
                     },
                     &signing,
                 );
-                if !signed.query.is_empty() {
-                    url.set_query(Some(&signed.query));
+                if !params.is_empty() {
+                    url.set_query(Some(&wire::encode_query(&params)));
                 }
                 let mut b = cfg.http.request(req.method.clone(), url);
                 for (k, v) in signed.headers {
-                    b = b.header(k, v);
+                    b = b.header(k, v.into_owned());
                 }
                 b
             }
@@ -484,19 +460,28 @@ impl Client {
                 .send()
                 .await
                 .map_err(|e| self.transport_failure(req, attempt, e))?;
-            let status = resp.status();
-            let header_request_id = resp
-                .headers()
+            let status = resp.status().as_u16();
+            let headers = resp.headers();
+            let header_request_id = headers
                 .get("x-acs-request-id")
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+                .and_then(wire::request_id);
+            let retry_after = headers
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| wire::parse_retry_after(v, cfg.clock.system_time()));
             let body = read_body(resp, req.action, status, attempt)
                 .await
                 .map_err(|error| AttemptFailure {
                     ambiguous: true,
                     error,
                 })?;
-            Ok::<_, AttemptFailure>((status, header_request_id, body))
+            Ok::<_, AttemptFailure>(RawAnswer {
+                status,
+                body,
+                header_request_id,
+                retry_after,
+            })
         };
         // One timer per attempt bounds the wait for the whole answer: the read timeout, or the
         // attempt timeout when that is shorter.
@@ -504,42 +489,33 @@ impl Client {
             Some(a) if a <= cfg.read_timeout => (TimeoutKind::Attempt, a),
             _ => (TimeoutKind::Read, cfg.read_timeout),
         };
-        let (status, header_request_id, body) = tokio::time::timeout(limit, exchange)
+        let deadline = cfg.clock.now() + limit;
+        let answer = within(&*cfg.clock, deadline, exchange)
             .await
-            .map_err(|_| AttemptFailure {
+            .ok_or_else(|| AttemptFailure {
                 error: Error::Timeout(TimeoutError {
                     action: req.action.to_owned(),
                     kind,
                     limit,
                     attempts: attempt,
+                    probes: 0,
                 }),
                 ambiguous: true,
             })??;
 
-        if status.is_success() {
-            return Ok(RawSuccess {
-                body,
-                status: status.as_u16(),
-                header_request_id,
-                attempts: attempt,
-                already_applied: None,
-            });
+        if (200..300).contains(&answer.status) {
+            return Ok(answer);
         }
+        let ambiguous = answer.status >= 500;
         Err(AttemptFailure {
-            error: error_from_body(
-                req.action,
-                status.as_u16(),
-                &body,
-                header_request_id,
-                attempt,
-            ),
-            ambiguous: status.is_server_error(),
+            error: answer.into_error(req.action),
+            ambiguous,
         })
     }
 
     fn transport_failure(
         &self,
-        req: &OperationRequest,
+        req: &Request<'_>,
         attempt: u32,
         e: reqwest::Error,
     ) -> AttemptFailure {
@@ -555,6 +531,7 @@ impl Client {
                     kind,
                     limit,
                     attempts: attempt,
+                    probes: 0,
                 }),
                 ambiguous,
             };
@@ -570,195 +547,64 @@ impl Client {
         };
         AttemptFailure {
             ambiguous: kind != TransportErrorKind::Connect,
-            error: Error::Transport(TransportError {
-                action: req.action.to_owned(),
-                kind,
-                message: describe_reqwest_error(&e),
-                attempts: attempt,
-                source: Some(Box::new(e.without_url())),
-            }),
+            error: transport_error(req.action, kind, attempt, e),
         }
     }
 }
 
-/// The error chain as text, without the URL (it holds the signature).
-fn describe_reqwest_error(e: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    if parts.is_empty() {
-        "request failed".to_owned()
-    } else {
-        parts.join(": ")
-    }
+/// The attempts and checks made so far, readable when the operation timeout cuts the loop.
+#[derive(Default)]
+struct Counts {
+    attempts: AtomicU32,
+    probes: AtomicU32,
+}
+
+/// A [`TransportError`] keeping the reqwest error, without its URL (it holds the signature), as
+/// the source.
+fn transport_error(
+    action: &str,
+    kind: TransportErrorKind,
+    attempts: u32,
+    e: reqwest::Error,
+) -> Error {
+    Error::Transport(TransportError {
+        action: action.to_owned(),
+        kind,
+        attempts,
+        probes: 0,
+        source: Some(Box::new(e.without_url())),
+    })
 }
 
 /// Reads at most [`MAX_BODY_BYTES`]; a larger body is an error keeping its start.
 async fn read_body(
     mut resp: reqwest::Response,
     action: &str,
-    status: StatusCode,
+    status: u16,
     attempt: u32,
 ) -> Result<Vec<u8>, Error> {
-    let too_large = |body: &[u8]| {
-        Error::InvalidResponse(Box::new(InvalidResponse {
-            action: action.to_owned(),
-            http_status: status.as_u16(),
-            reason: format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
-            body_snippet: snippet(body),
-            request_id: None,
-            attempts: attempt,
-        }))
-    };
     let declared = resp.content_length().unwrap_or(0);
     let mut body = Vec::with_capacity((declared as usize).min(64 * 1024));
     loop {
-        let chunk = resp.chunk().await.map_err(|e| {
-            Error::Transport(TransportError {
-                action: action.to_owned(),
-                kind: TransportErrorKind::Body,
-                message: describe_reqwest_error(&e),
-                attempts: attempt,
-                source: Some(Box::new(e.without_url())),
-            })
-        })?;
+        let chunk = resp
+            .chunk()
+            .await
+            .map_err(|e| transport_error(action, TransportErrorKind::Body, attempt, e))?;
         let Some(chunk) = chunk else { break };
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             body.extend_from_slice(&chunk[..chunk.len().min(1024)]);
-            return Err(too_large(&body));
+            return Err(Error::InvalidResponse(Box::new(InvalidResponse {
+                action: action.to_owned(),
+                http_status: status,
+                reason: format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
+                body_snippet: snippet(&body),
+                request_id: None,
+                retry_after: None,
+                attempts: attempt,
+                probes: 0,
+            })));
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-/// Turns a non-2xx answer into a [`ServiceError`] when it holds a JSON error, otherwise into
-/// an [`InvalidResponse`] keeping the status and a snippet.
-pub(crate) fn error_from_body(
-    action: &str,
-    status: u16,
-    body: &[u8],
-    header_request_id: Option<String>,
-    attempts: u32,
-) -> Error {
-    let parsed: Option<serde_json::Map<String, serde_json::Value>> =
-        serde_json::from_slice(body).ok();
-    if let Some(obj) = parsed {
-        let field = |names: &[&str]| -> Option<String> {
-            names.iter().find_map(|n| match obj.get(*n) {
-                Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-                _ => None,
-            })
-        };
-        if let Some(code) = field(&["Code", "code"]) {
-            let access_denied_detail = obj
-                .get("AccessDeniedDetail")
-                .or_else(|| obj.get("accessDeniedDetail"))
-                .filter(|v| !v.is_null())
-                .map(|v| match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                });
-            return Error::Service(Box::new(ServiceError {
-                action: action.to_owned(),
-                http_status: status,
-                code: ErrorCode::from_wire(&code),
-                message: field(&["Message", "message"]).unwrap_or_default(),
-                request_id: field(&["RequestId", "requestId"]).or(header_request_id),
-                host_id: field(&["HostId", "hostId"]),
-                recommend: field(&["Recommend", "recommend"]),
-                access_denied_detail,
-                attempts,
-            }));
-        }
-    }
-    let reason = if body.iter().all(u8::is_ascii_whitespace) {
-        format!("HTTP {status} with an empty body")
-    } else if looks_like_html(body) {
-        format!("HTTP {status} with an HTML body, not a JSON error")
-    } else {
-        format!("HTTP {status} without a JSON error code")
-    };
-    Error::InvalidResponse(Box::new(InvalidResponse {
-        action: action.to_owned(),
-        http_status: status,
-        reason,
-        body_snippet: snippet(body),
-        request_id: header_request_id.or_else(|| sniff_request_id(body)),
-        attempts,
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_error_bodies_become_service_errors() {
-        let e = error_from_body(
-            "AssociateHaVip",
-            400,
-            br#"{"RequestId":"R1","HostId":"ens.aliyuncs.com","Code":"HaVipNotFound","Message":"m","Recommend":"https://x"}"#,
-            None,
-            1,
-        );
-        let s = e.as_service_error().unwrap();
-        assert_eq!(s.code, ErrorCode::HaVipNotFound);
-        assert_eq!(s.request_id.as_deref(), Some("R1"));
-        assert_eq!(s.host_id.as_deref(), Some("ens.aliyuncs.com"));
-        assert_eq!(s.recommend.as_deref(), Some("https://x"));
-        assert_eq!(s.http_status, 400);
-    }
-
-    #[test]
-    fn lower_camel_error_bodies_are_read() {
-        let e = error_from_body(
-            "A",
-            403,
-            br#"{"requestId":"R2","code":"Forbidden.RAM","message":"no","AccessDeniedDetail":{"PolicyType":"x"}}"#,
-            None,
-            2,
-        );
-        let s = e.as_service_error().unwrap();
-        assert_eq!(s.code, ErrorCode::ForbiddenRam);
-        assert_eq!(s.message, "no");
-        assert_eq!(s.request_id.as_deref(), Some("R2"));
-        assert_eq!(
-            s.access_denied_detail.as_deref(),
-            Some(r#"{"PolicyType":"x"}"#)
-        );
-        assert_eq!(e.attempts(), Some(2));
-    }
-
-    #[test]
-    fn html_empty_and_codeless_bodies_keep_status_and_snippet() {
-        for (body, needle) in [
-            (&b"<html><body>502 Bad Gateway</body></html>"[..], "HTML"),
-            (&b""[..], "empty"),
-            (&b"{\"Message\":\"x\"}"[..], "without a JSON error code"),
-            (&b"\xff\xfe garbage"[..], "without a JSON error code"),
-        ] {
-            let e = error_from_body("A", 502, body, Some("H1".into()), 1);
-            let Error::InvalidResponse(r) = &e else {
-                panic!("{e:?}")
-            };
-            assert_eq!(r.http_status, 502);
-            assert!(r.reason.contains(needle), "{}", r.reason);
-            assert_eq!(r.request_id.as_deref(), Some("H1"));
-            assert!(e.is_retryable());
-        }
-    }
-
-    #[test]
-    fn request_id_is_sniffed_from_broken_json() {
-        assert_eq!(
-            sniff_request_id(br#"{"RequestId" : "ABC-1", "x": "#).as_deref(),
-            Some("ABC-1")
-        );
-        assert_eq!(sniff_request_id(br#"{"RequestId":"#), None);
-    }
 }

@@ -1,7 +1,8 @@
 //! Waiting until an association is really in use (or really gone).
 //!
 //! AssociateHaVip returns as soon as the service accepts the request; the association takes
-//! effect later. [`Client::wait_until_in_use`] polls DescribeHaVips until it does.
+//! effect later. [`Client::wait_until_in_use`](crate::Client::wait_until_in_use) polls
+//! DescribeHaVips until it does.
 //!
 //! ## The status trap
 //! The API page says the HAVIP shows `Associating` while associating, but `Associating` is a
@@ -18,6 +19,21 @@
 //! (`min_delay` 750 ms, `max_delay` 40 s, `max_wait` 5 min) a full 5-minute wait makes 22 to 27
 //! polls, fewer than Terraform's schedule (about 30). One last poll is made at the deadline
 //! before giving up.
+//!
+//! ## Progress
+//! `on_progress` takes a closure that may borrow from the caller's scope (a counter, a channel
+//! sender, a log buffer): the waiter lives no longer than the call that awaits it.
+//!
+//! ```no_run
+//! # async fn run(client: alibabacloud_ens::Client) -> Result<(), alibabacloud_ens::Error> {
+//! let mut seen = Vec::new();
+//! client
+//!     .wait_until_in_use("havip-1", "i-1")
+//!     .on_progress(|p| seen.push(p.clone()))
+//!     .await?;
+//! println!("{} state changes", seen.len());
+//! # Ok(()) }
+//! ```
 //!
 //! ## Errors
 //! * [`Error::WaiterTimedOut`]: the deadline passed; it carries the elapsed time, the number of
@@ -36,9 +52,14 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::clock::jitter;
+use crate::error::{WaiterFailureState, WaiterOperationFailed, WaiterTimedOut};
 use crate::model::{AssociationStatus, HaVip, HaVipStatus};
-use crate::{Client, Error, ErrorCode, RetryConfig};
+use crate::operation::describe_ha_vips::DescribeHaVipsFluentBuilder;
+use crate::transport::Transport;
+use crate::{Error, ErrorCode, RetryConfig};
 
 /// Default longest wait: 5 minutes.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
@@ -117,18 +138,44 @@ impl fmt::Display for WaitProgress {
 }
 
 /// What a successful wait returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
 pub struct WaitOutput {
-    /// The HAVIP as observed by the last poll.
-    pub ha_vip: HaVip,
-    /// How long the wait took.
-    pub elapsed: Duration,
-    /// How many polls it made.
-    pub polls: u32,
+    ha_vip: HaVip,
+    elapsed: Duration,
+    polls: u32,
 }
 
-type ProgressFn = Box<dyn FnMut(&WaitProgress) + Send>;
+output_builder!(WaitOutput => WaitOutputBuilder {
+    ha_vip: HaVip,
+    elapsed: Duration,
+    polls: u32,
+});
+
+impl WaitOutput {
+    /// The HAVIP as observed by the last poll.
+    pub fn ha_vip(&self) -> &HaVip {
+        &self.ha_vip
+    }
+
+    /// The HAVIP as observed by the last poll, by value.
+    pub fn into_ha_vip(self) -> HaVip {
+        self.ha_vip
+    }
+
+    /// How long the wait took.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// How many polls it made.
+    pub fn polls(&self) -> u32 {
+        self.polls
+    }
+}
+
+type ProgressFn<'a> = Box<dyn FnMut(&WaitProgress) + Send + 'a>;
 
 /// What a waiter wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,15 +227,15 @@ macro_rules! waiter_builder {
     ($(#[$doc:meta])* $name:ident, $goal:expr) => {
         $(#[$doc])*
         #[must_use = "a waiter does nothing until `wait` is awaited"]
-        pub struct $name {
-            engine: Engine,
+        pub struct $name<'a> {
+            engine: Engine<'a>,
         }
 
-        impl $name {
-            pub(crate) fn new(client: Client, ha_vip_id: String, instance_id: String) -> Self {
+        impl<'a> $name<'a> {
+            pub(crate) fn new(transport: Transport, ha_vip_id: String, instance_id: String) -> Self {
                 $name {
                     engine: Engine {
-                        client,
+                        transport,
                         ha_vip_id,
                         instance_id,
                         goal: $goal,
@@ -216,8 +263,9 @@ macro_rules! waiter_builder {
                 self
             }
 
-            /// Calls `f` with every state change observed (and the first state seen).
-            pub fn on_progress(mut self, f: impl FnMut(&WaitProgress) + Send + 'static) -> Self {
+            /// Calls `f` with every state change observed (and the first state seen). `f` may
+            /// borrow from the caller's scope.
+            pub fn on_progress(mut self, f: impl FnMut(&WaitProgress) + Send + 'a) -> Self {
                 self.engine.on_progress = Some(Box::new(f));
                 self
             }
@@ -233,7 +281,7 @@ macro_rules! waiter_builder {
             }
         }
 
-        impl fmt::Debug for $name {
+        impl fmt::Debug for $name<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($name))
                     .field("ha_vip_id", &self.engine.ha_vip_id)
@@ -243,9 +291,9 @@ macro_rules! waiter_builder {
             }
         }
 
-        impl IntoFuture for $name {
+        impl<'a> IntoFuture for $name<'a> {
             type Output = Result<WaitOutput, Error>;
-            type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+            type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
             fn into_future(self) -> Self::IntoFuture {
                 Box::pin(self.wait())
@@ -256,7 +304,8 @@ macro_rules! waiter_builder {
 
 waiter_builder!(
     /// Waits until an instance is really associated with an HAVIP; see
-    /// [`Client::wait_until_in_use`] and the [module docs](crate::waiter).
+    /// [`Client::wait_until_in_use`](crate::Client::wait_until_in_use) and the
+    /// [module docs](crate::waiter).
     ///
     /// ```no_run
     /// # async fn run(client: alibabacloud_ens::Client) -> Result<(), alibabacloud_ens::Error> {
@@ -267,7 +316,7 @@ waiter_builder!(
     ///     .on_progress(|p| println!("{:>5.1?} {p}", p.elapsed))
     ///     .wait()
     ///     .await?;
-    /// println!("in use after {:?} and {} polls", done.elapsed, done.polls);
+    /// println!("in use after {:?} and {} polls", done.elapsed(), done.polls());
     /// # Ok(()) }
     /// ```
     WaitUntilInUse,
@@ -276,22 +325,22 @@ waiter_builder!(
 
 waiter_builder!(
     /// Waits until an instance is no longer associated with an HAVIP; see
-    /// [`Client::wait_until_unassociated`]. Same deadline, backoff and errors as
-    /// [`WaitUntilInUse`].
+    /// [`Client::wait_until_unassociated`](crate::Client::wait_until_unassociated). Same
+    /// deadline, backoff and errors as [`WaitUntilInUse`].
     WaitUntilUnassociated,
     Goal::Unassociated
 );
 
-struct Engine {
-    client: Client,
+struct Engine<'a> {
+    transport: Transport,
     ha_vip_id: String,
     instance_id: String,
     goal: Goal,
     schedule: Schedule,
-    on_progress: Option<ProgressFn>,
+    on_progress: Option<ProgressFn<'a>>,
 }
 
-impl Engine {
+impl Engine<'_> {
     async fn run(mut self) -> Result<WaitOutput, Error> {
         crate::operation::check_id("HaVipId", &self.ha_vip_id)?;
         crate::operation::check_id("InstanceId", &self.instance_id)?;
@@ -311,7 +360,8 @@ impl Engine {
                 "must be greater than zero",
             ));
         }
-        let clock = self.client.inner.clock.clone();
+        let transport = self.transport.clone();
+        let clock = transport.clock();
         let goal = self.goal.describe(&self.ha_vip_id, &self.instance_id);
         let start = clock.now();
         let deadline = start + s.max_wait;
@@ -322,9 +372,7 @@ impl Engine {
         let mut last_error: Option<Error>;
         loop {
             polls += 1;
-            let poll = self
-                .client
-                .describe_ha_vips()
+            let poll = DescribeHaVipsFluentBuilder::new(transport.clone())
                 .ha_vip_id(self.ha_vip_id.as_str())
                 .retry_config(RetryConfig::disabled())
                 .send()
@@ -332,7 +380,7 @@ impl Engine {
             let elapsed = clock.now().saturating_duration_since(start);
             let observed = match poll {
                 Ok(page) => Ok(page
-                    .ha_vips
+                    .into_ha_vips()
                     .into_iter()
                     .find(|h| h.ha_vip_id == self.ha_vip_id)),
                 Err(e) if e.code() == Some(&ErrorCode::HaVipNotFound) => Ok(None),
@@ -410,118 +458,6 @@ impl Engine {
             // Never sleep past the deadline: the last poll happens at it.
             clock.sleep(delay.min(deadline - now)).await;
         }
-    }
-}
-
-/// The waiter's deadline passed before the wanted state was observed.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct WaiterTimedOut {
-    /// What was being waited for, e.g. `havip-1 in use by i-1`.
-    pub goal: String,
-    /// How long the waiter ran.
-    pub elapsed: Duration,
-    /// How many polls it made.
-    pub polls: u32,
-    /// The last HAVIP it observed (`None` if no poll succeeded).
-    pub last_observed: Option<HaVip>,
-    /// The last poll error, if the last poll failed with a transient error.
-    pub last_error: Option<Box<Error>>,
-}
-
-impl fmt::Display for WaiterTimedOut {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "timed out after {:.1?} and {} poll(s) waiting for {}",
-            self.elapsed, self.polls, self.goal
-        )?;
-        match &self.last_observed {
-            Some(h) => write!(f, "; last seen: {}", describe_state(h))?,
-            None => f.write_str("; no successful poll")?,
-        }
-        if let Some(e) = &self.last_error {
-            write!(f, "; last poll error: {e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for WaiterTimedOut {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.last_error.as_deref().map(|e| e as _)
-    }
-}
-
-/// The waiter observed a state from which the wanted state cannot be reached (the HAVIP is gone
-/// or being deleted).
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct WaiterFailureState {
-    /// What was being waited for.
-    pub goal: String,
-    /// Why this state is final.
-    pub reason: String,
-    /// How long the waiter ran.
-    pub elapsed: Duration,
-    /// How many polls it made.
-    pub polls: u32,
-    /// The HAVIP as last observed (`None` when it no longer exists).
-    pub observed: Option<HaVip>,
-}
-
-impl fmt::Display for WaiterFailureState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "gave up waiting for {} after {:.1?} and {} poll(s): {}",
-            self.goal, self.elapsed, self.polls, self.reason
-        )
-    }
-}
-
-impl std::error::Error for WaiterFailureState {}
-
-/// A waiter's poll failed with an error retrying will not cure.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct WaiterOperationFailed {
-    /// What was being waited for.
-    pub goal: String,
-    /// How long the waiter ran.
-    pub elapsed: Duration,
-    /// How many polls it made.
-    pub polls: u32,
-    /// The poll's error.
-    pub source: Error,
-}
-
-impl fmt::Display for WaiterOperationFailed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "waiting for {} failed at poll {} after {:.1?}: {}",
-            self.goal, self.polls, self.elapsed, self.source
-        )
-    }
-}
-
-impl std::error::Error for WaiterOperationFailed {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
-fn describe_state(h: &HaVip) -> String {
-    let assoc: Vec<String> = h
-        .associated_instances
-        .iter()
-        .map(|a| format!("{} {}", a.instance_id, a.status))
-        .collect();
-    if assoc.is_empty() {
-        format!("HAVIP {} with no associations", h.status)
-    } else {
-        format!("HAVIP {} with {}", h.status, assoc.join(", "))
     }
 }
 

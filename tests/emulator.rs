@@ -264,11 +264,11 @@ async fn the_waiter_follows_real_transitions() {
             })
             .await
             .unwrap();
-        assert!(out.ha_vip.is_in_use_by("i-demo"));
+        assert!(out.ha_vip().is_in_use_by("i-demo"));
         assert!(
-            out.elapsed >= Duration::from_millis(300),
+            out.elapsed() >= Duration::from_millis(300),
             "{:?}",
-            out.elapsed
+            out.elapsed()
         );
         assert_eq!(
             *seen.lock().unwrap(),
@@ -307,11 +307,11 @@ async fn the_status_trap_on_a_real_peer() {
         .await
         .unwrap();
     assert!(
-        out.elapsed >= Duration::from_millis(300),
+        out.elapsed() >= Duration::from_millis(300),
         "returned early: {:?}",
-        out.elapsed
+        out.elapsed()
     );
-    assert!(out.polls >= 2);
+    assert!(out.polls() >= 2);
     assert_eq!(
         *seen.lock().unwrap(),
         vec![
@@ -346,8 +346,8 @@ async fn unassociate_and_wait_until_gone() {
         .wait_until_unassociated("havip-demo", "eni-demo")
         .await
         .unwrap();
-    assert!(gone.ha_vip.associated_instances.is_empty());
-    assert_eq!(gone.ha_vip.status, HaVipStatus::Available);
+    assert!(gone.ha_vip().associated_instances.is_empty());
+    assert_eq!(gone.ha_vip().status, HaVipStatus::Available);
     let err = c
         .unassociate_ha_vip()
         .ha_vip_id("havip-demo")
@@ -501,8 +501,8 @@ async fn one_client_completes_a_thousand_concurrent_calls() {
     let mut done = 0;
     while let Some(r) = tasks.join_next().await {
         let (_, page) = r.unwrap().unwrap();
-        assert_eq!(page.ha_vips.len(), 1);
-        assert_eq!(page.ha_vips[0].ha_vip_id, "havip-demo");
+        assert_eq!(page.ha_vips().len(), 1);
+        assert_eq!(page.ha_vips()[0].ha_vip_id, "havip-demo");
         done += 1;
     }
     assert_eq!(done, 1000);

@@ -271,6 +271,18 @@ async fn already_associated_without_an_unknown_attempt_is_an_error() {
     assert_eq!(err.attempts(), Some(2));
 }
 
+/// Once the server has received `n` requests and a time limit is pending on `clock`, moves the
+/// clock by `by` (time limits run on the client's clock: this is how a test drives a timeout).
+fn advance_after_request(server: &TestServer, clock: &ManualClock, n: usize, by: Duration) {
+    let (server, clock) = (server.clone(), clock.clone());
+    tokio::spawn(async move {
+        while server.requests().len() < n || clock.pending_timers() == 0 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        clock.advance(by);
+    });
+}
+
 #[tokio::test]
 async fn attempt_timeout_is_its_own_error_and_is_retried() {
     let server = TestServer::start().await;
@@ -279,19 +291,22 @@ async fn attempt_timeout_is_its_own_error_and_is_retried() {
         Box::new(ok_request_id("slow")),
     ));
     server.push(ok_request_id("fast"));
+    let clock = ManualClock::new();
     let client = client_for(&server)
-        .clock(ManualClock::new())
+        .clock(clock.clone())
         .attempt_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
+    advance_after_request(&server, &clock, 1, Duration::from_millis(200));
     let out = client.describe_ha_vips().send().await;
     // The second attempt answered (DescribeHaVips decodes `{"RequestId":"fast"}` as an empty page).
-    assert_eq!(out.unwrap().request_id, "fast");
+    assert_eq!(out.unwrap().request_id(), "fast");
 
     server.push(Reply::Delay(
         Duration::from_secs(5),
         Box::new(ok_request_id("slow")),
     ));
+    advance_after_request(&server, &clock, 3, Duration::from_millis(200));
     let err = client
         .describe_ha_vips()
         .retry_config(RetryConfig::disabled())

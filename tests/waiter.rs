@@ -55,8 +55,8 @@ async fn the_status_trap_does_not_end_the_wait_early() {
         .wait()
         .await
         .unwrap();
-    assert_eq!(out.polls, 4);
-    assert!(out.ha_vip.is_in_use_by("i-2"));
+    assert_eq!(out.polls(), 4);
+    assert!(out.ha_vip().is_in_use_by("i-2"));
     assert_eq!(server.requests().len(), 4);
     for r in server.requests() {
         assert_eq!(r.param("Action"), Some("DescribeHaVips"));
@@ -89,7 +89,7 @@ async fn first_association_goes_available_associating_in_use() {
         .wait()
         .await
         .unwrap();
-    assert_eq!(out.polls, 4);
+    assert_eq!(out.polls(), 4);
     // Inside the first 10 s every delay is at most 1 s: a transition is seen within a second.
     for d in clock.sleeps() {
         assert!(
@@ -192,7 +192,7 @@ async fn transient_poll_errors_are_retried_permanent_ones_are_not() {
         .wait()
         .await
         .unwrap();
-    assert_eq!(out.polls, 4);
+    assert_eq!(out.polls(), 4);
 
     let (server, client, _clock) = setup().await;
     server.push(describe_reply("Available", &[]));
@@ -243,8 +243,8 @@ async fn wait_until_unassociated_ends_when_the_instance_is_gone() {
         .wait_until_unassociated("havip-1", "i-2")
         .await
         .unwrap();
-    assert_eq!(out.polls, 2);
-    assert!(out.ha_vip.association("i-2").is_none());
+    assert_eq!(out.polls(), 2);
+    assert!(out.ha_vip().association("i-2").is_none());
 }
 
 #[tokio::test]

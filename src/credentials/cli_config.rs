@@ -2,9 +2,12 @@
 //!
 //! See the [module documentation](super#the-aliyun-cli-config) for the format.
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 
 use super::environment::{list_names, Env, Lookup, Origin, ENV_PROFILE};
 use super::profile_file::DEFAULT_PROFILE;
@@ -135,40 +138,17 @@ impl CliConfigProvider {
             }
         };
         let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-        // serde_json's own message can quote the input; only its position is shown.
-        let root: Value = serde_json::from_slice(bytes).map_err(|e| {
-            let what = if e.is_eof() {
-                "unexpected end of file"
-            } else {
-                "malformed JSON"
-            };
-            CredentialsError::new(format!(
-                "{what} in aliyun CLI config {shown} at line {}, column {}",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        let config = Config { path: &path };
-        let root = config.object(&root, "the top level")?;
-        let current = config.opt_str(root, "current", "`current`")?;
-        let (profile, origin) = match (&self.profile, self.env.var(ENV_PROFILE), current) {
+        let config = ConfigFile::parse(bytes, &path)?;
+        let (profile, origin) = match (&self.profile, self.env.var(ENV_PROFILE), &config.current) {
             (Some(p), _, _) => (p.clone(), Origin::Given),
             (None, Some(p), _) => (p, Origin::Var(ENV_PROFILE)),
-            (None, None, Some(c)) => (c.to_owned(), Origin::Current),
+            (None, None, Some(c)) => (c.clone(), Origin::Current),
             (None, None, None) => (DEFAULT_PROFILE.to_owned(), Origin::Default),
         };
-        let profiles: &[Value] = match root.get("profiles") {
-            None | Some(Value::Null) => &[],
-            Some(Value::Array(a)) => a,
-            Some(other) => {
-                return Err(config.wrong_type("`profiles`", "a list", other));
-            }
-        };
-        let mut names = Vec::with_capacity(profiles.len());
-        for (i, p) in profiles.iter().enumerate() {
-            let entry = config.object(p, &format!("`profiles[{i}]`"))?;
-            match config.opt_str(entry, "name", &format!("`profiles[{i}].name`"))? {
-                Some(name) => names.push((name, entry)),
+        let mut names = Vec::with_capacity(config.profiles.len());
+        for (i, p) in config.profiles.iter().enumerate() {
+            match &p.name {
+                Some(name) => names.push(name.as_str()),
                 None => {
                     return Err(CredentialsError::new(format!(
                         "missing `profiles[{i}].name` in aliyun CLI config {shown}"
@@ -176,8 +156,12 @@ impl CliConfigProvider {
                 }
             }
         }
-        let Some(&(_, entry)) = names.iter().find(|(n, _)| *n == profile) else {
-            let present = list_names(names.iter().map(|(n, _)| *n));
+        let Some(entry) = config
+            .profiles
+            .iter()
+            .find(|p| p.name.as_deref() == Some(profile.as_str()))
+        else {
+            let present = list_names(names);
             return if origin == Origin::Default {
                 Ok(Lookup::Absent(format!(
                     "aliyun CLI config {shown} (no profile `{profile}`; profiles present: {present})"
@@ -189,7 +173,7 @@ impl CliConfigProvider {
                 )))
             };
         };
-        config.credentials(entry, &profile).map(Lookup::Found)
+        entry.credentials(&profile, &path).map(Lookup::Found)
     }
 }
 
@@ -199,79 +183,286 @@ impl ProvideCredentials for CliConfigProvider {
     }
 }
 
-/// Field access with errors naming the file and the field, never the value.
-struct Config<'a> {
-    path: &'a Path,
+/// `~/.aliyun/config.json`, as `aliyun configure` writes it. Decoded with serde derive; the
+/// kind guards below make every error name a path and kinds, never a value.
+#[derive(Deserialize)]
+struct ConfigFile {
+    #[serde(default, deserialize_with = "text")]
+    current: Option<String>,
+    #[serde(default, deserialize_with = "objects")]
+    profiles: Vec<Profile>,
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
+/// One entry of `profiles`: every key of every mode (a key a mode does not use is ignored).
+/// No `Debug`: it holds secrets.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Profile {
+    #[serde(deserialize_with = "text")]
+    pub(crate) name: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) mode: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) access_key_id: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) access_key_secret: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) sts_token: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) ram_role_arn: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) ram_session_name: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) role_session_name: Option<String>,
+    #[serde(deserialize_with = "seconds")]
+    pub(crate) expired_seconds: Option<u64>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) policy: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) external_id: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) sts_region: Option<String>,
+    #[serde(deserialize_with = "flag")]
+    pub(crate) enable_vpc: Option<bool>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) ram_role_name: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) oidc_provider_arn: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) oidc_token_file: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub(crate) source_profile: Option<String>,
+}
+
+impl ConfigFile {
+    fn parse(bytes: &[u8], path: &Path) -> Result<Self, CredentialsError> {
+        let shown = path.display();
+        // serde_json's own syntax messages can quote the input; only the position is shown.
+        let syntax = |e: &serde_json::Error| {
+            let what = if e.is_eof() {
+                "unexpected end of file"
+            } else {
+                "malformed JSON"
+            };
+            CredentialsError::new(format!(
+                "{what} in aliyun CLI config {shown} at line {}, column {}",
+                e.line(),
+                e.column()
+            ))
+        };
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
+        let Root(config) = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+            if !e.inner().is_data() {
+                return syntax(e.inner());
+            }
+            // Every value is read through a guard below, whose message names kinds only.
+            let path = e.path().to_string();
+            let what = if path == "." {
+                "the top level".to_owned()
+            } else {
+                format!("`{path}`")
+            };
+            let inner = e.inner();
+            let message = inner.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m);
+            CredentialsError::new(format!(
+                "{what} in aliyun CLI config {shown} {message} (line {}, column {})",
+                inner.line(),
+                inner.column()
+            ))
+        })?;
+        de.end().map_err(|e| syntax(&e))?;
+        Ok(config)
     }
 }
 
-impl Config<'_> {
-    fn wrong_type(&self, what: &str, expected: &str, found: &Value) -> CredentialsError {
-        CredentialsError::new(format!(
-            "{what} in aliyun CLI config {} is not {expected} (found {})",
-            self.path.display(),
-            type_name(found)
-        ))
-    }
+/// The whole file: an object.
+struct Root(ConfigFile);
 
-    fn object<'v>(
-        &self,
-        v: &'v Value,
-        what: &str,
-    ) -> Result<&'v Map<String, Value>, CredentialsError> {
-        v.as_object()
-            .ok_or_else(|| self.wrong_type(what, "an object", v))
+impl<'de> Deserialize<'de> for Root {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        object(d).map(Root)
     }
+}
 
-    /// A string field; `None` when absent, `null` or empty.
-    fn opt_str<'v>(
-        &self,
-        obj: &'v Map<String, Value>,
-        key: &str,
-        what: &str,
-    ) -> Result<Option<&'v str>, CredentialsError> {
-        match obj.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim())),
-            Some(other) => Err(self.wrong_type(what, "a string", other)),
+/// What a guard accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Object,
+    List,
+    Text,
+    Seconds,
+    Flag,
+}
+
+impl Expect {
+    fn name(self) -> &'static str {
+        match self {
+            Expect::Object => "an object",
+            Expect::List => "a list",
+            Expect::Text => "a string",
+            Expect::Seconds => "a number of seconds",
+            Expect::Flag => "a boolean",
         }
     }
+}
 
-    fn credentials(
-        &self,
-        entry: &Map<String, Value>,
-        profile: &str,
-    ) -> Result<Credentials, CredentialsError> {
-        let shown = self.path.display();
-        let field = |key: &str| -> Result<Option<&str>, CredentialsError> {
-            self.opt_str(entry, key, &format!("`{key}` of profile `{profile}`"))
-        };
-        let require = |key: &str| -> Result<&str, CredentialsError> {
-            field(key)?.ok_or_else(|| {
+/// What a guard read: `T` for an object or list, or a scalar.
+enum Read<T> {
+    Value(T),
+    Text(String),
+    Number(u64),
+    Flag(bool),
+    Null,
+}
+
+/// Reads one value of the expected kind; any other kind is an error naming both kinds, never
+/// the value (a misplaced secret must not reach a message).
+struct Guard<T>(Expect, PhantomData<T>);
+
+impl<T> Guard<T> {
+    fn refuse<E: de::Error>(&self, found: &str) -> E {
+        E::custom(format!("is not {} (found {found})", self.0.name()))
+    }
+    fn accept<E: de::Error>(self, want: Expect, found: &str, v: Read<T>) -> Result<Read<T>, E> {
+        if self.0 == want {
+            Ok(v)
+        } else {
+            Err(self.refuse(found))
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Guard<T> {
+    type Value = Read<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.name())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        if self.0 != Expect::Object {
+            return Err(self.refuse("an object"));
+        }
+        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Read::Value)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        if self.0 != Expect::List {
+            return Err(self.refuse("a list"));
+        }
+        T::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Read::Value)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        match self.0 {
+            Expect::Text => Ok(Read::Text(v.to_owned())),
+            // The CLI has written numbers as strings in some versions.
+            Expect::Seconds => match v.trim().parse() {
+                Ok(n) => Ok(Read::Number(n)),
+                Err(_) if v.trim().is_empty() => Ok(Read::Null),
+                Err(_) => Err(self.refuse("a string that is not a number")),
+            },
+            Expect::Flag => match v.trim() {
+                "true" => Ok(Read::Flag(true)),
+                "false" => Ok(Read::Flag(false)),
+                _ => Err(self.refuse("a string that is not `true` or `false`")),
+            },
+            _ => Err(self.refuse("a string")),
+        }
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.accept(Expect::Seconds, "a number", Read::Number(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(self.refuse("a negative number")),
+        }
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(self.refuse("a fractional number"))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        self.accept(Expect::Flag, "a boolean", Read::Flag(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Read::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Read::Null)
+    }
+}
+
+fn guard<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    expect: Expect,
+) -> Result<Read<T>, D::Error> {
+    d.deserialize_any(Guard(expect, PhantomData))
+}
+
+/// An object (the top level, a profile). `null` is refused too.
+fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    match guard(d, Expect::Object)? {
+        Read::Value(v) => Ok(v),
+        _ => Err(de::Error::custom("is not an object (found null)")),
+    }
+}
+
+/// `profiles`: a list of objects, or `null`.
+fn objects<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Profile>, D::Error> {
+    struct Entry(Profile);
+    impl<'de> Deserialize<'de> for Entry {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            object(d).map(Entry)
+        }
+    }
+    Ok(match guard::<D, Vec<Entry>>(d, Expect::List)? {
+        Read::Value(v) => v.into_iter().map(|e| e.0).collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// A string (trimmed; empty means absent) or `null`.
+fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match guard::<D, ()>(d, Expect::Text)? {
+        Read::Text(t) => Some(t.trim().to_owned()).filter(|t| !t.is_empty()),
+        _ => None,
+    })
+}
+
+/// A whole number of seconds (or a string of digits), or `null`.
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(match guard::<D, ()>(d, Expect::Seconds)? {
+        Read::Number(n) => Some(n),
+        _ => None,
+    })
+}
+
+/// A boolean (or `"true"`/`"false"`), or `null`.
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match guard::<D, ()>(d, Expect::Flag)? {
+        Read::Flag(b) => Some(b),
+        _ => None,
+    })
+}
+
+impl Profile {
+    fn credentials(&self, profile: &str, path: &Path) -> Result<Credentials, CredentialsError> {
+        let shown = path.display();
+        let require = |key: &str, v: &Option<String>| -> Result<String, CredentialsError> {
+            v.clone().ok_or_else(|| {
                 CredentialsError::new(format!("missing `{key}` in profile `{profile}` of {shown}"))
             })
         };
-        let mode = field("mode")?.unwrap_or("AK");
-        match mode {
+        match self.mode.as_deref().unwrap_or("AK") {
             "AK" => Ok(Credentials::new(
-                require("access_key_id")?,
-                require("access_key_secret")?,
+                require("access_key_id", &self.access_key_id)?,
+                require("access_key_secret", &self.access_key_secret)?,
             )),
             "StsToken" => Ok(Credentials::with_security_token(
-                require("access_key_id")?,
-                require("access_key_secret")?,
-                require("sts_token")?,
+                require("access_key_id", &self.access_key_id)?,
+                require("access_key_secret", &self.access_key_secret)?,
+                require("sts_token", &self.sts_token)?,
             )),
             other => Err(CredentialsError::new(format!(
                 "unsupported mode `{other}` in profile `{profile}` of {shown} \
@@ -433,7 +624,7 @@ mod tests {
         );
         let path = write_config(&dir, &text);
         // The position is serde_json's (here just past the secret's closing quote).
-        let serde = serde_json::from_str::<Value>(&text).unwrap_err();
+        let serde = serde_json::from_str::<serde_json::Value>(&text).unwrap_err();
         assert_eq!((serde.line(), serde.column()), (3, 42));
         assert_eq!(
             err(provider(&dir, &[]).lookup()),
@@ -444,7 +635,7 @@ mod tests {
         );
         let text = format!("{{\"current\": \"{SECRET}");
         write_config(&dir, &text);
-        let serde = serde_json::from_str::<Value>(&text).unwrap_err();
+        let serde = serde_json::from_str::<serde_json::Value>(&text).unwrap_err();
         assert_eq!(
             err(provider(&dir, &[]).lookup()),
             format!(
@@ -470,23 +661,23 @@ mod tests {
         let cases = [
             (
                 format!(r#"["{SECRET}"]"#),
-                "the top level in aliyun CLI config {} is not an object (found a list)",
+                "the top level in aliyun CLI config {} is not an object (found a list) (line 1, column 1)",
             ),
             (
                 format!(r#"{{"profiles": {{"default": "{SECRET}"}}}}"#),
-                "`profiles` in aliyun CLI config {} is not a list (found an object)",
+                "`profiles` in aliyun CLI config {} is not a list (found an object) (line 1, column 14)",
             ),
             (
                 r#"{"current": 3, "profiles": []}"#.to_owned(),
-                "`current` in aliyun CLI config {} is not a string (found a number)",
+                "`current` in aliyun CLI config {} is not a string (found a number) (line 1, column 13)",
             ),
             (
                 format!(r#"{{"profiles": ["{SECRET}"]}}"#),
-                "`profiles[0]` in aliyun CLI config {} is not an object (found a string)",
+                "`profiles[0]` in aliyun CLI config {} is not an object (found a string) (line 1, column 28)",
             ),
             (
                 r#"{"profiles": [{"name": false}]}"#.to_owned(),
-                "`profiles[0].name` in aliyun CLI config {} is not a string (found a boolean)",
+                "`profiles[0].name` in aliyun CLI config {} is not a string (found a boolean) (line 1, column 28)",
             ),
             (
                 r#"{"profiles": [{"mode": "AK"}]}"#.to_owned(),
@@ -497,20 +688,20 @@ mod tests {
                     r#"{{"profiles": [{{"name": "default", "access_key_id": 12345,
                         "access_key_secret": "{SECRET}"}}]}}"#
                 ),
-                "`access_key_id` of profile `default` in aliyun CLI config {} is not a string \
-                 (found a number)",
+                "`profiles[0].access_key_id` in aliyun CLI config {} is not a string \
+                 (found a number) (line 1, column 56)",
             ),
             (
                 r#"{"profiles": [{"name": "default", "access_key_id": "id",
                     "access_key_secret": ["x"]}]}"#
                     .to_owned(),
-                "`access_key_secret` of profile `default` in aliyun CLI config {} is not a string \
-                 (found a list)",
+                "`profiles[0].access_key_secret` in aliyun CLI config {} is not a string \
+                 (found a list) (line 2, column 42)",
             ),
             (
                 r#"{"profiles": [{"name": "default", "mode": 1}]}"#.to_owned(),
-                "`mode` of profile `default` in aliyun CLI config {} is not a string \
-                 (found a number)",
+                "`profiles[0].mode` in aliyun CLI config {} is not a string \
+                 (found a number) (line 1, column 43)",
             ),
             (
                 r#"{"profiles": [{"name": "default", "access_key_id": "id"}]}"#.to_owned(),

@@ -64,7 +64,7 @@
 //! let signed = v1::sign("POST", "AssociateHaVip", "2017-11-10",
 //!                       &[("HaVipId", "havip-demo"), ("InstanceId", "i-demo")], &signing);
 //! let resp = reqwest::Client::builder().no_proxy().build()?
-//!     .post(format!("{}/?{}", emu.endpoint(), signed.query))
+//!     .post(format!("{}/?{}", emu.endpoint(), signed.to_query()))
 //!     .send()
 //!     .await?;
 //! assert_eq!(resp.status(), 200);

@@ -1046,7 +1046,7 @@ async fn association_lifecycle_and_the_status_trap() {
     let body = describe(&emu, &[("HaVipId", "havip-demo")])
         .await
         .assert_ok();
-    let decoded = <HaVip as crate::model::FromJson>::from_json(&body["HaVips"][0]).unwrap();
+    let decoded = serde_json::from_value::<HaVip>(body["HaVips"][0].clone()).unwrap();
     assert_eq!(decoded, emu.ha_vip("havip-demo").unwrap());
     assert_eq!(body["HaVips"][0]["Status"], "Associating");
     assert_eq!(
@@ -1065,7 +1065,7 @@ async fn association_lifecycle_and_the_status_trap() {
         .await
         .assert_ok();
     assert_eq!(body["HaVips"][0]["Status"], "InUse");
-    let decoded = <HaVip as crate::model::FromJson>::from_json(&body["HaVips"][0]).unwrap();
+    let decoded = serde_json::from_value::<HaVip>(body["HaVips"][0].clone()).unwrap();
     assert_eq!(decoded.status, HaVipStatus::InUse);
     assert_eq!(
         decoded.association("i-demo-2").unwrap().status,

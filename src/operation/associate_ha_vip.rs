@@ -2,15 +2,17 @@
 
 use std::fmt;
 
-use super::{pair_write_request, CallOverrides};
-use crate::transport::{AppliedProbe, OperationRequest};
-use crate::{Client, Error, InstanceType};
+use serde::{Deserialize, Serialize};
 
-/// Builder for AssociateHaVip; see [`Client::associate_ha_vip`].
+use super::{CallOverrides, PairCheck};
+use crate::transport::Transport;
+use crate::{Error, InstanceType};
+
+/// Builder for AssociateHaVip; see [`Client::associate_ha_vip`](crate::Client::associate_ha_vip).
 ///
 /// The association is asynchronous: the answer only means the service accepted it. Use
-/// [`Client::wait_until_in_use`] (or [`send_and_wait`](Self::send_and_wait)) to know when it is
-/// in effect.
+/// [`Client::wait_until_in_use`](crate::Client::wait_until_in_use) (or
+/// [`send_and_wait`](Self::send_and_wait)) to know when it is in effect.
 ///
 /// ```no_run
 /// # async fn run(client: alibabacloud_ens::Client) -> Result<(), alibabacloud_ens::Error> {
@@ -28,7 +30,7 @@ use crate::{Client, Error, InstanceType};
 #[derive(Clone)]
 #[must_use = "a builder does nothing until `send` is awaited"]
 pub struct AssociateHaVipFluentBuilder {
-    client: Client,
+    transport: Transport,
     ha_vip_id: Option<String>,
     instance_id: Option<String>,
     instance_type: Option<InstanceType>,
@@ -47,9 +49,9 @@ impl fmt::Debug for AssociateHaVipFluentBuilder {
 }
 
 impl AssociateHaVipFluentBuilder {
-    pub(crate) fn new(client: Client) -> Self {
+    pub(crate) fn new(transport: Transport) -> Self {
         AssociateHaVipFluentBuilder {
-            client,
+            transport,
             ha_vip_id: None,
             instance_id: None,
             instance_type: None,
@@ -78,24 +80,19 @@ impl AssociateHaVipFluentBuilder {
 
     call_override_setters!();
 
-    /// Checks the input and builds the request, moving the ids into it.
-    fn into_request(self) -> Result<(Client, OperationRequest), Error> {
-        let mut req = pair_write_request(
-            &self.client,
-            "AssociateHaVip",
-            self.ha_vip_id,
-            self.instance_id,
-            AppliedProbe::Associated,
-        )?;
+    /// Checks the input (nothing is sent when it is bad).
+    fn checked(&self) -> Result<PairCheck, Error> {
         if let Some(t) = &self.instance_type {
-            let wire = t.as_str();
-            if wire.trim().is_empty() {
+            if t.as_str().trim().is_empty() {
                 return Err(Error::invalid_input("InstanceType", "must not be blank"));
             }
-            req.param("InstanceType", wire);
         }
-        self.overrides.apply(&mut req);
-        Ok((self.client, req))
+        PairCheck::new(
+            &self.transport,
+            self.ha_vip_id.clone(),
+            self.instance_id.clone(),
+            true,
+        )
     }
 
     /// Sends the request.
@@ -105,40 +102,53 @@ impl AssociateHaVipFluentBuilder {
     /// blank; otherwise any [`Error`] the service or the network produces, e.g.
     /// [`ErrorCode::IncorrectInstanceVSwitch`](crate::ErrorCode::IncorrectInstanceVSwitch).
     pub async fn send(self) -> Result<AssociateHaVipOutput, Error> {
-        let (client, req) = self.into_request()?;
-        let out = super::send_write(&client, &req).await?;
+        let check = self.checked()?;
+        let mut req = check.request("AssociateHaVip");
+        if let Some(t) = &self.instance_type {
+            req.param("InstanceType", t.as_str());
+        }
+        self.overrides.apply(&mut req);
+        let out = super::send_write(&self.transport, &req).await?;
         Ok(AssociateHaVipOutput {
             request_id: out.request_id,
             already_associated: out.already_applied,
             attempts: out.attempts,
+            probes: out.probes,
         })
     }
 
     /// Sends the request, then waits with the default waiter settings until the association is
-    /// in use (see [`Client::wait_until_in_use`]).
+    /// in use (see [`Client::wait_until_in_use`](crate::Client::wait_until_in_use)).
     ///
     /// # Errors
     /// As [`send`](Self::send), then as [`crate::waiter::WaitUntilInUse::wait`].
     pub async fn send_and_wait(self) -> Result<crate::waiter::WaitOutput, Error> {
-        let client = self.client.clone();
-        let ha_vip_id = self.ha_vip_id.clone().unwrap_or_default();
-        let instance_id = self.instance_id.clone().unwrap_or_default();
+        let transport = self.transport.clone();
+        let check = self.checked()?;
         self.send().await?;
-        client
-            .wait_until_in_use(ha_vip_id, instance_id)
+        crate::waiter::WaitUntilInUse::new(transport, check.ha_vip_id, check.instance_id)
             .wait()
             .await
     }
 }
 
 /// The answer to AssociateHaVip.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
 pub struct AssociateHaVipOutput {
     request_id: String,
     already_associated: bool,
     attempts: u32,
+    probes: u32,
 }
+
+output_builder!(AssociateHaVipOutput => AssociateHaVipOutputBuilder {
+    request_id: String,
+    already_associated: bool,
+    attempts: u32,
+    probes: u32,
+});
 
 impl AssociateHaVipOutput {
     /// The request id of the answer that settled the call.
@@ -146,8 +156,8 @@ impl AssociateHaVipOutput {
         &self.request_id
     }
 
-    /// `true` when an attempt whose outcome was unknown (connection lost, timeout, 5xx) was
-    /// followed by `InstanceAlreadyAssociated`: the earlier attempt made the association. See
+    /// `true` when an attempt whose outcome was unknown (connection lost, timeout, 5xx) had
+    /// made the association, as a check or a later `InstanceAlreadyAssociated` showed. See
     /// [`crate::retry`].
     pub fn already_associated(&self) -> bool {
         self.already_associated
@@ -156,5 +166,10 @@ impl AssociateHaVipOutput {
     /// How many attempts the call took.
     pub fn attempts(&self) -> u32 {
         self.attempts
+    }
+
+    /// How many safe-write checks (DescribeHaVips calls) the call made besides its attempts.
+    pub fn probes(&self) -> u32 {
+        self.probes
     }
 }

@@ -3,29 +3,33 @@
 use std::fmt;
 
 use reqwest::Method;
+use serde::{Deserialize, Serialize};
 
 use super::{check_id, check_text, CallOverrides};
-use crate::model::{Fields, FromJson, HaVip, HaVipStatus};
-use crate::transport::{HasRequestId, OperationRequest};
-use crate::{Client, Error};
+use crate::lenient;
+use crate::model::{HaVip, HaVipStatus};
+use crate::transport::{Outcome, Request, Transport};
+use crate::wire::HasRequestId;
+use crate::Error;
 
 /// The largest `PageSize` the service accepts.
 pub const MAX_PAGE_SIZE: u32 = 100;
 /// The most `EnsRegionIds` one request may carry.
 pub const MAX_ENS_REGION_IDS: usize = 100;
 
-/// Builder for DescribeHaVips; see [`Client::describe_ha_vips`]. Every filter is optional.
+/// Builder for DescribeHaVips; see
+/// [`Client::describe_ha_vips`](crate::Client::describe_ha_vips). Every filter is optional.
 ///
 /// ```no_run
 /// # async fn run(client: alibabacloud_ens::Client) -> Result<(), alibabacloud_ens::Error> {
 /// use alibabacloud_ens::HaVipStatus;
 /// // One page:
 /// let page = client.describe_ha_vips().status(HaVipStatus::InUse).page_size(50).send().await?;
-/// println!("{} of {}", page.ha_vips.len(), page.total_count);
+/// println!("{} of {}", page.ha_vips().len(), page.total_count());
 /// // Every page, one at a time:
 /// let mut pages = client.describe_ha_vips().vswitch_id("vsw-1").into_paginator();
 /// while let Some(page) = pages.next_page().await {
-///     for h in page?.ha_vips { println!("{} {}", h.ha_vip_id, h.status); }
+///     for h in page?.ha_vips() { println!("{} {}", h.ha_vip_id, h.status); }
 /// }
 /// // Or all at once:
 /// let all = client.describe_ha_vips().send_all().await?;
@@ -34,7 +38,7 @@ pub const MAX_ENS_REGION_IDS: usize = 100;
 #[derive(Clone)]
 #[must_use = "a builder does nothing until `send` is awaited"]
 pub struct DescribeHaVipsFluentBuilder {
-    client: Client,
+    transport: Transport,
     filters: Filters,
     overrides: CallOverrides,
 }
@@ -63,9 +67,9 @@ impl fmt::Debug for DescribeHaVipsFluentBuilder {
 }
 
 impl DescribeHaVipsFluentBuilder {
-    pub(crate) fn new(client: Client) -> Self {
+    pub(crate) fn new(transport: Transport) -> Self {
         DescribeHaVipsFluentBuilder {
-            client,
+            transport,
             filters: Filters::default(),
             overrides: CallOverrides::default(),
         }
@@ -143,9 +147,9 @@ impl DescribeHaVipsFluentBuilder {
 
     call_override_setters!();
 
-    fn request(&self) -> Result<OperationRequest, Error> {
+    fn request(&self) -> Result<Request<'static>, Error> {
         let f = &self.filters;
-        let mut req = OperationRequest::new(&self.client, "DescribeHaVips", Method::GET);
+        let mut req = self.transport.request("DescribeHaVips", Method::GET);
         for (key, value) in [
             ("HaVipId", &f.ha_vip_id),
             ("NetworkId", &f.network_id),
@@ -208,8 +212,16 @@ impl DescribeHaVipsFluentBuilder {
     /// [`Error`] the service or the network produces.
     pub async fn send(self) -> Result<DescribeHaVipsOutput, Error> {
         let req = self.request()?;
-        let raw = self.client.invoke(&req).await?;
-        let (body, request_id) = raw.decode::<Body>(req.action)?;
+        let settled = self.transport.invoke(&req).await?;
+        let Outcome::Answered(raw) = settled.outcome else {
+            return Err(Error::invalid_input(
+                "DescribeHaVips",
+                "a read has no safe-write check",
+            ));
+        };
+        let (body, request_id) = raw
+            .decode::<Body>(req.action)
+            .map_err(|e| e.with_counts(settled.attempts, settled.probes))?;
         let page_size = body
             .page_size
             .unwrap_or(self.filters.page_size.unwrap_or(10) as u64);
@@ -276,45 +288,76 @@ impl HaVipPaginator {
 }
 
 /// One page of DescribeHaVips.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
 pub struct DescribeHaVipsOutput {
-    /// The request id.
-    pub request_id: String,
-    /// How many HAVIPs match, over all pages.
-    pub total_count: u64,
-    /// This page's number.
-    pub page_number: u64,
-    /// The page size used.
-    pub page_size: u64,
-    /// The HAVIPs on this page.
-    pub ha_vips: Vec<HaVip>,
-}
-
-#[derive(Debug)]
-pub(crate) struct Body {
     request_id: String,
-    total_count: Option<u64>,
-    page_number: Option<u64>,
-    page_size: Option<u64>,
-    pub(crate) ha_vips: Vec<HaVip>,
+    total_count: u64,
+    page_number: u64,
+    page_size: u64,
+    #[serde(rename = "HaVips")]
+    ha_vips: Vec<HaVip>,
 }
 
-impl FromJson for Body {
-    fn from_json(v: &serde_json::Value) -> Result<Self, String> {
-        let f = Fields::of(v)?;
-        Ok(Body {
-            request_id: f.string("RequestId")?,
-            total_count: f.count("TotalCount")?,
-            page_number: f.count("PageNumber")?,
-            page_size: f.count("PageSize")?,
-            ha_vips: f.list("HaVips")?,
-        })
+output_builder!(DescribeHaVipsOutput => DescribeHaVipsOutputBuilder {
+    request_id: String,
+    total_count: u64,
+    page_number: u64,
+    page_size: u64,
+    ha_vips: Vec<HaVip>,
+});
+
+impl DescribeHaVipsOutput {
+    /// The request id.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// How many HAVIPs match, over all pages.
+    pub fn total_count(&self) -> u64 {
+        self.total_count
+    }
+
+    /// This page's number.
+    pub fn page_number(&self) -> u64 {
+        self.page_number
+    }
+
+    /// The page size used.
+    pub fn page_size(&self) -> u64 {
+        self.page_size
+    }
+
+    /// The HAVIPs on this page.
+    pub fn ha_vips(&self) -> &[HaVip] {
+        &self.ha_vips
+    }
+
+    /// The HAVIPs on this page, by value.
+    pub fn into_ha_vips(self) -> Vec<HaVip> {
+        self.ha_vips
     }
 }
 
+/// The answer's body. Counts come as strings or numbers; `HaVips` may be wrapped or `null`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub(crate) struct Body {
+    #[serde(alias = "requestId", deserialize_with = "lenient::opt_string")]
+    request_id: Option<String>,
+    #[serde(deserialize_with = "lenient::count")]
+    total_count: Option<u64>,
+    #[serde(deserialize_with = "lenient::count")]
+    page_number: Option<u64>,
+    #[serde(deserialize_with = "lenient::count")]
+    page_size: Option<u64>,
+    #[serde(rename = "HaVips", deserialize_with = "lenient::list")]
+    pub(crate) ha_vips: Vec<HaVip>,
+}
+
 impl HasRequestId for Body {
-    fn request_id(&self) -> Option<&str> {
-        Some(&self.request_id)
+    fn body_request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
     }
 }

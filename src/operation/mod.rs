@@ -1,4 +1,5 @@
-//! One module per operation, each holding its fluent builder, its output and `send()`.
+//! One module per operation, each holding its fluent builder, its output, `send()` and, for a
+//! write whose outcome can be unknown, its safe-write check.
 //!
 //! | operation | builder | method |
 //! |---|---|---|
@@ -9,12 +10,18 @@
 //! Every builder checks its input before sending anything: a missing or bad parameter is an
 //! [`Error::InvalidInput`] naming the parameter. Every builder also takes per-call overrides of
 //! the client's retry policy and operation timeout.
+//!
+//! Every output exposes its data through accessor methods, serializes to (and deserializes
+//! from) JSON in the API's own shape, and has a builder (`AssociateHaVipOutput::builder()`) so
+//! your tests can make one.
 
 use std::time::Duration;
 
+use crate::model::HaVip;
 use crate::retry::RetryConfig;
-use crate::transport::{HasRequestId, OperationRequest};
-use crate::Error;
+use crate::transport::{CheckFuture, Outcome, Request, SafeWrite, Transport, Verdict};
+use crate::wire::RequestIdBody;
+use crate::{Error, ErrorCode};
 
 /// Per-call overrides of the client's settings, shared by every builder.
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,7 +31,7 @@ pub(crate) struct CallOverrides {
 }
 
 impl CallOverrides {
-    pub(crate) fn apply(&self, req: &mut OperationRequest) {
+    pub(crate) fn apply(&self, req: &mut Request<'_>) {
         if let Some(r) = self.retry {
             req.retry = r;
         }
@@ -44,7 +51,8 @@ macro_rules! call_override_setters {
             self
         }
 
-        /// Overrides the client's operation timeout (all attempts and backoff) for this call.
+        /// Overrides the client's operation timeout (all attempts, checks and backoff) for this
+        /// call.
         pub fn operation_timeout(mut self, limit: std::time::Duration) -> Self {
             self.overrides.operation_timeout = Some(limit);
             self
@@ -52,26 +60,47 @@ macro_rules! call_override_setters {
     };
 }
 
+/// A builder for an output type, so users can make outputs in their own tests: `Xxx::builder()`,
+/// one setter per field, `build()`.
+macro_rules! output_builder {
+    ($output:ident => $builder:ident { $( $field:ident : $ty:ty ),* $(,)? }) => {
+        #[doc = concat!("Builds a [`", stringify!($output), "`] (for tests of code that uses one).")]
+        #[derive(Debug, Clone, Default)]
+        #[must_use]
+        pub struct $builder {
+            $( $field: $ty, )*
+        }
+
+        impl $builder {
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "`.")]
+                pub fn $field(mut self, value: impl Into<$ty>) -> Self {
+                    self.$field = value.into();
+                    self
+                }
+            )*
+
+            #[doc = concat!("The [`", stringify!($output), "`].")]
+            pub fn build(self) -> $output {
+                $output { $( $field: self.$field, )* }
+            }
+        }
+
+        impl $output {
+            #[doc = concat!("A builder for a [`", stringify!($output), "`]; unset fields are empty, zero or `false`.")]
+            pub fn builder() -> $builder {
+                $builder::default()
+            }
+        }
+    };
+}
+
+pub mod associate_ha_vip;
+pub mod describe_ha_vips;
+pub mod unassociate_ha_vip;
+
 /// The longest id accepted (HAVIP, instance and ENI ids are far shorter).
 pub const MAX_ID_LEN: usize = 128;
-
-/// The request of a write on one (HAVIP, instance) pair: both ids checked and moved in, with
-/// the safe-write rule `probe`.
-pub(crate) fn pair_write_request(
-    client: &crate::Client,
-    action: &'static str,
-    ha_vip_id: Option<String>,
-    instance_id: Option<String>,
-    probe: crate::transport::AppliedProbe,
-) -> Result<OperationRequest, Error> {
-    let ha_vip_id = required_id("HaVipId", ha_vip_id)?;
-    let instance_id = required_id("InstanceId", instance_id)?;
-    let mut req = OperationRequest::new(client, action, reqwest::Method::POST);
-    req.param("HaVipId", ha_vip_id);
-    req.param("InstanceId", instance_id);
-    req.applied_probe = Some(probe);
-    Ok(req)
-}
 
 /// Checks a required resource id: present, not blank, printable ASCII without spaces, at most
 /// [`MAX_ID_LEN`] characters.
@@ -98,19 +127,16 @@ pub(crate) fn check_id<'a>(parameter: &str, v: &'a str) -> Result<&'a str, Error
             ),
         ));
     }
-    if v.bytes().all(|b| b.is_ascii_graphic()) {
-        return Ok(v);
-    }
-    if let Some(c) = v.chars().find(|c| !c.is_ascii_graphic()) {
-        return Err(Error::invalid_input(
+    match v.chars().find(|c| !c.is_ascii_graphic()) {
+        None => Ok(v),
+        Some(c) => Err(Error::invalid_input(
             parameter,
             format!("{v:?} contains {c:?}; ids are printable ASCII without spaces"),
-        ));
+        )),
     }
-    Ok(v)
 }
 
-/// Checks a free-text filter: not blank, no control characters, at most `max_chars` characters.
+/// Checks a free-text value: not blank, no control characters, at most `max_chars` characters.
 pub(crate) fn check_text<'a>(
     parameter: &str,
     v: &'a str,
@@ -135,58 +161,124 @@ pub(crate) fn check_text<'a>(
     Ok(v)
 }
 
-pub mod associate_ha_vip;
-pub mod describe_ha_vips;
-pub mod unassociate_ha_vip;
-
-/// How a write settled: its request id, whether the safe-write rule found it already done, and
-/// how many attempts it took.
+/// How a write settled: its request id, whether the safe-write rule found it already done, the
+/// ids the check found (CreateHaVip), and how many attempts and checks it took.
 pub(crate) struct WriteOutcome {
     pub(crate) request_id: String,
     pub(crate) already_applied: bool,
     pub(crate) attempts: u32,
+    pub(crate) probes: u32,
 }
 
-/// Sends a write (AssociateHaVip, UnassociateHaVip) whose answer holds only `RequestId`.
+/// Sends a write whose answer holds only `RequestId`.
 pub(crate) async fn send_write(
-    client: &crate::Client,
-    req: &OperationRequest,
+    transport: &Transport,
+    req: &Request<'_>,
 ) -> Result<WriteOutcome, Error> {
-    let raw = client.invoke(req).await?;
-    if let Some(applied) = &raw.already_applied {
-        return Ok(WriteOutcome {
-            request_id: applied.request_id.clone().unwrap_or_default(),
-            already_applied: true,
-            attempts: raw.attempts,
-        });
-    }
-    let (_, request_id) = raw.decode::<RequestIdBody>(req.action)?;
+    let settled = transport.invoke(req).await?;
+    let (request_id, already_applied) = match settled.outcome {
+        Outcome::AlreadyApplied { request_id, .. } => (request_id.unwrap_or_default(), true),
+        Outcome::Answered(raw) => {
+            let (_, id) = raw
+                .decode::<RequestIdBody>(req.action)
+                .map_err(|e| e.with_counts(settled.attempts, settled.probes))?;
+            (id, false)
+        }
+    };
     Ok(WriteOutcome {
         request_id,
-        already_applied: false,
-        attempts: raw.attempts,
+        already_applied,
+        attempts: settled.attempts,
+        probes: settled.probes,
     })
 }
 
-/// A body holding only `RequestId` (the write operations' answer).
-#[derive(Debug)]
-pub(crate) struct RequestIdBody {
-    request_id: String,
+/// The safe-write check of AssociateHaVip and UnassociateHaVip: is `instance_id` listed in the
+/// HAVIP's associations (in any status but `Unassociating`), as the write wants or not?
+pub(crate) struct PairCheck {
+    pub(crate) transport: Transport,
+    pub(crate) ha_vip_id: String,
+    pub(crate) instance_id: String,
+    /// `true` for AssociateHaVip (wants it listed), `false` for UnassociateHaVip.
+    pub(crate) want_listed: bool,
 }
 
-impl crate::model::FromJson for RequestIdBody {
-    fn from_json(v: &serde_json::Value) -> Result<Self, String> {
-        let f = crate::model::Fields::of(v)?;
-        Ok(RequestIdBody {
-            request_id: f.string("RequestId")?,
+impl PairCheck {
+    /// `(HaVipId, InstanceId)` of a pair write, checked, with its safe-write check.
+    pub(crate) fn new(
+        transport: &Transport,
+        ha_vip_id: Option<String>,
+        instance_id: Option<String>,
+        want_listed: bool,
+    ) -> Result<Self, Error> {
+        Ok(PairCheck {
+            transport: transport.clone(),
+            ha_vip_id: required_id("HaVipId", ha_vip_id)?,
+            instance_id: required_id("InstanceId", instance_id)?,
+            want_listed,
+        })
+    }
+
+    /// The write's request: POST `action` with `HaVipId` and `InstanceId`, this check attached.
+    pub(crate) fn request(&self, action: &'static str) -> Request<'_> {
+        let mut req = self.transport.request(action, reqwest::Method::POST);
+        req.param("HaVipId", self.ha_vip_id.as_str());
+        req.param("InstanceId", self.instance_id.as_str());
+        req.safe_write = Some(self);
+        req
+    }
+}
+
+impl SafeWrite for PairCheck {
+    fn is_done_code(&self, code: &ErrorCode) -> bool {
+        *code
+            == if self.want_listed {
+                ErrorCode::InstanceAlreadyAssociated
+            } else {
+                ErrorCode::InstanceNotAssociated
+            }
+    }
+
+    /// One DescribeHaVips call. Any failure of the check counts as "not known to have taken
+    /// effect", and the write is tried again (which is safe: a repeated association or
+    /// unassociation is refused with a code, never done twice).
+    fn check(&self) -> CheckFuture<'_> {
+        Box::pin(async move {
+            let found = get_ha_vip_once(&self.transport, &self.ha_vip_id).await;
+            let Ok((Some(h), request_id)) = found else {
+                return Verdict::NotApplied;
+            };
+            let listed = h
+                .association(&self.instance_id)
+                .is_some_and(|a| a.status != crate::AssociationStatus::Unassociating);
+            if listed == self.want_listed {
+                Verdict::Applied {
+                    request_id,
+                    ids: Vec::new(),
+                }
+            } else {
+                Verdict::NotApplied
+            }
         })
     }
 }
 
-impl HasRequestId for RequestIdBody {
-    fn request_id(&self) -> Option<&str> {
-        Some(&self.request_id)
-    }
+/// One DescribeHaVips call for one id, no retries: the HAVIP if listed, and the request id.
+pub(crate) async fn get_ha_vip_once(
+    transport: &Transport,
+    ha_vip_id: &str,
+) -> Result<(Option<HaVip>, String), Error> {
+    let page = describe_ha_vips::DescribeHaVipsFluentBuilder::new(transport.clone())
+        .ha_vip_id(ha_vip_id)
+        .retry_config(RetryConfig::disabled())
+        .send()
+        .await?;
+    let request_id = page.request_id().to_owned();
+    let found = page
+        .into_ha_vips()
+        .into_iter()
+        .find(|h| h.ha_vip_id == ha_vip_id);
+    Ok((found, request_id))
 }
 
 #[cfg(test)]

@@ -2,13 +2,17 @@
 
 use std::fmt;
 
-use super::{pair_write_request, CallOverrides};
-use crate::transport::{AppliedProbe, OperationRequest};
-use crate::{Client, Error};
+use serde::{Deserialize, Serialize};
 
-/// Builder for UnassociateHaVip; see [`Client::unassociate_ha_vip`].
+use super::{CallOverrides, PairCheck};
+use crate::transport::Transport;
+use crate::Error;
+
+/// Builder for UnassociateHaVip; see
+/// [`Client::unassociate_ha_vip`](crate::Client::unassociate_ha_vip).
 ///
-/// Asynchronous like AssociateHaVip: use [`Client::wait_until_unassociated`] to know when the
+/// Asynchronous like AssociateHaVip: use
+/// [`Client::wait_until_unassociated`](crate::Client::wait_until_unassociated) to know when the
 /// association is gone.
 ///
 /// ```no_run
@@ -20,7 +24,7 @@ use crate::{Client, Error};
 #[derive(Clone)]
 #[must_use = "a builder does nothing until `send` is awaited"]
 pub struct UnassociateHaVipFluentBuilder {
-    client: Client,
+    transport: Transport,
     ha_vip_id: Option<String>,
     instance_id: Option<String>,
     overrides: CallOverrides,
@@ -37,9 +41,9 @@ impl fmt::Debug for UnassociateHaVipFluentBuilder {
 }
 
 impl UnassociateHaVipFluentBuilder {
-    pub(crate) fn new(client: Client) -> Self {
+    pub(crate) fn new(transport: Transport) -> Self {
         UnassociateHaVipFluentBuilder {
-            client,
+            transport,
             ha_vip_id: None,
             instance_id: None,
             overrides: CallOverrides::default(),
@@ -60,19 +64,6 @@ impl UnassociateHaVipFluentBuilder {
 
     call_override_setters!();
 
-    /// Checks the input and builds the request, moving the ids into it.
-    fn into_request(self) -> Result<(Client, OperationRequest), Error> {
-        let mut req = pair_write_request(
-            &self.client,
-            "UnassociateHaVip",
-            self.ha_vip_id,
-            self.instance_id,
-            AppliedProbe::Unassociated,
-        )?;
-        self.overrides.apply(&mut req);
-        Ok((self.client, req))
-    }
-
     /// Sends the request.
     ///
     /// # Errors
@@ -80,24 +71,36 @@ impl UnassociateHaVipFluentBuilder {
     /// blank; otherwise any [`Error`] the service or the network produces, e.g.
     /// [`ErrorCode::InstanceNotAssociated`](crate::ErrorCode::InstanceNotAssociated).
     pub async fn send(self) -> Result<UnassociateHaVipOutput, Error> {
-        let (client, req) = self.into_request()?;
-        let out = super::send_write(&client, &req).await?;
+        let check = PairCheck::new(&self.transport, self.ha_vip_id, self.instance_id, false)?;
+        let mut req = check.request("UnassociateHaVip");
+        self.overrides.apply(&mut req);
+        let out = super::send_write(&self.transport, &req).await?;
         Ok(UnassociateHaVipOutput {
             request_id: out.request_id,
             already_unassociated: out.already_applied,
             attempts: out.attempts,
+            probes: out.probes,
         })
     }
 }
 
 /// The answer to UnassociateHaVip.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
 pub struct UnassociateHaVipOutput {
     request_id: String,
     already_unassociated: bool,
     attempts: u32,
+    probes: u32,
 }
+
+output_builder!(UnassociateHaVipOutput => UnassociateHaVipOutputBuilder {
+    request_id: String,
+    already_unassociated: bool,
+    attempts: u32,
+    probes: u32,
+});
 
 impl UnassociateHaVipOutput {
     /// The request id of the answer that settled the call.
@@ -105,9 +108,8 @@ impl UnassociateHaVipOutput {
         &self.request_id
     }
 
-    /// `true` when an attempt whose outcome was unknown was followed by
-    /// `InstanceNotAssociated`: the earlier attempt removed the association. See
-    /// [`crate::retry`].
+    /// `true` when an attempt whose outcome was unknown had removed the association, as a
+    /// check or a later `InstanceNotAssociated` showed. See [`crate::retry`].
     pub fn already_unassociated(&self) -> bool {
         self.already_unassociated
     }
@@ -115,5 +117,10 @@ impl UnassociateHaVipOutput {
     /// How many attempts the call took.
     pub fn attempts(&self) -> u32 {
         self.attempts
+    }
+
+    /// How many safe-write checks (DescribeHaVips calls) the call made besides its attempts.
+    pub fn probes(&self) -> u32 {
+        self.probes
     }
 }

@@ -18,7 +18,7 @@
 //! let params = SigningParams::new("testid", "testsecret", datetime!(2024-01-02 03:04:05 UTC), "nonce-1");
 //! let signed = v1::sign("POST", "AssociateHaVip", "2017-11-10",
 //!                       &[("HaVipId", "havip-123"), ("InstanceId", "i-123")], &params);
-//! assert!(signed.query.contains("&Signature="));
+//! assert_eq!(signed.to_send().last(), Some(&("Signature", signed.signature.as_str())));
 //! ```
 
 mod encode;
@@ -27,9 +27,10 @@ pub mod v3;
 
 use std::fmt;
 
+use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
-pub(crate) use encode::{hex_lower, percent_encode_once_and_twice};
+pub(crate) use encode::{hex_lower, hex_lower_into, percent_encode_twice_into};
 pub use encode::{percent_decode, percent_encode, percent_encode_into};
 
 /// Which signature scheme a request is signed with.
@@ -119,145 +120,56 @@ impl fmt::Debug for SigningParams<'_> {
     }
 }
 
-/// Formats `t` in UTC as `YYYY-MM-DDThh:mm:ssZ`, the form both signatures use.
+/// Formats `t` in UTC as `YYYY-MM-DDThh:mm:ssZ`, the form both signatures use (RFC 3339,
+/// whole seconds: a fraction of a second is dropped).
 ///
 /// ```
 /// use alibabacloud_ens::signer::format_timestamp;
 /// use time::macros::datetime;
-/// assert_eq!(format_timestamp(datetime!(2016-02-23 20:46:24 +8)), "2016-02-23T12:46:24Z");
+/// assert_eq!(format_timestamp(datetime!(2016-02-23 20:46:24.9 +8)), "2016-02-23T12:46:24Z");
 /// ```
 pub fn format_timestamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
-    let mut s = String::with_capacity(20);
-    write_timestamp(&mut s, t);
-    s
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    // RFC 3339 fails only for years outside 0000–9999, which no request is signed in.
+    t.format(&Rfc3339).unwrap_or_default()
 }
 
-fn write_timestamp(s: &mut String, t: OffsetDateTime) {
-    let bytes = timestamp_bytes(t);
-    s.push_str(timestamp_str(&bytes));
-}
-
-/// `YYYY-MM-DDThh:mm:ssZ` of `t` (already in UTC) as ASCII bytes, without allocating.
-pub(crate) fn timestamp_bytes(t: OffsetDateTime) -> [u8; 20] {
-    let year = t.year().clamp(0, 9999) as u16;
-    let two = |v: u8| [b'0' + v / 10 % 10, b'0' + v % 10];
-    let [mo0, mo1] = two(t.month() as u8);
-    let [d0, d1] = two(t.day());
-    let [h0, h1] = two(t.hour());
-    let [mi0, mi1] = two(t.minute());
-    let [s0, s1] = two(t.second());
-    [
-        b'0' + (year / 1000) as u8,
-        b'0' + (year / 100 % 10) as u8,
-        b'0' + (year / 10 % 10) as u8,
-        b'0' + (year % 10) as u8,
-        b'-',
-        mo0,
-        mo1,
-        b'-',
-        d0,
-        d1,
-        b'T',
-        h0,
-        h1,
-        b':',
-        mi0,
-        mi1,
-        b':',
-        s0,
-        s1,
-        b'Z',
-    ]
-}
-
-/// The text of [`timestamp_bytes`] (always ASCII).
-pub(crate) fn timestamp_str(bytes: &[u8; 20]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or("1970-01-01T00:00:00Z")
-}
-
-/// Parses a `YYYY-MM-DDThh:mm:ssZ` timestamp (strict: what the gateway accepts).
+/// Parses a `YYYY-MM-DDThh:mm:ssZ` timestamp strictly (what the gateway accepts): RFC 3339 in
+/// UTC, upper-case `T` and `Z`, whole seconds.
+///
+/// ```
+/// use alibabacloud_ens::signer::parse_timestamp;
+/// assert!(parse_timestamp("2024-01-02T03:04:05Z").is_some());
+/// assert!(parse_timestamp("2024-01-02T03:04:05.5Z").is_none());
+/// assert!(parse_timestamp("2024-01-02T11:04:05+08:00").is_none());
+/// ```
 pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
     let b = s.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
+    if b.len() != 20 || b[10] != b'T' || b[19] != b'Z' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = s.get(r)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
-    let date = time::Date::from_calendar_date(
-        num(0..4)? as i32,
-        time::Month::try_from(num(5..7)? as u8).ok()?,
-        num(8..10)? as u8,
-    )
-    .ok()?;
-    let t =
-        time::Time::from_hms(num(11..13)? as u8, num(14..16)? as u8, num(17..19)? as u8).ok()?;
-    Some(date.with_time(t).assume_utc())
+    OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
 /// A fresh signature nonce: 128 bits from the operating system's random source as 32 lower-case
-/// hex characters (the form Alibaba's SDKs send). Unique across processes and machines, not a
-/// counter or a clock reading.
+/// hex characters (the form Alibaba's SDKs send).
 ///
-/// The random bytes are fetched from the OS 4 KiB at a time per thread (256 nonces per system
-/// call); each nonce uses its own 16 bytes, never reused.
+/// Every nonce is drawn from the OS anew (one `getrandom` call): no buffer of random bytes is
+/// kept in the process, so a forked child can never repeat its parent's nonces, and nonces are
+/// unique across processes and machines (a collision of 128 random bits is not a concern).
 ///
 /// # Errors
 /// Fails only when the operating system cannot supply random bytes.
 pub fn new_nonce() -> Result<String, crate::Error> {
     let mut bytes = [0u8; 16];
-    random_bytes(&mut bytes).map_err(|e| {
+    getrandom::getrandom(&mut bytes).map_err(|e| {
         crate::Error::invalid_input(
             "SignatureNonce",
             format!("no random source for the nonce: {e}"),
         )
     })?;
     Ok(hex_lower(&bytes))
-}
-
-const POOL_SIZE: usize = 4096;
-
-struct RandomPool {
-    buf: [u8; POOL_SIZE],
-    used: usize,
-}
-
-thread_local! {
-    static POOL: std::cell::RefCell<RandomPool> = const {
-        std::cell::RefCell::new(RandomPool { buf: [0; POOL_SIZE], used: POOL_SIZE })
-    };
-}
-
-/// Fills `out` (at most [`POOL_SIZE`] bytes) with OS randomness, from a per-thread pool.
-fn random_bytes(out: &mut [u8]) -> Result<(), getrandom::Error> {
-    if out.len() > POOL_SIZE {
-        return getrandom::getrandom(out);
-    }
-    POOL.with(|pool| {
-        let mut pool = pool.borrow_mut();
-        if pool.used + out.len() > POOL_SIZE {
-            getrandom::getrandom(&mut pool.buf)?;
-            pool.used = 0;
-        }
-        let start = pool.used;
-        out.copy_from_slice(&pool.buf[start..start + out.len()]);
-        // Wipe what was handed out so it can never be handed out again.
-        pool.buf[start..start + out.len()].fill(0);
-        pool.used += out.len();
-        Ok(())
-    })
 }
 
 #[cfg(test)]
@@ -284,7 +196,7 @@ mod tests {
     }
 
     #[test]
-    fn many_nonces_across_pool_refills_are_distinct() {
+    fn many_nonces_are_distinct() {
         let mut seen = std::collections::HashSet::new();
         for _ in 0..2000 {
             assert!(seen.insert(new_nonce().unwrap()));

@@ -6,56 +6,56 @@
 //! 2. [`string_to_sign`] — `METHOD&%2F&` + percent-encode(canonicalized query).
 //! 3. [`signature`] — Base64(HMAC-SHA1(key = secret + `&`, string to sign)).
 //!
-//! [`sign`] runs all three after adding the common parameters, and returns the query string to
-//! send with `Signature` appended, percent-encoded so the gateway decodes exactly the signed
-//! value.
+//! [`sign`] runs all three after adding the common parameters, and returns every parameter to
+//! send with its value as signed ([`SignedV1::to_send`]). Put them on the wire with any
+//! form or percent encoder that the gateway decodes back to the same values (the client writes
+//! them with serde_urlencoded, as Alibaba's Python SDK does: space as `+`); the string to sign
+//! always uses this module's own percent-encoding.
+
+use std::borrow::Cow;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use super::{
-    percent_encode_into, percent_encode_once_and_twice, timestamp_bytes, timestamp_str,
-    SigningParams,
-};
+use super::{format_timestamp, percent_encode_into, percent_encode_twice_into, SigningParams};
 
 /// The output of [`sign`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct SignedV1 {
-    /// The full query string to send: every parameter, common ones included, percent-encoded,
-    /// with `Signature` last. It does not start with `?`.
-    pub query: String,
+pub struct SignedV1<'a> {
+    /// The parameters that were signed, sorted by key: the API parameters and the common ones
+    /// (`Action`, `Version`, `Format`, `AccessKeyId`, `SignatureMethod`, `SignatureVersion`,
+    /// `SignatureNonce`, `Timestamp` and, with STS credentials, `SecurityToken`). Values are
+    /// as signed, not encoded.
+    pub params: Vec<(&'a str, Cow<'a, str>)>,
     /// The string the signature was computed over.
     pub string_to_sign: String,
-    /// The Base64 signature (not percent-encoded).
+    /// The Base64 signature (not encoded), sent as `Signature`.
     pub signature: String,
+}
+
+impl SignedV1<'_> {
+    /// Every parameter to send: [`params`](Self::params), then `Signature`.
+    pub fn to_send(&self) -> Vec<(&str, &str)> {
+        let mut out = Vec::with_capacity(self.params.len() + 1);
+        out.extend(self.params.iter().map(|(k, v)| (*k, v.as_ref())));
+        out.push(("Signature", self.signature.as_str()));
+        out
+    }
+
+    /// [`to_send`](Self::to_send) as a query string (no leading `?`), written with
+    /// serde_urlencoded as the client sends it: `application/x-www-form-urlencoded`, space as
+    /// `+`, as Alibaba's Python SDK writes its queries.
+    pub fn to_query(&self) -> String {
+        crate::wire::encode_query(&self.to_send())
+    }
 }
 
 fn sorted<'p>(params: &[(&'p str, &'p str)]) -> Vec<(&'p str, &'p str)> {
     let mut v = params.to_vec();
     v.sort_unstable();
     v
-}
-
-/// Stages 1 and 2 in one pass over sorted pairs: (canonicalized query, string to sign).
-fn encode_sorted(method: &str, sorted: &[(&str, &str)]) -> (String, String) {
-    let cap = capacity(sorted);
-    let mut query = String::with_capacity(cap + 48);
-    let mut string_to_sign = String::with_capacity(method.len() + 5 + cap * 3 / 2);
-    string_to_sign.push_str(method);
-    string_to_sign.push_str("&%2F&");
-    for (i, (k, v)) in sorted.iter().enumerate() {
-        if i > 0 {
-            query.push('&');
-            string_to_sign.push_str("%26");
-        }
-        percent_encode_once_and_twice(&mut query, &mut string_to_sign, k);
-        query.push('=');
-        string_to_sign.push_str("%3D");
-        percent_encode_once_and_twice(&mut query, &mut string_to_sign, v);
-    }
-    (query, string_to_sign)
 }
 
 /// Stage 1: the canonicalized query string of `params` (any order; sorted here by key, then value).
@@ -66,7 +66,7 @@ fn encode_sorted(method: &str, sorted: &[(&str, &str)]) -> (String, String) {
 /// ```
 pub fn canonicalized_query(params: &[(&str, &str)]) -> String {
     let sorted = sorted(params);
-    let mut out = String::with_capacity(capacity(&sorted));
+    let mut out = String::with_capacity(capacity(sorted.iter().map(|(k, v)| (*k, *v))));
     for (i, (k, v)) in sorted.iter().enumerate() {
         if i > 0 {
             out.push('&');
@@ -82,16 +82,30 @@ pub fn canonicalized_query(params: &[(&str, &str)]) -> String {
 ///
 /// Equal to `METHOD&%2F&` + percent-encode([`canonicalized_query`]), computed in one pass.
 pub fn string_to_sign(method: &str, params: &[(&str, &str)]) -> String {
-    encode_sorted(method, &sorted(params)).1
+    string_to_sign_sorted(method, sorted(params).into_iter())
 }
 
-fn capacity(params: &[(&str, &str)]) -> usize {
-    params
-        .iter()
-        .map(|(k, v)| k.len() + v.len() + 2)
-        .sum::<usize>()
-        * 5
-        / 4
+/// Stage 2 over pairs already sorted.
+fn string_to_sign_sorted<'p>(
+    method: &str,
+    sorted: impl Iterator<Item = (&'p str, &'p str)> + Clone,
+) -> String {
+    let mut out = String::with_capacity(method.len() + 5 + capacity(sorted.clone()) * 3 / 2);
+    out.push_str(method);
+    out.push_str("&%2F&");
+    for (i, (k, v)) in sorted.enumerate() {
+        if i > 0 {
+            out.push_str("%26");
+        }
+        percent_encode_twice_into(&mut out, k);
+        out.push_str("%3D");
+        percent_encode_twice_into(&mut out, v);
+    }
+    out
+}
+
+fn capacity<'p>(params: impl Iterator<Item = (&'p str, &'p str)>) -> usize {
+    params.map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() * 5 / 4
 }
 
 /// Stage 3: Base64(HMAC-SHA1(`access_key_secret` + `&`, `string_to_sign`)).
@@ -119,38 +133,34 @@ pub fn signature(access_key_secret: &str, string_to_sign: &str) -> String {
 /// `params` are the API parameters (e.g. `HaVipId`); the common parameters `Action`, `Version`,
 /// `Format=JSON`, `AccessKeyId`, `SignatureMethod`, `SignatureVersion`, `SignatureNonce`,
 /// `Timestamp` and, with STS credentials, `SecurityToken` are added here.
-pub fn sign(
+pub fn sign<'a>(
     method: &str,
-    action: &str,
-    version: &str,
-    params: &[(&str, &str)],
-    signing: &SigningParams<'_>,
-) -> SignedV1 {
-    let timestamp_bytes = timestamp_bytes(signing.timestamp.to_offset(time::UtcOffset::UTC));
-    let timestamp = timestamp_str(&timestamp_bytes);
-    let mut all: Vec<(&str, &str)> = Vec::with_capacity(params.len() + 10);
-    all.extend_from_slice(params);
-    all.extend_from_slice(&[
-        ("AccessKeyId", signing.access_key_id),
-        ("Action", action),
-        ("Format", "JSON"),
-        ("SignatureMethod", "HMAC-SHA1"),
-        ("SignatureNonce", signing.nonce),
-        ("SignatureVersion", "1.0"),
-        ("Timestamp", timestamp),
-        ("Version", version),
+    action: &'a str,
+    version: &'a str,
+    params: &[(&'a str, &'a str)],
+    signing: &SigningParams<'a>,
+) -> SignedV1<'a> {
+    let mut all: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(params.len() + 9);
+    all.extend(params.iter().map(|&(k, v)| (k, Cow::Borrowed(v))));
+    all.extend([
+        ("AccessKeyId", Cow::Borrowed(signing.access_key_id)),
+        ("Action", Cow::Borrowed(action)),
+        ("Format", Cow::Borrowed("JSON")),
+        ("SignatureMethod", Cow::Borrowed("HMAC-SHA1")),
+        ("SignatureNonce", Cow::Borrowed(signing.nonce)),
+        ("SignatureVersion", Cow::Borrowed("1.0")),
+        ("Timestamp", Cow::Owned(format_timestamp(signing.timestamp))),
+        ("Version", Cow::Borrowed(version)),
     ]);
     if let Some(token) = signing.security_token {
-        all.push(("SecurityToken", token));
+        all.push(("SecurityToken", Cow::Borrowed(token)));
     }
     all.sort_unstable();
 
-    let (mut query, string_to_sign) = encode_sorted(method, &all);
+    let string_to_sign = string_to_sign_sorted(method, all.iter().map(|(k, v)| (*k, v.as_ref())));
     let signature = signature(signing.access_key_secret, &string_to_sign);
-    query.push_str("&Signature=");
-    percent_encode_into(&mut query, &signature);
     SignedV1 {
-        query,
+        params: all,
         string_to_sign,
         signature,
     }
@@ -223,7 +233,7 @@ mod tests {
     }
 
     #[test]
-    fn sign_adds_common_parameters_and_encodes_signature() {
+    fn sign_adds_common_parameters() {
         let p = SigningParams::new(
             "testid",
             "testsecret",
@@ -237,23 +247,26 @@ mod tests {
             &[("HaVipId", "havip-1")],
             &p,
         );
-        let (unsigned, sig) = signed.query.split_once("&Signature=").unwrap();
+        let sent = signed.to_send();
+        let unsigned: Vec<(&str, &str)> = sent[..sent.len() - 1].to_vec();
         assert_eq!(
-            unsigned,
+            canonicalized_query(&unsigned),
             "AccessKeyId=testid&Action=AssociateHaVip&Format=JSON&HaVipId=havip-1\
              &SignatureMethod=HMAC-SHA1&SignatureNonce=3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf\
              &SignatureVersion=1.0&Timestamp=2016-02-23T12%3A46%3A24Z&Version=2017-11-10"
         );
-        assert_eq!(sig, percent_encode(&signed.signature));
+        assert_eq!(sent.last(), Some(&("Signature", signed.signature.as_str())));
         assert_eq!(
             signed.string_to_sign,
-            format!("POST&%2F&{}", percent_encode(unsigned))
+            format!(
+                "POST&%2F&{}",
+                percent_encode(&canonicalized_query(&unsigned))
+            )
         );
         assert_eq!(
             signed.signature,
             signature("testsecret", &signed.string_to_sign)
         );
-        assert!(!signed.query.contains('+'));
     }
 
     #[test]
@@ -290,8 +303,8 @@ mod tests {
             &[],
             &SigningParams::new("id", "s", t, "n").with_security_token(Some("tok/+=")),
         );
-        assert!(!plain.query.contains("SecurityToken"));
-        assert!(sts.query.contains("&SecurityToken=tok%2F%2B%3D&"));
+        assert!(!plain.to_send().iter().any(|(k, _)| *k == "SecurityToken"));
+        assert!(sts.to_send().contains(&("SecurityToken", "tok/+=")));
         assert_ne!(plain.signature, sts.signature);
     }
 

@@ -10,12 +10,16 @@
 //! 5. [`signature`] — hex(HMAC-SHA256(secret, string to sign)).
 //! 6. [`authorization`] — the `Authorization` header value.
 //!
-//! [`sign`] runs them all and returns the headers to send.
+//! [`sign`] runs them all and returns the headers to send. The API parameters go in the query
+//! string, in any encoding the gateway decodes back to the signed values (the client writes
+//! them with serde_urlencoded); the canonical query always uses the signer's percent-encoding.
+
+use std::borrow::Cow;
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::{hex_lower, write_timestamp, SigningParams};
+use super::{format_timestamp, hex_lower, hex_lower_into, SigningParams};
 
 /// The algorithm name that starts the string to sign and the `Authorization` header.
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
@@ -27,12 +31,10 @@ pub const EMPTY_PAYLOAD_SHA256: &str =
 /// The output of [`sign`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct SignedV3 {
-    /// The query string to send (the canonical query; no leading `?`).
-    pub query: String,
+pub struct SignedV3<'a> {
     /// Headers to send, lower-case names: the `x-acs-*` headers and `authorization`. `host` and
     /// any extra signed headers passed to [`sign`] are not repeated here; the caller sends them.
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(&'static str, Cow<'a, str>)>,
     /// The canonical request the signature covers.
     pub canonical_request: String,
     /// The string to sign.
@@ -115,7 +117,7 @@ pub fn string_to_sign(canonical_request: &str) -> String {
     let mut out = String::with_capacity(ALGORITHM.len() + 65);
     out.push_str(ALGORITHM);
     out.push('\n');
-    out.push_str(&hex_lower(&Sha256::digest(canonical_request.as_bytes())));
+    hex_lower_into(&mut out, &Sha256::digest(canonical_request.as_bytes()));
     out
 }
 
@@ -162,7 +164,7 @@ pub struct V3Request<'a> {
 }
 
 /// Signs one RPC request with V3.
-pub fn sign(request: &V3Request<'_>, signing: &SigningParams<'_>) -> SignedV3 {
+pub fn sign<'a>(request: &V3Request<'a>, signing: &SigningParams<'a>) -> SignedV3<'a> {
     let V3Request {
         method,
         host,
@@ -172,9 +174,12 @@ pub fn sign(request: &V3Request<'_>, signing: &SigningParams<'_>) -> SignedV3 {
         extra_signed_headers,
         body,
     } = *request;
-    let mut date = String::with_capacity(20);
-    write_timestamp(&mut date, signing.timestamp.to_offset(time::UtcOffset::UTC));
-    let content_sha256 = payload_hash(body);
+    let date = format_timestamp(signing.timestamp);
+    let content_sha256: Cow<'a, str> = if body.is_empty() {
+        Cow::Borrowed(EMPTY_PAYLOAD_SHA256)
+    } else {
+        Cow::Owned(payload_hash(body))
+    };
 
     let mut to_sign: Vec<(&str, &str)> = Vec::with_capacity(8 + extra_signed_headers.len());
     to_sign.extend_from_slice(&[
@@ -203,19 +208,18 @@ pub fn sign(request: &V3Request<'_>, signing: &SigningParams<'_>) -> SignedV3 {
     let signature = signature(signing.access_key_secret, &string_to_sign);
     let authorization = authorization(signing.access_key_id, &signed_headers, &signature);
 
-    let mut headers: Vec<(&'static str, String)> = Vec::with_capacity(7);
-    headers.push(("x-acs-action", action.to_owned()));
-    headers.push(("x-acs-version", version.to_owned()));
-    headers.push(("x-acs-date", date));
-    headers.push(("x-acs-signature-nonce", signing.nonce.to_owned()));
+    let mut headers: Vec<(&'static str, Cow<'a, str>)> = Vec::with_capacity(7);
+    headers.push(("x-acs-action", Cow::Borrowed(action)));
+    headers.push(("x-acs-version", Cow::Borrowed(version)));
+    headers.push(("x-acs-date", Cow::Owned(date)));
+    headers.push(("x-acs-signature-nonce", Cow::Borrowed(signing.nonce)));
     headers.push(("x-acs-content-sha256", content_sha256));
     if let Some(token) = signing.security_token {
-        headers.push(("x-acs-security-token", token.to_owned()));
+        headers.push(("x-acs-security-token", Cow::Borrowed(token)));
     }
-    headers.push(("authorization", authorization));
+    headers.push(("authorization", Cow::Owned(authorization)));
 
     SignedV3 {
-        query,
         headers,
         canonical_request,
         string_to_sign,

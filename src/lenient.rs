@@ -1,0 +1,353 @@
+//! The leniencies of Alibaba's answers, as small serde helpers used with
+//! `#[serde(deserialize_with = ...)]`, each tested once here.
+//!
+//! | helper | accepts | gives |
+//! |---|---|---|
+//! | [`string`] | a string, a number or boolean (as its text), `null` | `String` (`null` → empty) |
+//! | [`opt_string`] | the same | `Option<String>` (`null` → `None`) |
+//! | [`count`] | a number, a string of digits, `null`, an empty string | `Option<u64>` |
+//! | [`list`] | an array, `null`, `{}`, or one wrapped array `{"HaVip": [..]}` | `Vec<T>` |
+//! | [`time`] | an RFC 3339 or ISO 8601 time (seconds optional), `null`, anything unparseable | `Option<OffsetDateTime>` (unparseable → `None`) |
+//!
+//! A value of the wrong kind (an object where a string belongs) is still an error; decoding
+//! through `serde_path_to_error` names its path. The helpers' own messages name kinds, never
+//! values; serde's generic messages may quote a misplaced string, so the credentials files show
+//! only the path of an error.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Serializer;
+use time::format_description::well_known::{Iso8601, Rfc3339};
+use time::{OffsetDateTime, UtcOffset};
+
+/// Text, leniently: `None` for `null`.
+struct Text;
+
+impl<'de> Visitor<'de> for Text {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// A string; a number or boolean as its text; `null` as empty.
+pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(d.deserialize_any(Text)?.unwrap_or_default())
+}
+
+/// As [`string`], but `null` is `None`.
+pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    d.deserialize_any(Text)
+}
+
+struct Count;
+
+impl Visitor<'_> for Count {
+    type Value = Option<u64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a count (a whole number, or a string of digits)")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        u64::try_from(v)
+            .map(Some)
+            .map_err(|_| E::custom("expected a count, found a negative number"))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse()
+            .map(Some)
+            .map_err(|_| E::custom("expected a count, found a string that is not one"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// An optional count: a JSON number, a string of digits, `null` or an empty string (`None`).
+pub(crate) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    d.deserialize_any(Count)
+}
+
+struct List<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for List<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        // The capacity hint comes from the peer: bounded.
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element()? {
+            out.push(item);
+        }
+        Ok(out)
+    }
+    /// `{}` is empty; `{"HaVip": [..]}` (one key, as XML-derived answers wrap lists) is the list.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        let mut keys = 0;
+        while map.next_key::<String>()?.is_some() {
+            keys += 1;
+            if keys > 1 {
+                return Err(de::Error::custom(
+                    "expected a list, found an object with more than one key",
+                ));
+            }
+            out = map.next_value_seed(self.wrapped())?;
+        }
+        Ok(out)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+}
+
+impl<T> List<T> {
+    fn wrapped(&self) -> Wrapped<T> {
+        Wrapped(PhantomData)
+    }
+}
+
+/// The value inside `{"Key": ...}`: an array or `null`.
+struct Wrapped<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Wrapped<T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        struct Inner<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Inner<T> {
+            type Value = Vec<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                List(PhantomData).visit_seq(seq)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Vec::new())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Vec::new())
+            }
+        }
+        d.deserialize_any(Inner(PhantomData))
+    }
+}
+
+/// A list: an array, `null`, `{}`, or one array wrapped in an object (`{"HaVip": [..]}`).
+pub(crate) fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    d.deserialize_any(List(PhantomData))
+}
+
+/// A time, leniently: see [`parse_time`]; anything unparseable (or `null`) is `None`.
+pub(crate) fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+    Ok(d.deserialize_any(Text)?.as_deref().and_then(parse_time))
+}
+
+/// Parses RFC 3339 (`2024-01-02T03:04:05Z`; fractions, offsets, a lower-case `t`/`z` or a space
+/// allowed) or ISO 8601 (which adds `2024-01-02T03:04Z`, without seconds, seen in some Alibaba
+/// APIs). An offset is required; anything else is `None`.
+pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    let s = s.trim();
+    OffsetDateTime::parse(s, &Rfc3339)
+        .or_else(|_| OffsetDateTime::parse(s, &Iso8601::DEFAULT))
+        .ok()
+}
+
+/// Formats in UTC as RFC 3339: `2024-01-02T03:04:05Z` (fractions only when not zero).
+pub(crate) fn format_time(t: OffsetDateTime) -> String {
+    t.to_offset(UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Serializes an optional time as [`format_time`] or `null`.
+pub(crate) fn serialize_time<S: Serializer>(
+    t: &Option<OffsetDateTime>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_time(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq, Default)]
+    #[serde(default)]
+    struct Probe {
+        #[serde(deserialize_with = "string")]
+        s: String,
+        #[serde(deserialize_with = "opt_string")]
+        o: Option<String>,
+        #[serde(deserialize_with = "count")]
+        n: Option<u64>,
+        #[serde(deserialize_with = "list")]
+        l: Vec<u32>,
+        #[serde(deserialize_with = "time")]
+        t: Option<OffsetDateTime>,
+    }
+
+    /// The error without serde_json's ` at line L column C`.
+    pub(crate) fn message(e: impl ToString) -> String {
+        let s = e.to_string();
+        match s.rsplit_once(" at line ") {
+            Some((m, _)) => m.to_owned(),
+            None => s,
+        }
+    }
+
+    fn decode(json: &str) -> Result<Probe, String> {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(de).map_err(message)
+    }
+
+    #[test]
+    fn strings_accept_numbers_booleans_and_null() {
+        assert_eq!(decode(r#"{"s":7}"#).unwrap().s, "7");
+        assert_eq!(decode(r#"{"s":true}"#).unwrap().s, "true");
+        assert_eq!(decode(r#"{"s":null,"o":null}"#).unwrap(), Probe::default());
+        assert_eq!(decode(r#"{"o":""}"#).unwrap().o.as_deref(), Some(""));
+        assert_eq!(
+            decode(r#"{"s":["x"]}"#).unwrap_err(),
+            "s: invalid type: sequence, expected a string"
+        );
+    }
+
+    #[test]
+    fn counts_accept_strings_of_digits() {
+        assert_eq!(decode(r#"{"n":"42"}"#).unwrap().n, Some(42));
+        assert_eq!(decode(r#"{"n":42}"#).unwrap().n, Some(42));
+        assert_eq!(decode(r#"{"n":" "}"#).unwrap().n, None);
+        assert_eq!(decode(r#"{"n":null}"#).unwrap().n, None);
+        assert_eq!(
+            decode(r#"{"n":"many"}"#).unwrap_err(),
+            "n: expected a count, found a string that is not one"
+        );
+        assert!(decode(r#"{"n":-1}"#).is_err());
+        assert!(decode(r#"{"n":{}}"#).is_err());
+    }
+
+    #[test]
+    fn lists_may_be_wrapped_or_null() {
+        assert_eq!(decode(r#"{"l":[1,2]}"#).unwrap().l, [1, 2]);
+        assert_eq!(decode(r#"{"l":{"Item":[3]}}"#).unwrap().l, [3]);
+        assert_eq!(decode(r#"{"l":{"Item":null}}"#).unwrap().l, [] as [u32; 0]);
+        assert_eq!(decode(r#"{"l":{}}"#).unwrap().l, [] as [u32; 0]);
+        assert_eq!(decode(r#"{"l":null}"#).unwrap().l, [] as [u32; 0]);
+        assert_eq!(
+            decode(r#"{"l":{"a":[1],"b":[2]}}"#).unwrap_err(),
+            "l: expected a list, found an object with more than one key"
+        );
+        assert_eq!(
+            decode(r#"{"l":{"Item":"x"}}"#).unwrap_err(),
+            "l.Item: invalid type: string \"x\", expected a list"
+        );
+        assert_eq!(
+            decode(r#"{"l":[1,"x"]}"#).unwrap_err(),
+            "l[1]: invalid type: string \"x\", expected u32"
+        );
+    }
+
+    #[test]
+    fn unparseable_times_are_none() {
+        use time::macros::datetime;
+        assert_eq!(
+            decode(r#"{"t":"2024-01-02T03:04:05Z"}"#).unwrap().t,
+            Some(datetime!(2024-01-02 03:04:05 UTC))
+        );
+        assert_eq!(decode(r#"{"t":"yesterday"}"#).unwrap().t, None);
+        assert_eq!(decode(r#"{"t":null}"#).unwrap().t, None);
+        assert!(decode(r#"{"t":{}}"#).is_err());
+    }
+
+    #[test]
+    fn time_forms() {
+        use time::macros::datetime;
+        for (s, want) in [
+            ("2024-01-02T03:04:05Z", datetime!(2024-01-02 03:04:05 UTC)),
+            ("2024-01-02T03:04Z", datetime!(2024-01-02 03:04:00 UTC)),
+            ("2024-01-02t03:04:05z", datetime!(2024-01-02 03:04:05 UTC)),
+            ("2024-01-02 03:04:05Z", datetime!(2024-01-02 03:04:05 UTC)),
+            (
+                "2024-01-02T03:04:05.5+08:00",
+                datetime!(2024-01-02 03:04:05.5 +8),
+            ),
+            (
+                "2024-01-02T03:04:05-01:30",
+                datetime!(2024-01-02 03:04:05 -1:30),
+            ),
+        ] {
+            assert_eq!(parse_time(s), Some(want), "{s}");
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "2024-01-02T03:04:05",
+            "2024-13-02T03:04:05Z",
+            "2024-01-02T03:04:05.Z",
+            "x024-01-02T03:04:05Z",
+            "2024-01-02T03:04:05+8",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+        assert_eq!(
+            format_time(datetime!(2024-01-02 11:04:05 +8)),
+            "2024-01-02T03:04:05Z"
+        );
+    }
+}

@@ -1,0 +1,422 @@
+//! What goes on the wire and comes back: the parameters' wire form (serde_urlencoded) and the
+//! decoding of every answer (serde, with error paths) into a value or a typed [`Error`].
+//!
+//! Server text is data: each string kept from an answer is cut to a bounded length here, when
+//! it is read (see [`crate::error`]).
+
+use std::time::{Duration, SystemTime};
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::error::{
+    bounded, snippet, Error, ErrorCode, InvalidResponse, ServiceError, MAX_ADVICE_CHARS,
+    MAX_ID_CHARS, MAX_MESSAGE_CHARS,
+};
+use crate::lenient;
+
+/// The wire form of `params`: `application/x-www-form-urlencoded`, as Alibaba's Python SDK
+/// writes its query strings (space as `+`, `+` as `%2B`, UTF-8 bytes as `%XX`). The gateway
+/// decodes it to exactly the values that were signed.
+pub(crate) fn encode_query<K, V>(params: &[(K, V)]) -> String
+where
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut out = form_pairs(params);
+    out.shrink_to_fit();
+    out
+}
+
+fn form_pairs<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> String {
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
+        .collect();
+    // Serializing pairs of strings cannot fail; an empty query is the fallback all the same.
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// An answer as received: status, body (at most the transport's limit), and the headers that
+/// matter.
+#[derive(Debug)]
+pub(crate) struct RawAnswer {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+    pub(crate) header_request_id: Option<String>,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+/// A request id as kept: at most [`MAX_ID_CHARS`] characters, control characters escaped (a
+/// request id is an opaque token for support; a legitimate one is a UUID).
+pub(crate) fn request_id(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let escaped = crate::error::Escaped::new(raw, MAX_ID_CHARS).to_string();
+    Some(escaped)
+}
+
+/// Answer bodies that carry a `RequestId`.
+pub(crate) trait HasRequestId {
+    /// The body's request id (`RequestId`, or the lower-camel `requestId`).
+    fn body_request_id(&self) -> Option<&str>;
+}
+
+/// A body holding only a request id (the write operations' answer).
+#[derive(Debug, Deserialize)]
+pub(crate) struct RequestIdBody {
+    #[serde(
+        rename = "RequestId",
+        alias = "requestId",
+        default,
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub(crate) request_id: Option<String>,
+}
+
+impl HasRequestId for RequestIdBody {
+    fn body_request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+}
+
+impl RawAnswer {
+    /// Decodes a successful answer as `T` and finds its request id: the body's, else the
+    /// `x-acs-request-id` header's. No request id at all is an [`Error::InvalidResponse`].
+    pub(crate) fn decode<T: DeserializeOwned + HasRequestId>(
+        &self,
+        action: &str,
+    ) -> Result<(T, String), Error> {
+        let value: T = decode_json(&self.body).map_err(|reason| {
+            self.invalid(
+                action,
+                reason,
+                self.header_request_id
+                    .clone()
+                    .or_else(|| sniff_request_id(&self.body)),
+            )
+        })?;
+        let id = value
+            .body_request_id()
+            .and_then(request_id)
+            .or_else(|| self.header_request_id.clone());
+        match id {
+            Some(id) => Ok((value, id)),
+            None => Err(self.invalid(action, "the answer has no RequestId".into(), None)),
+        }
+    }
+
+    fn invalid(&self, action: &str, reason: String, request_id: Option<String>) -> Error {
+        Error::InvalidResponse(Box::new(InvalidResponse {
+            action: action.to_owned(),
+            http_status: self.status,
+            reason: bounded(&reason, 400),
+            body_snippet: snippet(&self.body),
+            request_id,
+            retry_after: self.retry_after,
+            attempts: 0,
+            probes: 0,
+        }))
+    }
+
+    /// The error a non-2xx answer stands for: a [`ServiceError`] when the body holds a JSON
+    /// error code, otherwise an [`InvalidResponse`] keeping the status and a snippet. Invalid
+    /// UTF-8 in the body is read lossily, so the code and request id survive it.
+    pub(crate) fn into_error(self, action: &str) -> Error {
+        let text = String::from_utf8_lossy(&self.body);
+        let parsed: Option<ErrorBody> = serde_json::from_str(&text).ok();
+        if let Some(body) = parsed {
+            if let Some(code) = body.code.as_deref().and_then(nonblank) {
+                let text = |pc: &Option<String>, lc: &Option<String>, max| {
+                    pc.as_deref()
+                        .or(lc.as_deref())
+                        .and_then(nonblank)
+                        .map(|s| bounded(s, max))
+                };
+                return Error::Service(Box::new(ServiceError {
+                    action: action.to_owned(),
+                    http_status: self.status,
+                    code: ErrorCode::from_wire(&bounded(code, MAX_ID_CHARS)),
+                    message: text(&body.message, &body.message_lc, MAX_MESSAGE_CHARS)
+                        .unwrap_or_default(),
+                    request_id: body
+                        .request_id
+                        .as_deref()
+                        .or(body.request_id_lc.as_deref())
+                        .and_then(request_id)
+                        .or(self.header_request_id),
+                    host_id: text(&body.host_id, &body.host_id_lc, MAX_ID_CHARS),
+                    recommend: text(&body.recommend, &body.recommend_lc, MAX_ADVICE_CHARS),
+                    access_denied_detail: text(
+                        &body.access_denied_detail,
+                        &body.access_denied_detail_lc,
+                        MAX_ADVICE_CHARS,
+                    ),
+                    retry_after: self.retry_after,
+                    attempts: 0,
+                    probes: 0,
+                }));
+            }
+        }
+        let status = self.status;
+        let reason = if self.body.iter().all(u8::is_ascii_whitespace) {
+            format!("HTTP {status} with an empty body")
+        } else if looks_like_html(&self.body) {
+            format!("HTTP {status} with an HTML body, not a JSON error")
+        } else {
+            format!("HTTP {status} without a JSON error code")
+        };
+        let id = self
+            .header_request_id
+            .clone()
+            .or_else(|| sniff_request_id(&self.body));
+        self.invalid(action, reason, id)
+    }
+}
+
+fn nonblank(s: &str) -> Option<&str> {
+    (!s.trim().is_empty()).then_some(s)
+}
+
+/// An error body, read so that nothing in it can fail the decoding: every field takes any JSON
+/// kind (non-strings as their JSON text), and both key spellings are read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ErrorBody {
+    #[serde(rename = "Code", alias = "code", deserialize_with = "any_text")]
+    code: Option<String>,
+    #[serde(rename = "Message", deserialize_with = "any_text")]
+    message: Option<String>,
+    #[serde(rename = "message", deserialize_with = "any_text")]
+    message_lc: Option<String>,
+    #[serde(rename = "RequestId", deserialize_with = "any_text")]
+    request_id: Option<String>,
+    #[serde(rename = "requestId", deserialize_with = "any_text")]
+    request_id_lc: Option<String>,
+    #[serde(rename = "HostId", deserialize_with = "any_text")]
+    host_id: Option<String>,
+    #[serde(rename = "hostId", deserialize_with = "any_text")]
+    host_id_lc: Option<String>,
+    #[serde(rename = "Recommend", deserialize_with = "any_text")]
+    recommend: Option<String>,
+    #[serde(rename = "recommend", deserialize_with = "any_text")]
+    recommend_lc: Option<String>,
+    #[serde(rename = "AccessDeniedDetail", deserialize_with = "any_text")]
+    access_denied_detail: Option<String>,
+    #[serde(rename = "accessDeniedDetail", deserialize_with = "any_text")]
+    access_denied_detail_lc: Option<String>,
+}
+
+/// Any JSON value as text: a string as is, anything else as its JSON, `null` as `None`.
+fn any_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    })
+}
+
+/// Decodes JSON text as `T`. The error says why, naming the path of a value of the wrong kind.
+pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err("the answer has an empty body".into());
+    }
+    let text = String::from_utf8_lossy(body);
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        if e.inner().is_data() {
+            format!("the JSON answer has an unexpected shape ({e})")
+        } else {
+            syntax_reason(body, e.inner())
+        }
+    })?;
+    de.end().map_err(|e| syntax_reason(body, &e))?;
+    Ok(value)
+}
+
+/// Why a body is not (complete) JSON.
+fn syntax_reason(body: &[u8], e: &serde_json::Error) -> String {
+    if looks_like_html(body) {
+        "the answer is HTML, not JSON".to_owned()
+    } else if e.is_eof() {
+        format!("the JSON answer is truncated ({e})")
+    } else {
+        format!("the answer is not valid JSON ({e})")
+    }
+}
+
+/// `true` when the first non-blank byte is `<`: a proxy's or gateway's HTML page.
+fn looks_like_html(body: &[u8]) -> bool {
+    body.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<')
+}
+
+/// Finds `"RequestId":"…"` (or `requestId`) in a body that did not decode (best effort,
+/// bounded).
+pub(crate) fn sniff_request_id(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
+    for key in ["\"RequestId\"", "\"requestId\""] {
+        if let Some(pos) = text.find(key) {
+            let rest = text[pos + key.len()..].trim_start().strip_prefix(':')?;
+            let rest = rest.trim_start().strip_prefix('"')?;
+            let end = rest.find('"')?;
+            return request_id(&rest[..end]);
+        }
+    }
+    None
+}
+
+/// `Retry-After`: delay-seconds, or an HTTP date (RFC 2822 form) measured from `now`.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when =
+        time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
+    let now = time::OffsetDateTime::from(now);
+    let ahead = when - now;
+    Some(if ahead.is_positive() {
+        Duration::try_from(ahead).unwrap_or(Duration::ZERO)
+    } else {
+        Duration::ZERO
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &[u8]) -> RawAnswer {
+        RawAnswer {
+            status,
+            body: body.to_vec(),
+            header_request_id: None,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn query_is_form_encoded_like_the_python_sdk() {
+        assert_eq!(
+            encode_query(&[
+                ("Name", "高可用 vip"),
+                ("Description", "d e/s*c~"),
+                ("X", "+&="),
+            ]),
+            "Name=%E9%AB%98%E5%8F%AF%E7%94%A8+vip&Description=d+e%2Fs*c%7E&X=%2B%26%3D"
+        );
+        assert_eq!(encode_query::<&str, &str>(&[]), "");
+    }
+
+    #[test]
+    fn json_error_bodies_become_service_errors() {
+        let e = answer(
+            400,
+            br#"{"RequestId":"R1","HostId":"ens.aliyuncs.com","Code":"HaVipNotFound","Message":"m","Recommend":"https://x"}"#,
+        )
+        .into_error("AssociateHaVip");
+        let s = e.as_service_error().unwrap();
+        assert_eq!(s.code, ErrorCode::HaVipNotFound);
+        assert_eq!(s.request_id.as_deref(), Some("R1"));
+        assert_eq!(s.host_id.as_deref(), Some("ens.aliyuncs.com"));
+        assert_eq!(s.recommend.as_deref(), Some("https://x"));
+        assert_eq!(s.http_status, 400);
+    }
+
+    #[test]
+    fn lower_camel_and_odd_kinds_are_read() {
+        let e = answer(
+            403,
+            br#"{"requestId":"R2","code":"Forbidden.RAM","message":"no","AccessDeniedDetail":{"PolicyType":"x"},"HostId":7}"#,
+        )
+        .into_error("A");
+        let s = e.as_service_error().unwrap();
+        assert_eq!(s.code, ErrorCode::ForbiddenRam);
+        assert_eq!(s.message, "no");
+        assert_eq!(s.request_id.as_deref(), Some("R2"));
+        assert_eq!(s.host_id.as_deref(), Some("7"));
+        assert_eq!(
+            s.access_denied_detail.as_deref(),
+            Some(r#"{"PolicyType":"x"}"#)
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_keeps_code_and_request_id() {
+        let e = answer(
+            400,
+            b"{\"RequestId\":\"R3\",\"Code\":\"HaVipNotFound\",\"Message\":\"bad \xff byte\"}",
+        )
+        .into_error("A");
+        assert_eq!(e.code(), Some(&ErrorCode::HaVipNotFound));
+        assert_eq!(e.request_id(), Some("R3"));
+    }
+
+    #[test]
+    fn html_empty_and_codeless_bodies_keep_status_and_snippet() {
+        for (body, needle) in [
+            (&b"<html><body>502 Bad Gateway</body></html>"[..], "HTML"),
+            (&b""[..], "empty"),
+            (&b"{\"Message\":\"x\"}"[..], "without a JSON error code"),
+            (&b"\xff\xfe garbage"[..], "without a JSON error code"),
+        ] {
+            let mut a = answer(502, body);
+            a.header_request_id = Some("H1".into());
+            let e = a.into_error("A");
+            let Error::InvalidResponse(r) = &e else {
+                panic!("{e:?}")
+            };
+            assert_eq!(r.http_status, 502);
+            assert!(r.reason.contains(needle), "{}", r.reason);
+            assert_eq!(r.request_id.as_deref(), Some("H1"));
+            assert!(e.is_retryable());
+        }
+    }
+
+    #[test]
+    fn request_ids_are_read_the_same_way_everywhere() {
+        // Success bodies: either spelling, and the header as a fallback.
+        let (_, id) = answer(200, br#"{"requestId":"lower"}"#)
+            .decode::<RequestIdBody>("A")
+            .unwrap();
+        assert_eq!(id, "lower");
+        let mut a = answer(200, br#"{}"#);
+        a.header_request_id = Some("hdr".into());
+        assert_eq!(a.decode::<RequestIdBody>("A").unwrap().1, "hdr");
+        assert!(answer(200, br#"{}"#).decode::<RequestIdBody>("A").is_err());
+        // Bounded and escaped.
+        let long = format!(r#"{{"RequestId":"{}\n"}}"#, "x".repeat(3_000_000));
+        let (_, id) = answer(200, long.as_bytes())
+            .decode::<RequestIdBody>("A")
+            .unwrap();
+        assert!(id.chars().count() <= MAX_ID_CHARS + 1, "{}", id.len());
+        assert!(!id.contains('\n'));
+    }
+
+    #[test]
+    fn request_id_is_sniffed_from_broken_json() {
+        assert_eq!(
+            sniff_request_id(br#"{"RequestId" : "ABC-1", "x": "#).as_deref(),
+            Some("ABC-1")
+        );
+        assert_eq!(sniff_request_id(br#"{"RequestId":"#), None);
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        assert_eq!(
+            parse_retry_after("3600", now),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+}
