@@ -94,8 +94,15 @@ fn summary(h: &HaVip) -> String {
     s
 }
 
+/// The whole error chain (each level says only its own part; the cause is its `source()`),
+/// then what the error carries.
 fn report(e: &Error) {
     eprintln!("error: {e}");
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        eprintln!("  caused by:  {c}");
+        cause = c.source();
+    }
     if let Some(code) = e.code() {
         eprintln!("  code:       {code}");
     }

@@ -63,6 +63,11 @@ async fn main() -> Result<(), Error> {
             Err(e) => {
                 println!("{havip:?} -> {instance}:");
                 println!("    error:      {e}");
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    println!("    caused by:  {c}");
+                    cause = c.source();
+                }
                 if let Some(s) = e.as_service_error() {
                     println!("    code:       {} (HTTP {})", s.code, s.http_status);
                     println!("    request id: {}", s.request_id.as_deref().unwrap_or("-"));

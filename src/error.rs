@@ -282,7 +282,7 @@ impl fmt::Display for ServiceError {
         let message = self.message.trim_end_matches('.');
         if !message.is_empty() {
             let lead = if hint.is_some() {
-                " The server says: "
+                ". The server says: "
             } else {
                 ": "
             };
@@ -953,6 +953,56 @@ mod tests {
             ErrorCode::Unknown("InvalidFoo.Bar".into())
         );
         assert_eq!(ErrorCode::from_wire(""), ErrorCode::Unknown("".into()));
+    }
+
+    #[test]
+    fn signature_mismatch_says_what_to_check_before_the_string_to_sign() {
+        let e = ServiceError {
+            action: "AssociateHaVip".into(),
+            http_status: 400,
+            code: ErrorCode::SignatureDoesNotMatch,
+            message: "Specified signature is not matched with our calculation. server string to \
+                      sign is:POST&%2F&AccessKeyId%3Dx"
+                .into(),
+            request_id: Some("R".into()),
+            host_id: None,
+            recommend: None,
+            access_denied_detail: None,
+            retry_after: None,
+            attempts: 1,
+            probes: 0,
+        };
+        assert_eq!(
+            e.to_string(),
+            "AssociateHaVip failed with SignatureDoesNotMatch (HTTP 400): the signature was \
+             refused; check the AccessKey secret. The server says: Specified signature is not \
+             matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3Dx \
+             (request id R)"
+        );
+    }
+
+    #[test]
+    fn server_text_is_escaped_and_bounded_in_display() {
+        let e = ServiceError {
+            action: "A".into(),
+            http_status: 400,
+            code: ErrorCode::from_wire("Bad\nCode"),
+            message: format!("line1\nFAKE LOG\u{1b}[31m{}", "x".repeat(MAX_MESSAGE_CHARS)),
+            request_id: Some("id\r\nforged".into()),
+            host_id: None,
+            recommend: Some("\u{202e}evil".into()),
+            access_denied_detail: None,
+            retry_after: None,
+            attempts: 1,
+            probes: 0,
+        };
+        let shown = e.to_string();
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        assert!(!shown.contains('\u{202e}'), "{shown:?}");
+        assert!(shown.contains(r"line1\nFAKE LOG\u{1b}[31m"), "{shown}");
+        assert!(shown.chars().count() < 2000, "{}", shown.chars().count());
+        assert_eq!(bounded("abcdef", 4), "abc…");
+        assert_eq!(bounded("abc", 4), "abc");
     }
 
     #[test]

@@ -57,6 +57,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::jitter;
 use crate::error::{WaiterFailureState, WaiterOperationFailed, WaiterTimedOut};
 use crate::model::{AssociationStatus, HaVip, HaVipStatus};
+use crate::operation::associate_ha_vip::AssociateHaVipFluentBuilder;
 use crate::operation::describe_ha_vips::DescribeHaVipsFluentBuilder;
 use crate::transport::Transport;
 use crate::{Error, ErrorCode, RetryConfig};
@@ -330,6 +331,22 @@ waiter_builder!(
     WaitUntilUnassociated,
     Goal::Unassociated
 );
+
+impl AssociateHaVipFluentBuilder {
+    /// Sends the request, then waits with the default waiter settings until the association is
+    /// in use (see [`Client::wait_until_in_use`](crate::Client::wait_until_in_use)).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send), then as [`WaitUntilInUse::wait`].
+    pub async fn send_and_wait(self) -> Result<WaitOutput, Error> {
+        let transport = self.transport().clone();
+        let (ha_vip_id, instance_id) = self.ids()?;
+        self.send().await?;
+        WaitUntilInUse::new(transport, ha_vip_id, instance_id)
+            .wait()
+            .await
+    }
+}
 
 struct Engine<'a> {
     transport: Transport,

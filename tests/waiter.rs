@@ -280,3 +280,32 @@ async fn bad_delay_settings_are_input_errors() {
     );
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test]
+async fn progress_callbacks_may_borrow_from_the_caller() {
+    let (server, client, _clock) = setup().await;
+    server.push(describe_reply("Available", &[]));
+    server.push(describe_reply("InUse", &[("i-1", "Associating")]));
+    server.push(describe_reply("InUse", &[("i-1", "InUse")]));
+    // Plain local state, no Arc or Mutex: the waiter lives no longer than this scope.
+    let mut changes = Vec::new();
+    let mut count = 0u32;
+    let out = client
+        .wait_until_in_use("havip-1", "i-1")
+        .on_progress(|p| {
+            count += 1;
+            changes.push(p.association_status.clone());
+        })
+        .await
+        .unwrap();
+    assert_eq!(out.polls(), 3);
+    assert_eq!(count, 3);
+    assert_eq!(
+        changes,
+        [
+            None,
+            Some(AssociationStatus::Associating),
+            Some(AssociationStatus::InUse)
+        ]
+    );
+}

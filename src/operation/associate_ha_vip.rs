@@ -117,18 +117,14 @@ impl AssociateHaVipFluentBuilder {
         })
     }
 
-    /// Sends the request, then waits with the default waiter settings until the association is
-    /// in use (see [`Client::wait_until_in_use`](crate::Client::wait_until_in_use)).
-    ///
-    /// # Errors
-    /// As [`send`](Self::send), then as [`crate::waiter::WaitUntilInUse::wait`].
-    pub async fn send_and_wait(self) -> Result<crate::waiter::WaitOutput, Error> {
-        let transport = self.transport.clone();
+    /// The ids, checked (for `send_and_wait`, in [`crate::waiter`]).
+    pub(crate) fn ids(&self) -> Result<(String, String), Error> {
         let check = self.checked()?;
-        self.send().await?;
-        crate::waiter::WaitUntilInUse::new(transport, check.ha_vip_id, check.instance_id)
-            .wait()
-            .await
+        Ok((check.ha_vip_id, check.instance_id))
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
     }
 }
 
