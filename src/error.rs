@@ -450,7 +450,15 @@ impl fmt::Display for TimeoutKind {
 
 /// A time limit ran out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{action} hit the {kind} of {limit:?} after {}", Counts { attempts: *attempts, probes: *probes })]
+#[error(
+    "{action} hit the {kind} of {limit:?} after {}{}",
+    Counts { attempts: *attempts, probes: *probes },
+    if *write_outcome_unknown {
+        "; an attempt of this write may have taken effect: check before writing again"
+    } else {
+        ""
+    }
+)]
 #[non_exhaustive]
 pub struct TimeoutError {
     /// The API action.
@@ -463,6 +471,9 @@ pub struct TimeoutError {
     pub attempts: u32,
     /// How many safe-write checks were made besides the attempts.
     pub probes: u32,
+    /// `true` when the operation timeout cut a write after an attempt whose outcome is unknown
+    /// and before a check settled it: the write may have taken effect.
+    pub write_outcome_unknown: bool,
 }
 
 /// No usable credentials, or a credentials source failed. Never holds a secret.

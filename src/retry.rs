@@ -25,6 +25,33 @@
 //!    attempt answers `IncorrectHaVipStatus`).
 //!
 //! Without an unknown outcome before it, every code is returned as the service meant it.
+//!
+//! ## `Retry-After`
+//! When an answer that will be retried (HTTP 429 or 503, a `Throttling*` code, …) carries
+//! `Retry-After` (seconds or an HTTP date), the client waits at least that long before the next
+//! attempt. If the advice is longer than the policy's [`max_backoff`](RetryConfig::max_backoff)
+//! or than the time left before the operation timeout, the error is returned at once, carrying
+//! the advice ([`Error::retry_after`](crate::Error::retry_after)).
+//!
+//! ## The worst case
+//! Every attempt and every check is bounded by the read timeout (10 s by default; the attempt
+//! timeout when that is shorter). Against a server that accepts connections and never answers,
+//! a call therefore ends, with the defaults (3 attempts), after:
+//!
+//! | call | attempts | checks | worst case |
+//! |---|---|---|---|
+//! | DescribeHaVips | 3 × 10 s | — | about 30 s |
+//! | AssociateHaVip, UnassociateHaVip | 3 × 10 s | 3 × 10 s | about 60 s |
+//!
+//! plus the backoff between attempts (at most 0.1 s + 0.2 s), and the error says so: "…hit the
+//! read timeout of 10s after 3 attempts and 3 checks of whether the write took effect".
+//!
+//! There is no default operation timeout. The bound above holds without one, and a default cap
+//! would cut a write's check short, turning a write that took effect into an error whose
+//! outcome the caller cannot know. Set
+//! [`operation_timeout`](crate::ClientBuilder::operation_timeout) (or a shorter read timeout)
+//! to bound calls more tightly; when it cuts a write after an attempt whose outcome is unknown,
+//! the [`TimeoutError`](crate::error::TimeoutError) says so (`write_outcome_unknown`).
 
 use std::time::Duration;
 

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -248,6 +248,7 @@ impl Transport {
                 limit,
                 attempts: counts.attempts.load(Ordering::Relaxed),
                 probes: counts.probes.load(Ordering::Relaxed),
+                write_outcome_unknown: counts.unsettled_write.load(Ordering::Relaxed),
             })),
         }
     }
@@ -277,6 +278,9 @@ impl Transport {
                 error: failure.error.with_counts(attempt, probes),
                 ..failure
             };
+            if failure.ambiguous && req.safe_write.is_some() {
+                counts.unsettled_write.store(true, Ordering::Relaxed);
+            }
             if let (Some(hook), true) = (req.safe_write, earlier_ambiguous) {
                 if let Some(code) = failure.error.code().filter(|c| hook.is_done_code(c)) {
                     tracing::debug!(attempt, %code, "an earlier attempt took effect");
@@ -499,6 +503,7 @@ impl Transport {
                     limit,
                     attempts: attempt,
                     probes: 0,
+                    write_outcome_unknown: false,
                 }),
                 ambiguous: true,
             })??;
@@ -532,6 +537,7 @@ impl Transport {
                     limit,
                     attempts: attempt,
                     probes: 0,
+                    write_outcome_unknown: false,
                 }),
                 ambiguous,
             };
@@ -557,6 +563,8 @@ impl Transport {
 struct Counts {
     attempts: AtomicU32,
     probes: AtomicU32,
+    /// A write had an attempt whose outcome is unknown (and the call has not settled).
+    unsettled_write: AtomicBool,
 }
 
 /// A [`TransportError`] keeping the reqwest error, without its URL (it holds the signature), as

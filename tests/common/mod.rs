@@ -2,6 +2,8 @@
 //! independent reference implementation of both signatures (written apart from `src/signer`).
 #![allow(dead_code)]
 
+pub mod capture;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -54,6 +56,8 @@ pub enum Reply {
     Json(u16, String),
     /// Status, content type and body.
     Raw(u16, &'static str, Vec<u8>),
+    /// Status, content type, more headers and body.
+    RawWithHeaders(u16, &'static str, Vec<(String, String)>, Vec<u8>),
     /// Close the connection without answering.
     Close,
     /// Wait, then answer.
@@ -260,15 +264,28 @@ async fn write_reply(stream: &mut TcpStream, reply: Reply) -> bool {
             stream.write_all(head.as_bytes()).await.is_ok()
         }
         Reply::Json(status, body) => {
-            write_raw(stream, status, "application/json", body.as_bytes()).await
+            write_raw(stream, status, "application/json", &[], body.as_bytes()).await
         }
-        Reply::Raw(status, ct, body) => write_raw(stream, status, ct, &body).await,
+        Reply::Raw(status, ct, body) => write_raw(stream, status, ct, &[], &body).await,
+        Reply::RawWithHeaders(status, ct, headers, body) => {
+            write_raw(stream, status, ct, &headers, &body).await
+        }
     }
 }
 
-async fn write_raw(stream: &mut TcpStream, status: u16, content_type: &str, body: &[u8]) -> bool {
+async fn write_raw(
+    stream: &mut TcpStream,
+    status: u16,
+    content_type: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> bool {
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let head = format!(
-        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\n{extra}content-length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.is_ok() && stream.write_all(body).await.is_ok()

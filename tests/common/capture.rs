@@ -1,0 +1,88 @@
+//! A `tracing` subscriber that records every span's fields and every event's fields as text,
+//! at every level.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+
+/// A span's name and its fields as text.
+pub type SpanRecord = (String, Vec<(String, String)>);
+
+/// Records every span's name and fields and every event's fields as text.
+#[derive(Clone, Default)]
+pub struct Capture {
+    pub lines: Arc<Mutex<Vec<String>>>,
+    /// Every event's field values as recorded, unescaped.
+    pub raw: Arc<Mutex<Vec<String>>>,
+    pub spans: Arc<Mutex<Vec<SpanRecord>>>,
+    next: Arc<AtomicU64>,
+}
+
+struct Fields(Vec<(String, String)>);
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.push((field.name().to_owned(), format!("{value:?}")));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push((field.name().to_owned(), value.to_owned()));
+    }
+}
+
+impl Subscriber for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, attrs: &Attributes<'_>) -> Id {
+        let mut f = Fields(Vec::new());
+        attrs.record(&mut f);
+        let mut spans = self.spans.lock().unwrap();
+        spans.push((attrs.metadata().name().to_owned(), f.0));
+        self.next.fetch_add(1, Ordering::Relaxed);
+        Id::from_u64(spans.len() as u64)
+    }
+    fn record(&self, span: &Id, values: &Record<'_>) {
+        let mut f = Fields(Vec::new());
+        values.record(&mut f);
+        let mut spans = self.spans.lock().unwrap();
+        if let Some(s) = spans.get_mut(span.into_u64() as usize - 1) {
+            s.1.extend(f.0);
+        }
+    }
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut f = Fields(Vec::new());
+        event.record(&mut f);
+        let mut raw = self.raw.lock().unwrap();
+        raw.extend(f.0.iter().map(|(k, v)| format!("{k}={v}")));
+        self.lines.lock().unwrap().push(format!("{:?}", f.0));
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+impl Capture {
+    /// Every field value recorded (events and spans), unescaped, as one text.
+    pub fn all_text(&self) -> String {
+        let mut out = self.raw.lock().unwrap().join("\n");
+        for (name, fields) in self.spans.lock().unwrap().iter() {
+            out.push('\n');
+            out.push_str(name);
+            for (k, v) in fields {
+                out.push_str(&format!(" {k}={v}"));
+            }
+        }
+        out
+    }
+}
