@@ -15,6 +15,10 @@
 //! | 9 | signature recomputed and equal | same | `SignatureDoesNotMatch` |
 //! | 10 | nonce unseen for this key in 30 min | same | `SignatureNonceUsed` |
 //!
+//! The V1 parameters are read from the request's decoded parameters ([`Params`], typed as
+//! [`CommonParams`]); the string to sign covers every decoded parameter but `Signature`, the V3
+//! canonical query every decoded query parameter.
+//!
 //! Signatures are recomputed with the crate's own signer stages ([`crate::signer`]). The message
 //! of `SignatureDoesNotMatch` shows the server's string to sign (and, for V3, the canonical
 //! request), like the real gateway; an STS token in them is replaced by `REDACTED`.
@@ -27,6 +31,7 @@ use time::OffsetDateTime;
 
 use crate::signer::{self, v1, v3, SignatureVersion};
 
+use super::params::{given, CommonParams, Params};
 use super::{lock, AccessKey, ApiError, Shared, API_VERSION};
 
 /// How far a request's time may be from the emulator's clock.
@@ -55,10 +60,8 @@ const V1_COMMON: &[&str] = &[
 pub(crate) struct RequestView<'a> {
     pub method: &'a str,
     pub headers: &'a HeaderMap,
-    /// Decoded query parameters, in order.
-    pub query: &'a [(String, String)],
-    /// Decoded form-body parameters, in order (empty unless a form body was sent).
-    pub form: &'a [(String, String)],
+    /// The decoded query and form parameters.
+    pub params: &'a Params,
     pub body: &'a [u8],
 }
 
@@ -239,34 +242,25 @@ fn authenticate_v1(
     req: &RequestView<'_>,
     draft: &mut Draft,
 ) -> Result<Principal, ApiError> {
-    let all: Vec<(&str, &str)> = req
-        .query
-        .iter()
-        .chain(req.form)
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let get = |name: &str| {
-        all.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| *v)
-            .filter(|v| !v.trim().is_empty())
-    };
     draft.version = Some(SignatureVersion::V1);
-    draft.action = get("Action").map(str::to_owned);
-    draft.access_key_id = get("AccessKeyId").map(str::to_owned);
-    draft.nonce = get("SignatureNonce").map(str::to_owned);
-    draft.params = all
-        .iter()
-        .filter(|(k, _)| !V1_COMMON.contains(k))
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    draft.params = req
+        .params
+        .all()
+        .filter(|(k, _)| !V1_COMMON.contains(&k.as_str()))
+        .cloned()
         .collect();
+    let common: CommonParams = req.params.typed()?;
+    draft.action = given(&common.action).map(str::to_owned);
+    draft.access_key_id = given(&common.access_key_id).map(str::to_owned);
+    draft.nonce = given(&common.signature_nonce).map(str::to_owned);
 
-    let action = get("Action").ok_or_else(|| ApiError::missing("Action"))?;
-    let version = get("Version").ok_or_else(|| ApiError::missing("Version"))?;
-    let key_id = get("AccessKeyId").ok_or_else(|| ApiError::missing("AccessKeyId"))?;
-    let signature =
-        get("Signature").ok_or_else(|| incomplete("The Signature parameter is missing."))?;
-    let method = get("SignatureMethod").ok_or_else(|| ApiError::missing("SignatureMethod"))?;
+    let action = given(&common.action).ok_or_else(|| ApiError::missing("Action"))?;
+    let version = given(&common.version).ok_or_else(|| ApiError::missing("Version"))?;
+    let key_id = given(&common.access_key_id).ok_or_else(|| ApiError::missing("AccessKeyId"))?;
+    let signature = given(&common.signature)
+        .ok_or_else(|| incomplete("The Signature parameter is missing."))?;
+    let method =
+        given(&common.signature_method).ok_or_else(|| ApiError::missing("SignatureMethod"))?;
     if method != "HMAC-SHA1" {
         return Err(ApiError::bad(
             "InvalidSignatureMethod",
@@ -274,25 +268,27 @@ fn authenticate_v1(
         ));
     }
     let sig_version =
-        get("SignatureVersion").ok_or_else(|| ApiError::missing("SignatureVersion"))?;
+        given(&common.signature_version).ok_or_else(|| ApiError::missing("SignatureVersion"))?;
     if sig_version != "1.0" {
         return Err(ApiError::bad(
             "InvalidSignatureVersion",
             "Specified signature version is not supported: SignatureVersion must be 1.0.",
         ));
     }
-    let nonce = get("SignatureNonce").ok_or_else(|| ApiError::missing("SignatureNonce"))?;
-    let timestamp = get("Timestamp").ok_or_else(|| ApiError::missing("Timestamp"))?;
+    let nonce =
+        given(&common.signature_nonce).ok_or_else(|| ApiError::missing("SignatureNonce"))?;
+    let timestamp = given(&common.timestamp).ok_or_else(|| ApiError::missing("Timestamp"))?;
     check_version(version)?;
     check_time("Timestamp", timestamp)?;
     let key = lookup_key(shared, key_id)?;
-    let token = get("SecurityToken");
+    let token = given(&common.security_token);
     check_token(&key, token)?;
 
-    let signed: Vec<(&str, &str)> = all
-        .iter()
-        .filter(|(k, _)| *k != "Signature")
-        .copied()
+    let signed: Vec<(&str, &str)> = req
+        .params
+        .all()
+        .filter(|(k, _)| k != "Signature")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let string_to_sign = v1::string_to_sign(req.method, &signed);
     let expected = v1::signature(&key.secret, &string_to_sign);
@@ -349,7 +345,7 @@ fn authenticate_v3(
     draft: &mut Draft,
 ) -> Result<Principal, ApiError> {
     draft.version = Some(SignatureVersion::V3);
-    draft.params = req.query.iter().chain(req.form).cloned().collect();
+    draft.params = req.params.all().cloned().collect();
     let h = |name: &str| -> Result<Option<String>, ApiError> {
         Ok(header_value(req.headers, name)?.filter(|v| !v.is_empty()))
     };
@@ -441,6 +437,7 @@ fn authenticate_v3(
     check_token(&key, token.as_deref())?;
 
     let query: Vec<(&str, &str)> = req
+        .params
         .query
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))

@@ -8,8 +8,9 @@
 //! misbehave (throttle, fail, hang, drop connections, answer HTML…) on demand.
 //!
 //! Where to look in the source (`src/emulator/`): `mod.rs` (this API), `server.rs` (HTTP,
-//! parsing, dispatch, request log), `auth.rs` (the gateway's authentication checks, in order),
-//! `state.rs` (resources and the rules of each operation), `faults.rs`, `demo.rs`, `tests.rs`.
+//! dispatch, request log), `params.rs` (decoding the query and form body into typed
+//! parameters), `auth.rs` (the gateway's authentication checks, in order), `state.rs`
+//! (resources and the rules of each operation), `faults.rs`, `demo.rs`, `tests.rs`.
 //!
 //! # Starting it in a test
 //!
@@ -137,7 +138,12 @@
 //! Keys added with [`AccessKey::deny`] get `NoPermission` here too.
 //!
 //! All three accept GET and POST, with parameters in the query and/or an
-//! `application/x-www-form-urlencoded` body. Every other action answers 404
+//! `application/x-www-form-urlencoded` body. Both are decoded with `serde_urlencoded` into a
+//! typed parameter struct per action (and one for V1's common parameters), after the emulator's
+//! own check: `serde_urlencoded` would pass a malformed `%` escape through as text and decode
+//! bytes that are not UTF-8 lossily, where the emulator answers 400 `InvalidParameter`. `+` and
+//! `%20` both decode to a space. Signatures are checked over the decoded values (V1: every
+//! parameter but `Signature`; V3: the query parameters). Every other action answers 404
 //! `InvalidAction.NotFound`. The authentication checks and their order are tabled in
 //! `src/emulator/auth.rs`; the codes are `SignatureDoesNotMatch` (400, the message shows the
 //! server's string to sign), `InvalidAccessKeyId.NotFound` (404), `InvalidTimeStamp.Expired`,
@@ -231,6 +237,7 @@
 mod auth;
 mod demo;
 mod faults;
+mod params;
 mod server;
 mod state;
 #[cfg(test)]

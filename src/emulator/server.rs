@@ -1,7 +1,8 @@
 //! The HTTP side: hyper accept loop, request parsing, dispatch, response writing, request log.
 //!
 //! One request goes through [`process`]:
-//! 1. HTTP method (`GET`/`POST`), path (`/`), body size, query and form decoding;
+//! 1. HTTP method (`GET`/`POST`), path (`/`), body size, query and form decoding (see
+//!    [`params`](super::params): strict escapes checked, then `serde_urlencoded`);
 //! 2. [`auth::authenticate`];
 //! 3. the action must be one the emulator knows (`InvalidAction.NotFound` otherwise);
 //! 4. the next matching injected [`Fault`], if any, is taken;
@@ -31,6 +32,7 @@ use tokio::task::JoinSet;
 
 use super::auth::{self, Draft, RequestView};
 use super::faults::Fault;
+use super::params::{AssociateParams, DescribeParams, Params, UnassociateParams};
 use super::{lock, ApiError, RequestRecord, Shared, ACTIONS, HOST_ID};
 use crate::signer;
 
@@ -144,17 +146,13 @@ pub(crate) fn new_request_id() -> String {
     )
 }
 
-/// Decodes `application/x-www-form-urlencoded` text (also the query string): pairs split on
-/// `&`, key and value on the first `=`, `+` read as a space, then `%XX` escapes decoded.
-/// `None` on a malformed escape or a result that is not UTF-8.
+/// Decodes `application/x-www-form-urlencoded` text (also the query string) with
+/// `serde_urlencoded`, after the emulator's own stricter check: see
+/// [`params::decode_pairs`](super::params::decode_pairs). `None` on a malformed escape or a
+/// result that is not UTF-8. (The server itself decodes through [`Params::decode`].)
+#[cfg(test)]
 pub(crate) fn parse_form(input: &str) -> Option<Vec<(String, String)>> {
-    let decode = |s: &str| signer::percent_decode(&s.replace('+', " "));
-    let mut out = Vec::new();
-    for pair in input.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        out.push((decode(k)?, decode(v)?));
-    }
-    Some(out)
+    super::params::decode_pairs(input)
 }
 
 fn with_header(mut resp: Response<Body>, name: &'static str, value: &str) -> Response<Body> {
@@ -207,13 +205,14 @@ fn html_page(status: u16) -> String {
     )
 }
 
-/// Steps 1–2: everything up to and including authentication.
+/// Steps 1–2: everything up to and including authentication; the principal and the decoded
+/// parameters.
 fn admit(
     shared: &Shared,
     parts: &hyper::http::request::Parts,
     body: &Result<Bytes, ApiError>,
     draft: &mut Draft,
-) -> Result<auth::Principal, ApiError> {
+) -> Result<(auth::Principal, Params), ApiError> {
     if parts.method != Method::GET && parts.method != Method::POST {
         return Err(ApiError::bad(
             "UnsupportedHTTPMethod",
@@ -238,12 +237,6 @@ fn admit(
             format!("The query string is longer than {MAX_QUERY_BYTES} bytes."),
         ));
     }
-    let query = parse_form(raw_query).ok_or_else(|| {
-        ApiError::bad(
-            "InvalidParameter",
-            "The query string is not valid: a %-escape is malformed or does not decode to UTF-8.",
-        )
-    })?;
     let is_form = parts
         .headers
         .get(CONTENT_TYPE)
@@ -253,28 +246,17 @@ fn admit(
                 .to_ascii_lowercase()
                 .starts_with("application/x-www-form-urlencoded")
         });
-    let form = if parts.method == Method::POST && is_form && !body.is_empty() {
-        std::str::from_utf8(body)
-            .ok()
-            .and_then(parse_form)
-            .ok_or_else(|| {
-                ApiError::bad(
-                    "InvalidParameter",
-                    "The form body is not valid: it is not UTF-8, or a %-escape is malformed or \
-                     does not decode to UTF-8.",
-                )
-            })?
-    } else {
-        Vec::new()
-    };
+    let raw_form =
+        (parts.method == Method::POST && is_form && !body.is_empty()).then_some(&body[..]);
+    let params = Params::decode(raw_query, raw_form)?;
     let view = RequestView {
         method: parts.method.as_str(),
         headers: &parts.headers,
-        query: &query,
-        form: &form,
+        params: &params,
         body,
     };
-    auth::authenticate(shared, &view, draft)
+    let principal = auth::authenticate(shared, &view, draft)?;
+    Ok((principal, params))
 }
 
 /// The operations the emulator serves (their names are [`ACTIONS`]).
@@ -295,19 +277,22 @@ impl Operation {
         }
     }
 
-    /// Runs the operation against the state: the success body without `RequestId`, or the
-    /// error.
-    fn apply(
-        self,
-        shared: &Shared,
-        params: &[(String, String)],
-        deny: bool,
-    ) -> Result<Value, ApiError> {
-        let mut state = lock(&shared.state);
+    /// Runs the operation against the state with its typed parameters: the success body
+    /// without `RequestId`, or the error.
+    fn apply(self, shared: &Shared, params: &Params, deny: bool) -> Result<Value, ApiError> {
         match self {
-            Operation::Associate => state.associate(params, deny),
-            Operation::Unassociate => state.unassociate(params, deny),
-            Operation::Describe => state.describe(params, deny),
+            Operation::Associate => {
+                let p: AssociateParams = params.typed()?;
+                lock(&shared.state).associate(&p, deny)
+            }
+            Operation::Unassociate => {
+                let p: UnassociateParams = params.typed()?;
+                lock(&shared.state).unassociate(&p, deny)
+            }
+            Operation::Describe => {
+                let p: DescribeParams = params.typed()?;
+                lock(&shared.state).describe(&p, deny)
+            }
         }
     }
 }
@@ -362,7 +347,7 @@ pub(crate) async fn process(
 
     let answer = match admit(&shared, &parts, &body, &mut draft) {
         Err(e) => Answer::error(&request_id, e),
-        Ok(principal) => match Operation::from_action(&principal.action) {
+        Ok((principal, params)) => match Operation::from_action(&principal.action) {
             None => Answer::error(
                 &request_id,
                 ApiError::new(
@@ -380,7 +365,7 @@ pub(crate) async fn process(
                 let run = || {
                     answer_result(
                         &request_id,
-                        operation.apply(&shared, &draft.params, principal.deny),
+                        operation.apply(&shared, &params, principal.deny),
                     )
                 };
                 match &fault {

@@ -1896,3 +1896,87 @@ async fn random_garbage_never_breaks_the_server() {
     assert!(json_answers > 10, "{json_answers}");
     describe(&emu, &[]).await.assert_ok();
 }
+
+// ---------------------------------------------------------------- decoding
+
+mod decoding {
+    use super::super::params::{CommonParams, DescribeParams, Params};
+    use super::*;
+
+    /// Typed parameters through serde_urlencoded, after the emulator's own checks.
+    #[test]
+    fn typed_parameters_and_strict_decoding() {
+        let p = Params::decode(
+            "Action=DescribeHaVips&Name=%E9%AB%98%E5%8F%AF%E7%94%A8+vip&EnsRegionIds.1=r1",
+            Some(b"EnsRegionIds.2=r2&PageSize=5&Other=x%20y"),
+        )
+        .unwrap();
+        assert_eq!(p.all().count(), 6);
+        let d: DescribeParams = p.typed().unwrap();
+        assert_eq!(d.name.as_deref(), Some("高可用 vip"));
+        assert_eq!(d.page_size.as_deref(), Some("5"));
+        assert_eq!(d.page_number, None);
+        let regions: Vec<(&str, &str)> = d
+            .ens_region_ids
+            .0
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(regions, [("1", "r1"), ("2", "r2")]);
+        let c: CommonParams = p.typed().unwrap();
+        assert_eq!(c.action.as_deref(), Some("DescribeHaVips"));
+        assert_eq!(c.signature, None);
+
+        // serde_urlencoded alone would accept these (as text, or lossily).
+        let lenient: Vec<(String, String)> = serde_urlencoded::from_str("a=%zz&b=%FF").unwrap();
+        assert_eq!(lenient[0].1, "%zz");
+        assert_eq!(lenient[1].1, "\u{fffd}");
+        for bad in ["a=%zz", "%", "a=%4", "a=%C3", "a=%FF%FE", "%C3=1"] {
+            let e = Params::decode(bad, None).unwrap_err();
+            assert_eq!(
+                (e.status, e.code.as_str()),
+                (400, "InvalidParameter"),
+                "{bad}"
+            );
+        }
+        assert!(Params::decode("a=1", Some(b"b=%C3")).is_err());
+        assert!(Params::decode("a=1", Some(b"b=\xff")).is_err());
+        // A character split across an `&` is no character.
+        assert!(Params::decode("a=%C3&b=%A9", None).is_err());
+        assert!(Params::decode("a=%C3%A9", None).is_ok());
+    }
+
+    /// `+` and `%20` both decode to a space (Alibaba's Python SDK sends `Name=高可用+vip`), in
+    /// the signature and in the typed parameters, in the query and in a form body.
+    #[tokio::test]
+    async fn plus_and_percent_20_are_spaces() {
+        let emu = Emulator::start_demo().await.unwrap();
+        emu.set_ha_vip_name("havip-demo", "高可用 vip", "");
+        for (method, space) in [("GET", "+"), ("GET", "%20"), ("POST", "+")] {
+            let mut req = V1Req::new(&emu, method, "DescribeHaVips", &[("Name", "高可用 vip")]);
+            req.in_body = method == "POST";
+            let encoded = req.encoded().replace("%20", space);
+            assert!(encoded.contains(&format!("{space}vip")), "{encoded}");
+            let resp = if req.in_body {
+                let headers = [(
+                    "content-type".to_owned(),
+                    "application/x-www-form-urlencoded".to_owned(),
+                )];
+                send(
+                    method,
+                    &emu.endpoint(),
+                    &headers,
+                    encoded.into_bytes(),
+                    None,
+                )
+                .await
+            } else {
+                let url = format!("{}/?{encoded}", emu.endpoint());
+                send(method, &url, &[], Vec::new(), None).await
+            };
+            let body = resp.unwrap().assert_ok();
+            assert_eq!(body["TotalCount"], 1, "{body}");
+            assert_eq!(body["HaVips"][0]["HaVipId"], "havip-demo");
+        }
+    }
+}
