@@ -142,16 +142,19 @@
 //! typed parameter struct per action (and one for V1's common parameters), after the emulator's
 //! own check: `serde_urlencoded` would pass a malformed `%` escape through as text and decode
 //! bytes that are not UTF-8 lossily, where the emulator answers 400 `InvalidParameter`. `+` and
-//! `%20` both decode to a space. Signatures are checked over the decoded values (V1: every
-//! parameter but `Signature`; V3: the query parameters). Every other action answers 404
+//! `%20` both decode to a space. A parameter name may appear only once in a request (query and
+//! form together): a repeated one answers 400 `InvalidParameter`, "The parameter Action is
+//! repeated." (`InvalidParameter.EnsRegionIds` for a repeated `EnsRegionIds.N`), before
+//! authentication. Signatures are checked over the decoded values (V1: every parameter but
+//! `Signature`; V3: the query parameters). Every other action answers 404
 //! `InvalidAction.NotFound`. The authentication checks and their order are tabled in
 //! `src/emulator/auth.rs`; the codes are `SignatureDoesNotMatch` (400, the message shows the
 //! server's string to sign), `InvalidAccessKeyId.NotFound` (404), `InvalidTimeStamp.Expired`,
 //! `InvalidTimeStamp.Format`, `SignatureNonceUsed`, `IncompleteSignature`, `Missing<Param>`,
 //! `InvalidSignatureMethod`, `InvalidSignatureVersion`, `InvalidVersion`,
 //! `InvalidSecurityToken.MismatchWithAccessKey`, `InvalidSecurityToken.Malformed` and
-//! `UnsupportedHTTPMethod` (all 400). Undecodable requests get 400 `InvalidParameter`, bodies
-//! over 1 MiB 413, paths other than `/` 404 `InvalidApi.NotFound`. Error bodies have the
+//! `UnsupportedHTTPMethod` (all 400). Undecodable requests and repeated parameters get 400
+//! `InvalidParameter`, bodies over 1 MiB 413, paths other than `/` 404 `InvalidApi.NotFound`. Error bodies have the
 //! gateway's shape, `{"RequestId","HostId":"ens.aliyuncs.com","Code","Message","Recommend"}`
 //! with `Content-Type: application/json`, and every JSON answer carries an `x-acs-request-id`
 //! header equal to its `RequestId`.

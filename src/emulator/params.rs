@@ -7,13 +7,23 @@
 //! UTF-8 lossily (as U+FFFD). So [`Params::decode`] first checks every escape itself
 //! ([`well_formed`]) and only then lets `serde_urlencoded` decode; a refused text answers 400
 //! `InvalidParameter`. `+` and `%20` both decode to a space.
+//!
+//! A parameter name may appear once per request: a name repeated within the query, within the
+//! form body or across both answers 400 `InvalidParameter` ("The parameter Action is
+//! repeated."; `InvalidParameter.EnsRegionIds` for a repeated `EnsRegionIds.N`, like that
+//! list's other errors), before authentication, so a signature can never cover two readings of
+//! one parameter.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::ApiError;
+
+/// A repeated name is cut to this many bytes in the error message.
+const NAME_IN_MESSAGE_BYTES: usize = 128;
 
 /// `true` when every `%` in `raw` starts a `%XX` escape (two hex digits) and the text with every
 /// escape decoded is UTF-8. (`&`, `=` and `+` are ASCII, so checking the whole text is the same
@@ -60,6 +70,21 @@ pub(crate) fn decode_pairs(raw: &str) -> Option<Vec<(String, String)>> {
     serde_urlencoded::from_str(raw).ok()
 }
 
+/// `s` cut to at most `max` bytes at a character boundary, with `…` when something was cut.
+pub(crate) fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + '…'.len_utf8());
+    out.push_str(&s[..end]);
+    out.push('…');
+    out
+}
+
 /// The decoded parameters of one request.
 #[derive(Debug, Default)]
 pub(crate) struct Params {
@@ -73,7 +98,7 @@ pub(crate) struct Params {
 
 impl Params {
     /// Decodes the raw query and (when there is one) the raw form body; refuses malformed
-    /// text.
+    /// text and a parameter name given twice.
     pub fn decode(raw_query: &str, raw_form: Option<&[u8]>) -> Result<Self, ApiError> {
         let query = decode_pairs(raw_query).ok_or_else(|| {
             ApiError::bad(
@@ -93,6 +118,22 @@ impl Params {
             })?,
             None => Vec::new(),
         };
+        let mut seen = HashSet::with_capacity(query.len() + form.len());
+        if let Some((name, _)) = query.iter().chain(&form).find(|(k, _)| !seen.insert(k)) {
+            // The region list has its own code, as for its other errors.
+            let code = if name.starts_with("EnsRegionIds.") {
+                "InvalidParameter.EnsRegionIds"
+            } else {
+                "InvalidParameter"
+            };
+            return Err(ApiError::bad(
+                code,
+                format!(
+                    "The parameter {} is repeated.",
+                    cut(name, NAME_IN_MESSAGE_BYTES)
+                ),
+            ));
+        }
         let raw = match raw_form {
             Some(Ok(form)) if !form.is_empty() => format!("{raw_query}&{form}"),
             _ => raw_query.to_owned(),

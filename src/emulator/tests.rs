@@ -1946,6 +1946,24 @@ mod decoding {
         assert!(Params::decode("a=%C3%A9", None).is_ok());
     }
 
+    /// Finding 5 (unit): a name given twice, anywhere, is refused, naming it (cut).
+    #[test]
+    fn repeated_names_are_refused() {
+        for (query, form, name) in [
+            ("a=1&a=2", None, "a"),
+            ("Action=X", Some("Action=Y"), "Action"),
+            ("", Some("x&x"), "x"),
+        ] {
+            let e = Params::decode(query, form.map(str::as_bytes)).unwrap_err();
+            assert_eq!(e.code, "InvalidParameter");
+            assert_eq!(e.message, format!("The parameter {name} is repeated."));
+        }
+        let e = Params::decode("EnsRegionIds.1=a&EnsRegionIds.1=b", None).unwrap_err();
+        assert_eq!(e.code, "InvalidParameter.EnsRegionIds");
+        let e = Params::decode(&format!("{0}=1&{0}=2", "n".repeat(5000)), None).unwrap_err();
+        assert!(e.message.len() < 200, "{}", e.message);
+    }
+
     /// `+` and `%20` both decode to a space (Alibaba's Python SDK sends `Name=高可用+vip`), in
     /// the signature and in the typed parameters, in the query and in a form body.
     #[tokio::test]
