@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use alibabacloud_ens::emulator::{Emulator, DEFAULT_ACCESS_KEY_SECRET};
-use alibabacloud_ens::signer::{self, v1};
+use alibabacloud_ens::signer::{self, v1, v3, SigningParams};
 use serde_json::Value;
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -102,6 +102,68 @@ fn sign_v1(
 
 fn nonce() -> String {
     signer::new_nonce().unwrap()
+}
+
+// ------------------------------------------------------------------ finding 3: nonces
+
+/// A nonce longer than 128 bytes is refused (it was stored three times, any length); 128 is
+/// fine.
+#[tokio::test]
+async fn overlong_nonces_are_refused() {
+    let emu = Emulator::start_demo().await.unwrap();
+    let long = "n".repeat(1_000_000);
+    let signed = sign_v1(&emu, "POST", &[("Action", "DescribeHaVips")], &long);
+    let a = send(
+        &emu,
+        "POST",
+        "",
+        &[("content-type", FORM.to_owned())],
+        encode(&signed).into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (400, "InvalidParameter.SignatureNonce")
+    );
+    assert!(a.message().contains("128"), "{}", a.message());
+
+    let ok = "n".repeat(128);
+    let signed = sign_v1(&emu, "GET", &[("Action", "DescribeHaVips")], &ok);
+    let a = send(&emu, "GET", &encode(&signed), &[], Vec::new()).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+
+    // V3: the x-acs-signature-nonce header.
+    let host = emu.local_addr().to_string();
+    for (nonce, expected) in [("m".repeat(129), 400), ("m".repeat(128), 200)] {
+        let signing = SigningParams::new(
+            emu.access_key_id(),
+            DEFAULT_ACCESS_KEY_SECRET,
+            time::OffsetDateTime::now_utc(),
+            &nonce,
+        );
+        let signed = v3::sign(
+            &v3::V3Request {
+                method: "GET",
+                host: &host,
+                action: "DescribeHaVips",
+                version: "2017-11-10",
+                params: &[],
+                extra_signed_headers: &[],
+                body: b"",
+            },
+            &signing,
+        );
+        let headers: Vec<(&str, String)> = signed
+            .headers
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        let a = send(&emu, "GET", &signed.query, &headers, Vec::new()).await;
+        assert_eq!(a.status, expected, "{}", a.json);
+        if expected == 400 {
+            assert_eq!(a.code(), "InvalidParameter.SignatureNonce");
+        }
+    }
 }
 
 // ------------------------------------------------------------------ finding 5: repeated names

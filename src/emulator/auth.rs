@@ -6,7 +6,7 @@
 //! |---|---|---|---|
 //! | 1 | `Action`, `Version`, `AccessKeyId` present | `Authorization` has `Credential`, `SignedHeaders`, `Signature` | `Missing<Param>` / `IncompleteSignature` |
 //! | 2 | `Signature` present | `x-acs-action`, `x-acs-version` present | `IncompleteSignature` / `Missing<Param>` |
-//! | 3 | `SignatureMethod=HMAC-SHA1`, `SignatureVersion=1.0`, `SignatureNonce`, `Timestamp` present | `host`, `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256` and every `x-acs-*` header sent are signed; every signed header is present | `Missing<Param>`, `Invalid<Param>` / `IncompleteSignature` |
+//! | 3 | `SignatureMethod=HMAC-SHA1`, `SignatureVersion=1.0`, `SignatureNonce` (at most 128 bytes), `Timestamp` present | `host`, `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256` and every `x-acs-*` header sent are signed; every signed header is present; the nonce is at most 128 bytes | `Missing<Param>`, `Invalid<Param>`, `InvalidParameter.SignatureNonce` / `IncompleteSignature`, `InvalidParameter.SignatureNonce` |
 //! | 4 | `Version=2017-11-10` | same | `InvalidVersion` |
 //! | 5 | `Timestamp` well-formed, within 15 min | `x-acs-date` likewise | `InvalidTimeStamp.Format` / `.Expired` |
 //! | 6 | — | `x-acs-content-sha256` is the body's hash | `SignatureDoesNotMatch` |
@@ -19,11 +19,16 @@
 //! [`CommonParams`]); the string to sign covers every decoded parameter but `Signature`, the V3
 //! canonical query every decoded query parameter.
 //!
+//! Each remembered nonce is stored once (one shared allocation for the key id and the nonce),
+//! and the memory is bounded by count ([`NONCE_CAPACITY`]) and by bytes ([`NONCE_BUDGET_BYTES`])
+//! as well as by time: when full, the oldest are forgotten first.
+//!
 //! Signatures are recomputed with the crate's own signer stages ([`crate::signer`]). The message
 //! of `SignatureDoesNotMatch` shows the server's string to sign (and, for V3, the canonical
 //! request), like the real gateway; an STS token in them is replaced by `REDACTED`.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hyper::header::HeaderMap;
@@ -39,7 +44,13 @@ pub(crate) const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 /// How long a nonce is remembered.
 pub(crate) const NONCE_WINDOW: Duration = Duration::from_secs(30 * 60);
 /// At most this many nonces are remembered (the oldest are forgotten first).
-const NONCE_CAPACITY: usize = 1_000_000;
+pub(crate) const NONCE_CAPACITY: usize = 1_000_000;
+/// Remembered nonces take at most about this many bytes (the oldest are forgotten first); see
+/// [`NonceCache::stored_bytes`].
+pub(crate) const NONCE_BUDGET_BYTES: usize = 64 << 20;
+/// A signature nonce longer than this is refused (`InvalidParameter.SignatureNonce`). The
+/// gateway's clients send 32–64 characters.
+pub(crate) const MAX_NONCE_BYTES: usize = 128;
 
 /// V1 common parameters: not API parameters, never recorded as such.
 const V1_COMMON: &[&str] = &[
@@ -84,34 +95,89 @@ pub(crate) struct Principal {
     pub deny: bool,
 }
 
-/// Remembered nonces, per AccessKey id.
+/// Remembered nonces, per AccessKey id. Each entry is one shared allocation,
+/// `"<key id length>:<key id><nonce>"` (unambiguous for any key id and nonce), referenced by
+/// the set and by the expiry queue.
 #[derive(Debug, Default)]
 pub(crate) struct NonceCache {
-    seen: HashSet<(String, String)>,
-    order: VecDeque<(Instant, String, String)>,
+    seen: HashSet<Arc<str>>,
+    order: VecDeque<(Instant, Arc<str>)>,
+    /// [`NonceCache::stored_bytes`], kept up to date.
+    bytes: usize,
+}
+
+/// The bytes one remembered entry costs: its text, the `Arc` counters, the set's slot and the
+/// queue's slot, and the allocator's bookkeeping.
+fn nonce_entry_bytes(entry: &str) -> usize {
+    entry.len()
+        + 2 * std::mem::size_of::<usize>()
+        + std::mem::size_of::<Arc<str>>()
+        + std::mem::size_of::<(Instant, Arc<str>)>()
+        + 16
 }
 
 impl NonceCache {
     /// Records `nonce` for `key`; `false` if it was seen within the window.
-    fn check_and_insert(&mut self, key: &str, nonce: &str, now: Instant) -> bool {
-        while let Some((t, _, _)) = self.order.front() {
+    pub(crate) fn check_and_insert(&mut self, key: &str, nonce: &str, now: Instant) -> bool {
+        let entry = format!("{}:{key}{nonce}", key.len());
+        let cost = nonce_entry_bytes(&entry);
+        while let Some((t, _)) = self.order.front() {
             if now.saturating_duration_since(*t) <= NONCE_WINDOW
                 && self.order.len() < NONCE_CAPACITY
+                && self.bytes + cost <= NONCE_BUDGET_BYTES
             {
                 break;
             }
-            if let Some((_, k, n)) = self.order.pop_front() {
-                self.seen.remove(&(k, n));
+            if let Some((_, old)) = self.order.pop_front() {
+                self.seen.remove(&old);
+                self.bytes -= nonce_entry_bytes(&old);
             }
         }
-        let entry = (key.to_owned(), nonce.to_owned());
-        if self.seen.contains(&entry) {
+        if self.seen.contains(entry.as_str()) {
             return false;
         }
-        self.seen.insert(entry);
-        self.order
-            .push_back((now, key.to_owned(), nonce.to_owned()));
+        let entry: Arc<str> = Arc::from(entry);
+        self.seen.insert(Arc::clone(&entry));
+        self.order.push_back((now, entry));
+        self.bytes += cost;
         true
+    }
+
+    /// How many nonces are remembered.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The bytes the remembered nonces take, counted as in [`nonce_entry_bytes`] (each
+    /// entry's text once: the set and the queue share it).
+    #[cfg(test)]
+    pub(crate) fn stored_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The bytes of nonce text held, walking both structures and counting each distinct
+    /// allocation once (for tests: shows that nothing is stored twice).
+    #[cfg(test)]
+    pub(crate) fn text_bytes(&self) -> usize {
+        let mut seen_ptrs = HashSet::new();
+        self.seen
+            .iter()
+            .chain(self.order.iter().map(|(_, e)| e))
+            .filter(|e| seen_ptrs.insert(e.as_ptr()))
+            .map(|e| e.len())
+            .sum()
+    }
+}
+
+fn check_nonce_length(what: &str, nonce: &str) -> Result<(), ApiError> {
+    if nonce.len() <= MAX_NONCE_BYTES {
+        Ok(())
+    } else {
+        Err(ApiError::bad(
+            "InvalidParameter.SignatureNonce",
+            format!("The specified {what} is invalid: it is longer than {MAX_NONCE_BYTES} bytes."),
+        ))
     }
 }
 
@@ -277,6 +343,7 @@ fn authenticate_v1(
     }
     let nonce =
         given(&common.signature_nonce).ok_or_else(|| ApiError::missing("SignatureNonce"))?;
+    check_nonce_length("parameter SignatureNonce", nonce)?;
     let timestamp = given(&common.timestamp).ok_or_else(|| ApiError::missing("Timestamp"))?;
     check_version(version)?;
     check_time("Timestamp", timestamp)?;
@@ -400,6 +467,8 @@ fn authenticate_v3(
             )));
         }
     }
+    let nonce = h("x-acs-signature-nonce")?.unwrap_or_default();
+    check_nonce_length("header x-acs-signature-nonce", &nonce)?;
     for name in req.headers.keys() {
         let name = name.as_str();
         if name.starts_with("x-acs-") && !signed.iter().any(|s| s == name) {
@@ -474,7 +543,6 @@ fn authenticate_v3(
             .join("\n");
         return Err(not_matched(&string_to_sign, Some(&shown)));
     }
-    let nonce = draft.nonce.clone().unwrap_or_default();
     check_nonce(shared, credential, &nonce)?;
     Ok(Principal {
         action,

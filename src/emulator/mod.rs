@@ -86,7 +86,8 @@
 //! | instances per HAVIP | 10 | [`max_instances_per_ha_vip`] |
 //! | HAVIPs per instance or ENI | 5 | [`max_ha_vips_per_instance`] |
 //! | clock skew allowed | 15 min | — |
-//! | nonce memory | 30 min, per AccessKey | — |
+//! | signature nonce | at most 128 bytes (`InvalidParameter.SignatureNonce`) | — |
+//! | nonce memory | 30 min, per AccessKey; at most 1 000 000 nonces and about 64 MiB (oldest forgotten first) | — |
 //! | request body | at most 1 MiB | — |
 //! | query string | at most 32 KiB | — |
 //! | request log | last 10 000 requests | [`log_requests`] also prints them |
@@ -150,7 +151,8 @@
 //! `InvalidAction.NotFound`. The authentication checks and their order are tabled in
 //! `src/emulator/auth.rs`; the codes are `SignatureDoesNotMatch` (400, the message shows the
 //! server's string to sign), `InvalidAccessKeyId.NotFound` (404), `InvalidTimeStamp.Expired`,
-//! `InvalidTimeStamp.Format`, `SignatureNonceUsed`, `IncompleteSignature`, `Missing<Param>`,
+//! `InvalidTimeStamp.Format`, `SignatureNonceUsed`, `InvalidParameter.SignatureNonce` (a nonce
+//! over 128 bytes), `IncompleteSignature`, `Missing<Param>`,
 //! `InvalidSignatureMethod`, `InvalidSignatureVersion`, `InvalidVersion`,
 //! `InvalidSecurityToken.MismatchWithAccessKey`, `InvalidSecurityToken.Malformed` and
 //! `UnsupportedHTTPMethod` (all 400). Undecodable requests and repeated parameters get 400

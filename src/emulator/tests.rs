@@ -1998,3 +1998,36 @@ mod decoding {
         }
     }
 }
+
+// ---------------------------------------------------------------- hostile peers (internals)
+
+mod hostile {
+    use std::time::Instant;
+
+    use super::super::auth::NonceCache;
+
+    /// Finding 3: each nonce's text is held once (it was held by a set and a queue, key and
+    /// nonce each), and what is held is counted.
+    #[test]
+    fn the_nonce_cache_stores_each_nonce_once() {
+        let mut cache = NonceCache::default();
+        let now = Instant::now();
+        for i in 0..1000 {
+            assert!(cache.check_and_insert("key", &format!("{i:0>128}"), now));
+        }
+        assert!(!cache.check_and_insert("key", &format!("{:0>128}", 5), now));
+        assert!(cache.check_and_insert("other-key", &format!("{:0>128}", 5), now));
+        // "3:key" or "9:other-key", then the nonce.
+        let text = 1000 * (5 + 128) + (11 + 128);
+        assert_eq!(cache.len(), 1001);
+        assert_eq!(cache.text_bytes(), text);
+        assert!(
+            cache.stored_bytes() < text + 1001 * 128,
+            "{}",
+            cache.stored_bytes()
+        );
+        // No ambiguity between key and nonce.
+        assert!(cache.check_and_insert("ab", "c", now));
+        assert!(cache.check_and_insert("a", "bc", now));
+    }
+}
