@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use alibabacloud_ens::emulator::{Emulator, DEFAULT_ACCESS_KEY_SECRET};
+use alibabacloud_ens::emulator::{Emulator, RequestRecord, DEFAULT_ACCESS_KEY_SECRET};
 use alibabacloud_ens::signer::{self, v1, v3, SigningParams};
 use serde_json::Value;
 
@@ -104,6 +104,118 @@ fn nonce() -> String {
     signer::new_nonce().unwrap()
 }
 
+/// The bytes of text a record keeps, from its public fields.
+fn kept_bytes(r: &RequestRecord) -> usize {
+    let opt = |s: &Option<String>| s.as_deref().map_or(0, str::len);
+    r.request_id.len()
+        + r.http_method.len()
+        + opt(&r.action)
+        + opt(&r.access_key_id)
+        + opt(&r.nonce)
+        + r.code.len()
+        + r.params
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>()
+}
+
+// ------------------------------------------------------------------ finding 1: the request log
+
+fn assert_summary(r: &RequestRecord) {
+    assert!(!r.authenticated);
+    assert!(r.params.is_empty(), "{} parameters kept", r.params.len());
+    assert!(r.access_key_id.is_none() && r.nonce.is_none());
+    assert!(kept_bytes(r) < 256, "{} bytes kept", kept_bytes(r));
+}
+
+async fn post_form(emu: &Emulator, body: &str) -> Answer {
+    assert!(body.len() < 1 << 20 && body.len() > 1_000_000);
+    send(
+        emu,
+        "POST",
+        "",
+        &[("content-type", FORM.to_owned())],
+        body.as_bytes().to_vec(),
+    )
+    .await
+}
+
+/// Unauthenticated requests with ~1 MiB of parameters, and a 32 KB query, are kept as
+/// summaries of a few dozen bytes (they were kept whole: ~1 MiB and ~1.26 MB each).
+#[tokio::test]
+async fn unauthenticated_requests_are_logged_as_small_summaries() {
+    let emu = Emulator::start_demo().await.unwrap();
+    // 1,000 parameters of ~1 KB: decoded, refused by authentication.
+    let value = "v".repeat(1030);
+    let wide: String = (0..1000).map(|i| format!("p{i}={value}&")).collect();
+    for _ in 0..3 {
+        let a = post_form(&emu, &wide).await;
+        assert_eq!((a.status, a.code()), (400, "MissingAction"));
+    }
+    let query = format!("Action=DescribeHaVips&Q={}", "a".repeat(32_000));
+    let a = send(&emu, "GET", &query, &[], Vec::new()).await;
+    assert_eq!((a.status, a.code()), (400, "MissingVersion"));
+
+    let records = emu.requests();
+    assert_eq!(records.len(), 4);
+    records.iter().for_each(assert_summary);
+    assert_eq!(records[0].param_count, 1000);
+    assert_eq!(records[0].code, "MissingAction");
+    assert_eq!(records[3].param_count, 2);
+    assert_eq!(records[3].action.as_deref(), Some("DescribeHaVips"));
+
+    // ~145,000 tiny parameters: refused before they are decoded.
+    let mut many = String::new();
+    let mut names = 0;
+    while many.len() < (1 << 20) - 16 {
+        many.push_str(&format!("p{names}&"));
+        names += 1;
+    }
+    emu.clear_requests();
+    for _ in 0..3 {
+        let a = post_form(&emu, &many).await;
+        assert_eq!((a.status, a.code()), (400, "InvalidParameter"));
+    }
+    let records = emu.requests();
+    assert_eq!(records.len(), 3);
+    records.iter().for_each(assert_summary);
+    assert_eq!(records[0].param_count, names);
+}
+
+/// A signed request with 900 parameters of 1,000 bytes keeps at most 32 of them, cut, in a
+/// record of a few KiB.
+#[tokio::test]
+async fn authenticated_requests_keep_few_cut_parameters() {
+    let emu = Emulator::start_demo().await.unwrap();
+    let big = "v".repeat(1000);
+    let names: Vec<String> = (0..900)
+        .map(|i| format!("{}{i}", "N".repeat(100)))
+        .collect();
+    let mut params: Vec<(&str, &str)> = vec![("Action", "DescribeHaVips")];
+    params.extend(names.iter().map(|n| (n.as_str(), big.as_str())));
+    let signed = sign_v1(&emu, "POST", &params, &nonce());
+    let a = send(
+        &emu,
+        "POST",
+        "",
+        &[("content-type", FORM.to_owned())],
+        encode(&signed).into_bytes(),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let records = emu.requests();
+    let r = &records[0];
+    assert!(r.authenticated);
+    assert_eq!(r.param_count, 900 + 9);
+    assert!(r.params.len() <= 32, "{} parameters kept", r.params.len());
+    assert!(!r.params.is_empty());
+    for (k, v) in &r.params {
+        assert!(k.len() <= 64 && v.len() <= 256, "{} / {}", k.len(), v.len());
+        assert!(v.ends_with('…'));
+    }
+    assert!(kept_bytes(r) <= 3 << 10, "{} bytes kept", kept_bytes(r));
+}
+
 // ------------------------------------------------------------------ finding 3: nonces
 
 /// A nonce longer than 128 bytes is refused (it was stored three times, any length); 128 is
@@ -164,6 +276,8 @@ async fn overlong_nonces_are_refused() {
             assert_eq!(a.code(), "InvalidParameter.SignatureNonce");
         }
     }
+    let records = emu.requests();
+    assert!(records.iter().all(|r| kept_bytes(r) < 1024));
 }
 
 // ------------------------------------------------------------------ finding 5: repeated names

@@ -67,6 +67,12 @@ const V1_COMMON: &[&str] = &[
     "Version",
 ];
 
+/// `true` when `name` is an API parameter (not a common or signature parameter) for requests
+/// signed with `version`.
+pub(crate) fn is_api_param(version: Option<SignatureVersion>, name: &str) -> bool {
+    version != Some(SignatureVersion::V1) || !V1_COMMON.contains(&name)
+}
+
 /// The parts of a request authentication looks at.
 pub(crate) struct RequestView<'a> {
     pub method: &'a str,
@@ -84,8 +90,8 @@ pub(crate) struct Draft {
     pub version: Option<SignatureVersion>,
     pub access_key_id: Option<String>,
     pub nonce: Option<String>,
-    /// The API parameters (common parameters removed).
-    pub params: Vec<(String, String)>,
+    /// How many parameters (query and form) the request carried.
+    pub param_count: usize,
 }
 
 /// An authenticated caller.
@@ -309,12 +315,6 @@ fn authenticate_v1(
     draft: &mut Draft,
 ) -> Result<Principal, ApiError> {
     draft.version = Some(SignatureVersion::V1);
-    draft.params = req
-        .params
-        .all()
-        .filter(|(k, _)| !V1_COMMON.contains(&k.as_str()))
-        .cloned()
-        .collect();
     let common: CommonParams = req.params.typed()?;
     draft.action = given(&common.action).map(str::to_owned);
     draft.access_key_id = given(&common.access_key_id).map(str::to_owned);
@@ -412,7 +412,6 @@ fn authenticate_v3(
     draft: &mut Draft,
 ) -> Result<Principal, ApiError> {
     draft.version = Some(SignatureVersion::V3);
-    draft.params = req.params.all().cloned().collect();
     let h = |name: &str| -> Result<Option<String>, ApiError> {
         Ok(header_value(req.headers, name)?.filter(|v| !v.is_empty()))
     };

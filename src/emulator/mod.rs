@@ -90,9 +90,14 @@
 //! | nonce memory | 30 min, per AccessKey; at most 1 000 000 nonces and about 64 MiB (oldest forgotten first) | — |
 //! | request body | at most 1 MiB | — |
 //! | query string | at most 32 KiB | — |
-//! | request log | last 10 000 requests | [`log_requests`] also prints them |
+//! | parameters per request | at most 1 000, query and form together (400 `InvalidParameter`) | — |
+//! | request log | last 10 000 requests, at most 16 MiB in all | [`log_requests`] also prints them |
+//! | request log, per request | method, action, AccessKey id, nonce, code cut to 128 bytes; at most 32 parameters, names cut to 64 bytes, values to 256, 2 KiB in all; a request that fails authentication is kept as a summary (no key id, nonce or parameters, only how many) | — |
 //!
 //! ENS does not publish its association limits; 10 and 5 are the emulator's assumption.
+//!
+//! The request log's bytes are counted (each text's length plus a fixed cost per text, per
+//! parameter slot and per record), not only its entries.
 //!
 //! # Seeding and the lazy clock
 //!
@@ -209,9 +214,9 @@
 //! # Secrets
 //!
 //! The emulator never logs or echoes an AccessKey secret, an STS token or a signature: the
-//! request log and [`RequestRecord`] keep only the API parameters, and the
-//! `SignatureDoesNotMatch` message (which shows the server's string to sign, like the gateway)
-//! replaces an STS token by `REDACTED`.
+//! request log and [`RequestRecord`] keep only the API parameters (and only of authenticated
+//! requests), and the `SignatureDoesNotMatch` message (which shows the server's string to sign,
+//! like the gateway) replaces an STS token by `REDACTED`.
 //!
 //! [`Emulator`]: crate::emulator::Emulator
 //! [`Emulator::builder`]: crate::emulator::Emulator::builder
@@ -280,6 +285,19 @@ pub(crate) const API_VERSION: &str = "2017-11-10";
 pub(crate) const HOST_ID: &str = "ens.aliyuncs.com";
 /// At most this many [`RequestRecord`]s are kept (the oldest are forgotten first).
 const MAX_RECORDS: usize = 10_000;
+/// The kept [`RequestRecord`]s weigh at most this many bytes in all (see
+/// [`RequestRecord::weight`]; the oldest are forgotten first).
+pub(crate) const LOG_BUDGET_BYTES: usize = 16 << 20;
+/// A record's method, action, AccessKey id, nonce and code are cut to this many bytes.
+pub(crate) const RECORD_FIELD_BYTES: usize = 128;
+/// A record keeps at most this many API parameters…
+pub(crate) const RECORD_MAX_PARAMS: usize = 32;
+/// …with names cut to this many bytes…
+pub(crate) const RECORD_NAME_BYTES: usize = 64;
+/// …and values cut to this many bytes…
+pub(crate) const RECORD_VALUE_BYTES: usize = 256;
+/// …and at most this many bytes of names and values in all.
+pub(crate) const RECORD_PARAM_BYTES: usize = 2048;
 
 /// Locks a mutex, ignoring poisoning (a panicking test thread must not wedge the server).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -389,7 +407,11 @@ impl fmt::Debug for AccessKey {
 
 /// One request the emulator received, and how it answered.
 ///
-/// Never holds a secret, an STS token or a signature.
+/// Never holds a secret, an STS token or a signature. Bounded whatever the client sent: the
+/// method, action, AccessKey id, nonce and code are cut to 128 bytes; only a request that
+/// passed authentication keeps its AccessKey id, nonce and parameters (at most 32, names cut to
+/// 64 bytes, values to 256, 2 KiB in all); any other is kept as a summary (method, action,
+/// signature scheme, how many parameters, status, code). A cut text ends in `…`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RequestRecord {
@@ -403,12 +425,23 @@ pub struct RequestRecord {
     pub action: Option<String>,
     /// The signature scheme, once the request was recognised as V1 or V3.
     pub signature_version: Option<SignatureVersion>,
-    /// The AccessKey id, when the request named one.
+    /// The AccessKey id, when the request named one and passed authentication.
     pub access_key_id: Option<String>,
-    /// The signature nonce, when the request carried one.
+    /// The signature nonce, when the request passed authentication.
     pub nonce: Option<String>,
-    /// The API parameters (query and form), common and signature parameters removed.
+    /// The API parameters (query and form), common and signature parameters removed, when the
+    /// request passed authentication (at most 32 of them; see above).
     pub params: Vec<(String, String)>,
+    /// How many parameters (query and form, common ones included) the request carried, kept
+    /// or not.
+    pub param_count: usize,
+    /// Whether the request passed authentication (only then are [`access_key_id`],
+    /// [`nonce`] and [`params`] kept).
+    ///
+    /// [`access_key_id`]: RequestRecord::access_key_id
+    /// [`nonce`]: RequestRecord::nonce
+    /// [`params`]: RequestRecord::params
+    pub authenticated: bool,
     /// The HTTP status sent; `None` when the connection was dropped without an answer.
     pub http_status: Option<u16>,
     /// `Success` when the operation ran and succeeded (even if a fault then dropped or cut
@@ -428,8 +461,8 @@ impl RequestRecord {
             .map(|(_, v)| v.as_str())
     }
 
-    /// One log line: method, action, signature version, key id, parameters, status, code,
-    /// request id, fault.
+    /// One log line: method, action, signature version, key id, parameters (or, for a
+    /// request that failed authentication, how many), status, code, request id, fault.
     pub fn log_line(&self) -> String {
         let mut params = String::new();
         for (k, v) in &self.params {
@@ -441,6 +474,10 @@ impl RequestRecord {
             params.push_str(k);
             params.push('=');
             params.extend(v.chars().take(64));
+        }
+        if !self.authenticated && self.param_count > 0 {
+            let plural = if self.param_count == 1 { "" } else { "s" };
+            params = format!(" ({} parameter{plural})", self.param_count);
         }
         format!(
             "{} {} {} key={}{} -> {} {} request_id={}{}",
@@ -463,6 +500,36 @@ impl RequestRecord {
                 .map_or_else(String::new, |f| format!(" fault={f}")),
         )
     }
+
+    /// What this record counts for in the request log's byte budget: the record itself, each
+    /// text's bytes plus 16 for its allocation, and the parameter list's slots.
+    pub(crate) fn weight(&self) -> usize {
+        const ALLOCATION: usize = 16;
+        let text = |s: &str| s.len() + ALLOCATION;
+        let opt = |s: &Option<String>| s.as_deref().map_or(0, text);
+        let fault = match &self.fault {
+            Some(Fault::ServiceError { code, message, .. }) => text(code) + text(message),
+            Some(Fault::Raw {
+                content_type, body, ..
+            }) => text(content_type) + text(body),
+            _ => 0,
+        };
+        std::mem::size_of::<Self>()
+            + text(&self.request_id)
+            + text(&self.http_method)
+            + opt(&self.action)
+            + opt(&self.access_key_id)
+            + opt(&self.nonce)
+            + text(&self.code)
+            + self.params.capacity() * std::mem::size_of::<(String, String)>()
+            + ALLOCATION
+            + self
+                .params
+                .iter()
+                .map(|(k, v)| text(k) + text(v))
+                .sum::<usize>()
+            + fault
+    }
 }
 
 /// State shared by the server tasks and the [`Emulator`] handle.
@@ -471,8 +538,41 @@ pub(crate) struct Shared {
     pub(crate) keys: Mutex<HashMap<String, AccessKey>>,
     pub(crate) nonces: Mutex<auth::NonceCache>,
     pub(crate) faults: Mutex<faults::FaultQueue>,
-    records: Mutex<VecDeque<RequestRecord>>,
+    records: Mutex<RequestLog>,
     log_requests: AtomicBool,
+}
+
+/// The kept [`RequestRecord`]s, oldest first, and their total [`RequestRecord::weight`].
+#[derive(Debug, Default)]
+pub(crate) struct RequestLog {
+    records: VecDeque<RequestRecord>,
+    bytes: usize,
+}
+
+impl RequestLog {
+    /// Appends, then forgets the oldest until at most [`MAX_RECORDS`] weighing at most
+    /// [`LOG_BUDGET_BYTES`] remain.
+    pub(crate) fn push(&mut self, record: RequestRecord) {
+        self.bytes += record.weight();
+        self.records.push_back(record);
+        while self.records.len() > MAX_RECORDS || self.bytes > LOG_BUDGET_BYTES {
+            match self.records.pop_front() {
+                Some(old) => self.bytes -= old.weight(),
+                None => break,
+            }
+        }
+    }
+
+    /// The kept records' total weight.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
 }
 
 impl Shared {
@@ -481,11 +581,7 @@ impl Shared {
     }
 
     pub(crate) fn push_record(&self, record: RequestRecord) {
-        let mut records = lock(&self.records);
-        if records.len() >= MAX_RECORDS {
-            records.pop_front();
-        }
-        records.push_back(record);
+        lock(&self.records).push(record);
     }
 }
 
@@ -610,7 +706,7 @@ impl EmulatorBuilder {
             keys: Mutex::new(keys),
             nonces: Mutex::new(auth::NonceCache::default()),
             faults: Mutex::new(faults::FaultQueue::default()),
-            records: Mutex::new(VecDeque::new()),
+            records: Mutex::new(RequestLog::default()),
             log_requests: AtomicBool::new(self.log_requests),
         });
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared)));
@@ -800,16 +896,17 @@ impl Emulator {
 
     // ----- request log -----
 
-    /// The requests answered so far (at most the last 10 000), in the order they were answered
-    /// (a request delayed by [`Fault::Slow`] is recorded when it is answered; see
+    /// The requests answered so far (at most the last 10 000, and fewer when they weigh more
+    /// than 16 MiB in all; see [`RequestRecord`] for what each keeps), in the order they were
+    /// answered (a request delayed by [`Fault::Slow`] is recorded when it is answered; see
     /// [`RequestRecord::received_at`]).
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.shared.records).iter().cloned().collect()
+        lock(&self.shared.records).records.iter().cloned().collect()
     }
 
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
-        lock(&self.shared.records).clear();
+        *lock(&self.shared.records) = RequestLog::default();
     }
 
     // ----- faults -----

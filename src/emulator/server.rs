@@ -8,7 +8,8 @@
 //! 4. the next matching injected [`Fault`], if any, is taken;
 //! 5. the operation runs against the [`State`](super::state::State) (unless the fault says not
 //!    to) and the answer is written (or mangled, or not written, as the fault says);
-//! 6. a [`RequestRecord`] is stored and, when enabled, one log line is printed.
+//! 6. a [`RequestRecord`] is stored (bounded: see the module documentation's Defaults table)
+//!    and, when enabled, one log line is printed.
 //!
 //! The parser never panics on what a client sends: malformed percent-encoding, non-UTF-8,
 //! oversized bodies and odd headers all get a JSON error. (Request heads too large for hyper's
@@ -32,8 +33,11 @@ use tokio::task::JoinSet;
 
 use super::auth::{self, Draft, RequestView};
 use super::faults::Fault;
-use super::params::{AssociateParams, DescribeParams, Params, UnassociateParams};
-use super::{lock, ApiError, RequestRecord, Shared, ACTIONS, HOST_ID};
+use super::params::{self, cut, AssociateParams, DescribeParams, Params, UnassociateParams};
+use super::{
+    lock, ApiError, RequestRecord, Shared, ACTIONS, HOST_ID, RECORD_FIELD_BYTES, RECORD_MAX_PARAMS,
+    RECORD_NAME_BYTES, RECORD_PARAM_BYTES, RECORD_VALUE_BYTES,
+};
 use crate::signer;
 
 /// Request bodies larger than this are refused (413).
@@ -248,6 +252,8 @@ fn admit(
         });
     let raw_form =
         (parts.method == Method::POST && is_form && !body.is_empty()).then_some(&body[..]);
+    draft.param_count =
+        params::count_params(raw_query.as_bytes()) + raw_form.map_or(0, params::count_params);
     let params = Params::decode(raw_query, raw_form)?;
     let view = RequestView {
         method: parts.method.as_str(),
@@ -345,8 +351,10 @@ pub(crate) async fn process(
     let mut draft = Draft::default();
     let mut fault: Option<Fault> = None;
 
-    let answer = match admit(&shared, &parts, &body, &mut draft) {
-        Err(e) => Answer::error(&request_id, e),
+    let admission = admit(&shared, &parts, &body, &mut draft);
+
+    let answer = match &admission {
+        Err(e) => Answer::error(&request_id, e.clone()),
         Ok((principal, params)) => match Operation::from_action(&principal.action) {
             None => Answer::error(
                 &request_id,
@@ -365,7 +373,7 @@ pub(crate) async fn process(
                 let run = || {
                     answer_result(
                         &request_id,
-                        operation.apply(&shared, &params, principal.deny),
+                        operation.apply(&shared, params, principal.deny),
                     )
                 };
                 match &fault {
@@ -409,11 +417,11 @@ pub(crate) async fn process(
                         let (_, code, body) = run();
                         let text = body.to_string();
                         // Cut at a character boundary at or before the middle.
-                        let cut = (0..=text.len() / 2)
+                        let half = (0..=text.len() / 2)
                             .rev()
                             .find(|&i| text.is_char_boundary(i))
                             .unwrap_or(0);
-                        let resp = response(200, Some("application/json"), text[..cut].to_owned());
+                        let resp = response(200, Some("application/json"), text[..half].to_owned());
                         Answer {
                             response: Some(with_header(resp, "x-acs-request-id", &request_id)),
                             code,
@@ -424,17 +432,23 @@ pub(crate) async fn process(
         },
     };
 
+    // Bounded: every field cut, and only an authenticated request keeps its key id, nonce and
+    // (some of its) parameters; any other is kept as a summary.
+    let authenticated = admission.as_ref().ok().map(|(_, params)| params);
+    let field = |s: Option<String>| s.map(|s| cut(&s, RECORD_FIELD_BYTES));
     let record = RequestRecord {
         request_id,
         received_at,
-        http_method: parts.method.as_str().to_owned(),
-        action: draft.action,
+        http_method: cut(parts.method.as_str(), RECORD_FIELD_BYTES),
+        action: field(draft.action),
         signature_version: draft.version,
-        access_key_id: draft.access_key_id,
-        nonce: draft.nonce,
-        params: draft.params,
+        access_key_id: authenticated.and(field(draft.access_key_id)),
+        nonce: authenticated.and(field(draft.nonce)),
+        params: authenticated.map_or_else(Vec::new, |p| record_params(draft.version, p)),
+        param_count: draft.param_count,
+        authenticated: authenticated.is_some(),
         http_status: answer.response.as_ref().map(|r| r.status().as_u16()),
-        code: answer.code,
+        code: cut(&answer.code, RECORD_FIELD_BYTES),
         fault,
     };
     if shared.log_requests() {
@@ -442,4 +456,25 @@ pub(crate) async fn process(
     }
     shared.push_record(record);
     answer.response
+}
+
+/// The API parameters a [`RequestRecord`] keeps: at most [`RECORD_MAX_PARAMS`], names cut to
+/// [`RECORD_NAME_BYTES`], values to [`RECORD_VALUE_BYTES`], and no more than
+/// [`RECORD_PARAM_BYTES`] of names and values in all.
+pub(crate) fn record_params(
+    version: Option<signer::SignatureVersion>,
+    params: &Params,
+) -> Vec<(String, String)> {
+    let mut kept = Vec::new();
+    let mut bytes = 0usize;
+    for (k, v) in params.all().filter(|(k, _)| auth::is_api_param(version, k)) {
+        let (k, v) = (cut(k, RECORD_NAME_BYTES), cut(v, RECORD_VALUE_BYTES));
+        bytes += k.len() + v.len();
+        if kept.len() == RECORD_MAX_PARAMS || bytes > RECORD_PARAM_BYTES {
+            break;
+        }
+        kept.push((k, v));
+    }
+    kept.shrink_to_fit();
+    kept
 }

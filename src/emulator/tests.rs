@@ -1911,7 +1911,7 @@ mod decoding {
             Some(b"EnsRegionIds.2=r2&PageSize=5&Other=x%20y"),
         )
         .unwrap();
-        assert_eq!(p.all().count(), 6);
+        assert_eq!(p.count(), 6);
         let d: DescribeParams = p.typed().unwrap();
         assert_eq!(d.name.as_deref(), Some("高可用 vip"));
         assert_eq!(d.page_size.as_deref(), Some("5"));
@@ -1964,6 +1964,24 @@ mod decoding {
         assert!(e.message.len() < 200, "{}", e.message);
     }
 
+    /// At most 1,000 parameters, counted before decoding.
+    #[test]
+    fn at_most_a_thousand_parameters() {
+        let many = |n: usize| {
+            (0..n)
+                .map(|i| format!("p{i}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        assert_eq!(Params::decode(&many(1000), None).unwrap().count(), 1000);
+        let e = Params::decode(&many(600), Some(many(401).as_bytes())).unwrap_err();
+        assert_eq!(e.code, "InvalidParameter");
+        assert!(e.message.contains("1001 parameters"), "{}", e.message);
+        // `a&a&…`: half a million pairs are never built.
+        let e = Params::decode("", Some("a&".repeat(500_000).as_bytes())).unwrap_err();
+        assert!(e.message.contains("500000 parameters"), "{}", e.message);
+    }
+
     /// `+` and `%20` both decode to a space (Alibaba's Python SDK sends `Name=高可用+vip`), in
     /// the signature and in the typed parameters, in the query and in a form body.
     #[tokio::test]
@@ -2005,6 +2023,12 @@ mod hostile {
     use std::time::Instant;
 
     use super::super::auth::NonceCache;
+    use super::super::params::{cut, Params};
+    use super::super::server;
+    use super::super::{
+        RequestLog, RequestRecord, LOG_BUDGET_BYTES, MAX_RECORDS, RECORD_FIELD_BYTES,
+    };
+    use crate::SignatureVersion;
 
     /// Finding 3: each nonce's text is held once (it was held by a set and a queue, key and
     /// nonce each), and what is held is counted.
@@ -2029,5 +2053,67 @@ mod hostile {
         // No ambiguity between key and nonce.
         assert!(cache.check_and_insert("ab", "c", now));
         assert!(cache.check_and_insert("a", "bc", now));
+    }
+
+    /// The heaviest record a client can cause, every field at its limit.
+    fn heaviest_record() -> RequestRecord {
+        let long = "x".repeat(100_000);
+        let raw = (0..100)
+            .map(|i| format!("{}{i}={long}", "n".repeat(100)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let params = Params::decode(&raw, None).unwrap();
+        let field = || Some(cut(&long, RECORD_FIELD_BYTES));
+        RequestRecord {
+            request_id: server::new_request_id(),
+            received_at: Instant::now(),
+            http_method: cut(&long, RECORD_FIELD_BYTES),
+            action: field(),
+            signature_version: Some(SignatureVersion::V3),
+            access_key_id: field(),
+            nonce: field(),
+            params: server::record_params(Some(SignatureVersion::V3), &params),
+            param_count: params.count(),
+            authenticated: true,
+            http_status: Some(200),
+            code: cut(&long, RECORD_FIELD_BYTES),
+            fault: None,
+        }
+    }
+
+    /// Finding 1: the log is bounded in bytes, not only in entries (10,000 of the heaviest
+    /// records would weigh ~50 MB).
+    #[test]
+    fn the_request_log_is_bounded_in_bytes() {
+        let record = heaviest_record();
+        let weight = record.weight();
+        assert!(weight < 5 << 10, "{weight}");
+        let mut log = RequestLog::default();
+        for _ in 0..MAX_RECORDS {
+            log.push(record.clone());
+        }
+        assert!(log.bytes() <= LOG_BUDGET_BYTES, "{}", log.bytes());
+        assert_eq!(log.len(), LOG_BUDGET_BYTES / weight);
+        // Counted independently: the text and slots the kept records hold.
+        let held: usize = log
+            .records
+            .iter()
+            .map(|r| {
+                std::mem::size_of::<RequestRecord>()
+                    + r.params.capacity() * std::mem::size_of::<(String, String)>()
+                    + r.params
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len())
+                        .sum::<usize>()
+                    + r.request_id.len()
+                    + r.http_method.len()
+                    + r.code.len()
+                    + [&r.action, &r.access_key_id, &r.nonce]
+                        .iter()
+                        .map(|s| s.as_deref().map_or(0, str::len))
+                        .sum::<usize>()
+            })
+            .sum();
+        assert!(held <= LOG_BUDGET_BYTES, "{held}");
     }
 }
