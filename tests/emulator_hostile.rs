@@ -280,6 +280,60 @@ async fn overlong_nonces_are_refused() {
     assert!(records.iter().all(|r| kept_bytes(r) < 1024));
 }
 
+// ------------------------------------------------------------------ finding 4: log lines
+
+fn assert_safe_line(line: &str) {
+    assert!(
+        !line.chars().any(|c| c.is_control()),
+        "a control character in {line:?}"
+    );
+    assert!(line.len() < 1500, "{} bytes", line.len());
+}
+
+/// Newlines, terminal escapes and 30 KB names cannot shape the log.
+#[tokio::test]
+async fn log_lines_cannot_be_forged() {
+    let emu = Emulator::start_demo().await.unwrap();
+    let long_name = "L".repeat(30_000);
+    for query in [
+        "Action=X%0AFAKE%20LOG".to_owned(),
+        "Action=%1B%5B31mRED%0D".to_owned(),
+        "Action=X%E2%80%AEtxt.exe".to_owned(),
+        format!("{long_name}=1&Action=DescribeHaVips"),
+    ] {
+        send(&emu, "GET", &query, &[], Vec::new()).await;
+    }
+    // Authenticated, with a long name and a value holding CR LF and ESC.
+    let signed = sign_v1(
+        &emu,
+        "POST",
+        &[
+            ("Action", "DescribeHaVips"),
+            (&long_name, "a\r\nFAKE \u{1b}[2J"),
+        ],
+        &nonce(),
+    );
+    let a = send(
+        &emu,
+        "POST",
+        "",
+        &[("content-type", FORM.to_owned())],
+        encode(&signed).into_bytes(),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+
+    let lines: Vec<String> = emu.requests().iter().map(|r| r.log_line()).collect();
+    assert_eq!(lines.len(), 5);
+    for line in &lines {
+        assert_safe_line(line);
+    }
+    assert!(lines[0].contains("X\\nFAKE LOG"), "{}", lines[0]);
+    assert!(lines[1].contains("\\u{1b}[31mRED\\r"), "{}", lines[1]);
+    assert!(lines[2].contains("X\\u{202e}txt.exe"), "{}", lines[2]);
+    assert!(lines[4].contains("a\\r\\nFAKE \\u{1b}[2J"), "{}", lines[4]);
+}
+
 // ------------------------------------------------------------------ finding 5: repeated names
 
 /// A request signed with `Action=AssociateHaVip&Action=DescribeHaVips` used to associate;

@@ -6,13 +6,19 @@
 //!
 //! Prints the endpoint and the AccessKey id at start, then one line per request (method,
 //! action, key id, parameters, HTTP status, result code, request id; never a secret, token or
-//! signature) on stderr.
+//! signature) on stderr. Every value it echoes (from the command line or from a request) goes
+//! through [`log_safe`]: control characters escaped, long values cut.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use alibabacloud_ens::emulator::{Emulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET};
+use alibabacloud_ens::emulator::{
+    log_safe, Emulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET,
+};
+
+/// Echoed command-line values are cut to this many characters.
+const ECHO_CHARS: usize = 64;
 
 const USAGE: &str = "\
 ens-emulator: an embedded, stateful ENS endpoint for the HAVIP operations
@@ -70,21 +76,28 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
         let mut value = |name: &str| -> Result<String, String> {
             match inline.clone().or_else(|| args.next()) {
                 Some(v) if !v.is_empty() => Ok(v),
-                _ => Err(format!("{name} needs a value")),
+                _ => Err(format!("{} needs a value", log_safe(name, ECHO_CHARS))),
             }
         };
         let millis = |name: &str, v: String| -> Result<Duration, String> {
-            v.parse::<u64>()
-                .map(Duration::from_millis)
-                .map_err(|_| format!("{name} must be a whole number of milliseconds, not `{v}`"))
+            v.parse::<u64>().map(Duration::from_millis).map_err(|_| {
+                format!(
+                    "{} must be a whole number of milliseconds, not `{}`",
+                    log_safe(name, ECHO_CHARS),
+                    log_safe(&v, ECHO_CHARS)
+                )
+            })
         };
         match flag.as_str() {
             "-h" | "--help" => return Ok(Parsed::Help),
             "--listen" => {
                 let v = value("--listen")?;
-                parsed.listen = v
-                    .parse()
-                    .map_err(|_| format!("--listen must be IP:PORT, not `{v}`"))?;
+                parsed.listen = v.parse().map_err(|_| {
+                    format!(
+                        "--listen must be IP:PORT, not `{}`",
+                        log_safe(&v, ECHO_CHARS)
+                    )
+                })?;
             }
             "--access-key-id" => parsed.access_key_id = value("--access-key-id")?,
             // Never echo the secret or the token in an error.
@@ -100,7 +113,12 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
                 let v = value("--unassociate-delay-ms")?;
                 parsed.unassociate_delay = Some(millis("--unassociate-delay-ms", v)?);
             }
-            _ => return Err(format!("unknown argument `{flag}`")),
+            _ => {
+                return Err(format!(
+                    "unknown argument `{}`",
+                    log_safe(&flag, ECHO_CHARS)
+                ))
+            }
         }
     }
     Ok(Parsed::Run(Box::new(parsed)))
@@ -156,20 +174,14 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("ens-emulator listening on {}", emulator.endpoint());
     println!(
-        "access key id: {}{}{}",
-        emulator.access_key_id(),
-        if args.security_token.is_some() {
-            " (STS token required)"
-        } else {
-            ""
-        },
-        if args.demo {
-            "; demo topology seeded"
-        } else {
-            ""
-        }
+        "{}",
+        banner(
+            &emulator.endpoint(),
+            emulator.access_key_id(),
+            args.security_token.is_some(),
+            args.demo
+        )
     );
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("ens-emulator: cannot wait for Ctrl-C: {e}");
@@ -178,6 +190,16 @@ async fn run(args: Args) -> ExitCode {
     emulator.shutdown().await;
     eprintln!("ens-emulator: stopped");
     ExitCode::SUCCESS
+}
+
+/// The two lines printed at start (the AccessKey id made safe for a terminal).
+fn banner(endpoint: &str, access_key_id: &str, sts: bool, demo: bool) -> String {
+    format!(
+        "ens-emulator listening on {endpoint}\naccess key id: {}{}{}",
+        log_safe(access_key_id, 128),
+        if sts { " (STS token required)" } else { "" },
+        if demo { "; demo topology seeded" } else { "" }
+    )
 }
 
 #[cfg(test)]
@@ -227,5 +249,40 @@ mod tests {
             Ok(_) => panic!("should fail"),
         };
         assert!(!e.contains("SECRETVALUE"), "{e}");
+    }
+
+    #[test]
+    fn echoed_values_cannot_forge_lines() {
+        for args in [
+            &["--bo\ngus"][..],
+            &["--listen", "1.2.3.4\nFAKE \u{1b}[2J"],
+            &["--associate-delay-ms", "soon\r\nFAKE"],
+            &["--x\u{202e}"],
+        ] {
+            let e = match parse(args) {
+                Err(e) => e,
+                Ok(_) => panic!("{args:?} should fail"),
+            };
+            assert!(!e.chars().any(char::is_control), "{e:?}");
+            assert!(e.contains('\\'), "{e:?}");
+        }
+        let e = match parse(&[&"-".repeat(30_000)]) {
+            Err(e) => e,
+            Ok(_) => panic!("should fail"),
+        };
+        assert!(e.len() < 200, "{} bytes", e.len());
+
+        let text = banner("http://127.0.0.1:1", "id\nFAKE\u{1b}[2J", true, true);
+        assert_eq!(text.lines().count(), 2, "{text:?}");
+        assert!(
+            !text.replace('\n', "").chars().any(char::is_control),
+            "{text:?}"
+        );
+        assert!(
+            text.ends_with(
+                "access key id: id\\nFAKE\\u{1b}[2J (STS token required); demo topology seeded"
+            ),
+            "{text:?}"
+        );
     }
 }

@@ -92,6 +92,7 @@
 //! | query string | at most 32 KiB | — |
 //! | parameters per request | at most 1 000, query and form together (400 `InvalidParameter`) | — |
 //! | request log | last 10 000 requests, at most 16 MiB in all | [`log_requests`] also prints them |
+//! | log line | values cut to 64 characters, about 200 for all parameters; control characters escaped | — |
 //! | request log, per request | method, action, AccessKey id, nonce, code cut to 128 bytes; at most 32 parameters, names cut to 64 bytes, values to 256, 2 KiB in all; a request that fails authentication is kept as a summary (no key id, nonce or parameters, only how many) | — |
 //!
 //! ENS does not publish its association limits; 10 and 5 are the emulator's assumption.
@@ -216,7 +217,9 @@
 //! The emulator never logs or echoes an AccessKey secret, an STS token or a signature: the
 //! request log and [`RequestRecord`] keep only the API parameters (and only of authenticated
 //! requests), and the `SignatureDoesNotMatch` message (which shows the server's string to sign,
-//! like the gateway) replaces an STS token by `REDACTED`.
+//! like the gateway) replaces an STS token by `REDACTED`. What it prints (the request log lines,
+//! `ens-emulator`'s output) goes through [`log_safe`], so a client cannot forge a line or send
+//! terminal escapes.
 //!
 //! [`Emulator`]: crate::emulator::Emulator
 //! [`Emulator::builder`]: crate::emulator::Emulator::builder
@@ -243,6 +246,7 @@
 //! [`max_instances_per_ha_vip`]: crate::emulator::EmulatorBuilder::max_instances_per_ha_vip
 //! [`max_ha_vips_per_instance`]: crate::emulator::EmulatorBuilder::max_ha_vips_per_instance
 //! [`log_requests`]: crate::emulator::EmulatorBuilder::log_requests
+//! [`log_safe`]: crate::emulator::log_safe
 
 mod auth;
 mod demo;
@@ -463,41 +467,51 @@ impl RequestRecord {
 
     /// One log line: method, action, signature version, key id, parameters (or, for a
     /// request that failed authentication, how many), status, code, request id, fault.
+    ///
+    /// Every text is passed through [`log_safe`]: control and other invisible characters are
+    /// escaped (so the line is one line, without terminal escapes) and long texts are cut
+    /// (names and values to 64 characters, the parameters to about 200), so a line stays
+    /// under about 1 000 characters whatever the client sent.
     pub fn log_line(&self) -> String {
         let mut params = String::new();
         for (k, v) in &self.params {
-            if params.len() > 200 {
+            if params.chars().count() > 200 {
                 params.push_str(" …");
                 break;
             }
             params.push(' ');
-            params.push_str(k);
+            params.push_str(&log_safe(k, 64));
             params.push('=');
-            params.extend(v.chars().take(64));
+            params.push_str(&log_safe(v, 64));
         }
         if !self.authenticated && self.param_count > 0 {
             let plural = if self.param_count == 1 { "" } else { "s" };
             params = format!(" ({} parameter{plural})", self.param_count);
         }
+        let opt = |s: &Option<String>| {
+            s.as_deref()
+                .map_or_else(|| "-".to_owned(), |s| log_safe(s, 64))
+        };
         format!(
             "{} {} {} key={}{} -> {} {} request_id={}{}",
-            self.http_method,
-            self.action.as_deref().unwrap_or("-"),
+            log_safe(&self.http_method, 16),
+            opt(&self.action),
             self.signature_version
                 .map_or_else(|| "-".to_owned(), |v| v.to_string()),
-            self.access_key_id.as_deref().unwrap_or("-"),
+            opt(&self.access_key_id),
             params,
             self.http_status
                 .map_or_else(|| "(dropped)".to_owned(), |s| s.to_string()),
             if self.code.is_empty() {
-                "-"
+                "-".to_owned()
             } else {
-                &self.code
+                log_safe(&self.code, 64)
             },
-            self.request_id,
-            self.fault
-                .as_ref()
-                .map_or_else(String::new, |f| format!(" fault={f}")),
+            log_safe(&self.request_id, 64),
+            self.fault.as_ref().map_or_else(String::new, |f| format!(
+                " fault={}",
+                log_safe(&f.to_string(), 64)
+            )),
         )
     }
 
@@ -530,6 +544,40 @@ impl RequestRecord {
                 .sum::<usize>()
             + fault
     }
+}
+
+/// `text` made safe for one log line: backslashes, control characters and other invisible or
+/// non-printable characters (line and paragraph separators, bidirectional overrides,
+/// zero-width characters, combining marks…) are written as Rust escapes (`\n`, `\u{1b}`,
+/// `\u{202e}`), and the result is cut after `max_chars` characters, with `…` appended.
+///
+/// The emulator passes everything it prints that a client or a command line chose through
+/// this.
+///
+/// ```
+/// use alibabacloud_ens::emulator::log_safe;
+/// assert_eq!(log_safe("X\nFAKE LOG \u{1b}[31m", 100), "X\\nFAKE LOG \\u{1b}[31m");
+/// assert_eq!(log_safe("高可用 vip", 100), "高可用 vip");
+/// assert_eq!(log_safe(&"a".repeat(30_000), 5), "aaaaa…");
+/// ```
+pub fn log_safe(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    let mut chars = 0usize;
+    for c in text.chars() {
+        let start = out.len();
+        match c {
+            // Printable, and unambiguous without a backslash.
+            '"' | '\'' => out.push(c),
+            _ => out.extend(c.escape_debug()),
+        }
+        chars += out[start..].chars().count();
+        if chars > max_chars {
+            out.truncate(start);
+            out.push('…');
+            break;
+        }
+    }
+    out
 }
 
 /// State shared by the server tasks and the [`Emulator`] handle.

@@ -9,7 +9,7 @@
 //! 5. the operation runs against the [`State`](super::state::State) (unless the fault says not
 //!    to) and the answer is written (or mangled, or not written, as the fault says);
 //! 6. a [`RequestRecord`] is stored (bounded: see the module documentation's Defaults table)
-//!    and, when enabled, one log line is printed.
+//!    and, when enabled, one log line is printed (control characters escaped, long values cut).
 //!
 //! The parser never panics on what a client sends: malformed percent-encoding, non-UTF-8,
 //! oversized bodies and odd headers all get a JSON error. (Request heads too large for hyper's
