@@ -3,14 +3,18 @@
 //! asserts structure (what the request log keeps, byte counts, whether a connection was closed,
 //! codes), never speed, and stops by itself within a few seconds.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use alibabacloud_ens::emulator::{Emulator, RequestRecord, DEFAULT_ACCESS_KEY_SECRET};
 use alibabacloud_ens::signer::{self, v1, v3, SigningParams};
+use alibabacloud_ens::HaVipStatus;
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 const FORM: &str = "application/x-www-form-urlencoded";
-/// How long any test waits for an answer.
+/// How long any test waits for the emulator to close a connection: far above the 1 s request
+/// timeout the tests configure, far below the 30 s default.
 const PATIENCE: Duration = Duration::from_secs(10);
 
 struct Answer {
@@ -119,6 +123,36 @@ fn kept_bytes(r: &RequestRecord) -> usize {
             .sum::<usize>()
 }
 
+/// Waits until the server closes `stream` (EOF or an error), for at most [`PATIENCE`], writing
+/// `drip` (when given) every 100 ms meanwhile. Returns whether it closed and what it sent.
+async fn wait_for_close(stream: &mut TcpStream, drip: Option<&[u8]>) -> (bool, Vec<u8>) {
+    let start = Instant::now();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < PATIENCE {
+        if let Some(bytes) = drip {
+            if stream.write_all(bytes).await.is_err() {
+                return (true, received);
+            }
+        }
+        match tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (true, received),
+            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    (false, received)
+}
+
+async fn quick_emulator() -> Emulator {
+    Emulator::builder()
+        .demo()
+        .request_timeout(Duration::from_secs(1))
+        .start()
+        .await
+        .unwrap()
+}
+
 // ------------------------------------------------------------------ finding 1: the request log
 
 fn assert_summary(r: &RequestRecord) {
@@ -214,6 +248,94 @@ async fn authenticated_requests_keep_few_cut_parameters() {
         assert!(v.ends_with('…'));
     }
     assert!(kept_bytes(r) <= 3 << 10, "{} bytes kept", kept_bytes(r));
+}
+
+// ------------------------------------------------------------------ finding 2: time and frames
+
+/// A body dripped a byte at a time: the connection is closed (without an answer) at the
+/// request timeout; it used to be held forever.
+#[tokio::test]
+async fn a_dripped_body_is_cut_off_at_the_request_timeout() {
+    let emu = quick_emulator().await;
+    let mut s = TcpStream::connect(emu.local_addr()).await.unwrap();
+    s.write_all(
+        b"POST /?Action=DescribeHaVips HTTP/1.1\r\nHost: x\r\n\
+          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let (closed, received) = wait_for_close(&mut s, Some(b"a")).await;
+    assert!(closed, "still open after {PATIENCE:?}");
+    assert!(
+        received.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    // The server lives on.
+    let a = send(&emu, "GET", "Action=DescribeHaVips", &[], Vec::new()).await;
+    assert_eq!(a.code(), "MissingVersion");
+}
+
+/// A head dripped a byte at a time, and an idle connection, are closed at the request timeout.
+#[tokio::test]
+async fn a_dripped_head_and_an_idle_connection_are_cut_off() {
+    let emu = quick_emulator().await;
+    let mut s = TcpStream::connect(emu.local_addr()).await.unwrap();
+    s.write_all(b"GET /?Action=").await.unwrap();
+    let (closed, _) = wait_for_close(&mut s, Some(b"a")).await;
+    assert!(closed, "dripped head: still open after {PATIENCE:?}");
+
+    let mut idle = TcpStream::connect(emu.local_addr()).await.unwrap();
+    let (closed, _) = wait_for_close(&mut idle, None).await;
+    assert!(closed, "idle: still open after {PATIENCE:?}");
+
+    // A keep-alive connection that answered once is closed once idle too.
+    let mut used = TcpStream::connect(emu.local_addr()).await.unwrap();
+    used.write_all(b"GET /?Action=DescribeHaVips HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (closed, received) = wait_for_close(&mut used, None).await;
+    assert!(closed, "keep-alive: still open after {PATIENCE:?}");
+    assert!(String::from_utf8_lossy(&received).starts_with("HTTP/1.1 400"));
+}
+
+/// A client that pipelines requests and never reads the answers: the write that cannot
+/// proceed fails at the request timeout and the connection is closed.
+#[tokio::test]
+async fn a_client_that_never_reads_is_cut_off() {
+    let emu = quick_emulator().await;
+    for i in 0..100 {
+        emu.add_ha_vip(&format!("havip-{i:03}"), "vsw-demo", HaVipStatus::Available);
+    }
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut s = socket.connect(emu.local_addr()).await.unwrap();
+    // ~35 KB per answer, ~10 MB in all: more than the socket buffers can hold (the send buffer
+    // grows to 4 MiB at most by default; the client's receive buffer stays small).
+    const REQUESTS: usize = 300;
+    let mut requests = Vec::new();
+    for _ in 0..REQUESTS {
+        let signed = sign_v1(
+            &emu,
+            "GET",
+            &[("Action", "DescribeHaVips"), ("PageSize", "100")],
+            &nonce(),
+        );
+        requests.extend_from_slice(
+            format!("GET /?{} HTTP/1.1\r\nHost: x\r\n\r\n", encode(&signed)).as_bytes(),
+        );
+    }
+    s.write_all(&requests).await.unwrap();
+    // Do not read for longer than the timeout…
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // …then read what is there: the server has given up.
+    let mut received = Vec::new();
+    let outcome = tokio::time::timeout(PATIENCE, s.read_to_end(&mut received)).await;
+    assert!(outcome.is_ok(), "still open after {PATIENCE:?}");
+    let answers = String::from_utf8_lossy(&received)
+        .matches("HTTP/1.1 200")
+        .count();
+    assert!(answers < REQUESTS, "all {answers} answers were written");
 }
 
 // ------------------------------------------------------------------ finding 3: nonces

@@ -34,6 +34,8 @@ OPTIONS:
     --demo                      seed the demo topology (havip-demo, i-demo, i-other, eni-demo, ...)
     --associate-delay-ms N      how long AssociateHaVip takes, in ms [default: 2000]
     --unassociate-delay-ms N    how long UnassociateHaVip takes, in ms [default: 1000]
+    --request-timeout-ms N      longest time to receive a request or write its answer, in ms;
+                                also how long an idle connection stays open [default: 30000]
     --quiet                     do not log one line per request
     -h, --help                  print this help
 
@@ -48,6 +50,7 @@ struct Args {
     demo: bool,
     associate_delay: Option<Duration>,
     unassociate_delay: Option<Duration>,
+    request_timeout: Option<Duration>,
     quiet: bool,
 }
 
@@ -65,6 +68,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
         demo: false,
         associate_delay: None,
         unassociate_delay: None,
+        request_timeout: None,
         quiet: false,
     };
     while let Some(arg) = args.next() {
@@ -112,6 +116,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
             "--unassociate-delay-ms" => {
                 let v = value("--unassociate-delay-ms")?;
                 parsed.unassociate_delay = Some(millis("--unassociate-delay-ms", v)?);
+            }
+            "--request-timeout-ms" => {
+                let v = value("--request-timeout-ms")?;
+                parsed.request_timeout = Some(millis("--request-timeout-ms", v)?);
             }
             _ => {
                 return Err(format!(
@@ -166,6 +174,9 @@ async fn run(args: Args) -> ExitCode {
     }
     if let Some(d) = args.unassociate_delay {
         builder = builder.unassociate_delay(d);
+    }
+    if let Some(d) = args.request_timeout {
+        builder = builder.request_timeout(d);
     }
     let emulator = match builder.start().await {
         Ok(e) => e,
@@ -249,6 +260,15 @@ mod tests {
             Ok(_) => panic!("should fail"),
         };
         assert!(!e.contains("SECRETVALUE"), "{e}");
+    }
+
+    #[test]
+    fn parses_the_request_timeout() {
+        let Ok(Parsed::Run(a)) = parse(&["--request-timeout-ms", "1500"]) else {
+            panic!("should parse");
+        };
+        assert_eq!(a.request_timeout, Some(Duration::from_millis(1500)));
+        assert!(parse(&["--request-timeout-ms", "1.5s"]).is_err());
     }
 
     #[test]

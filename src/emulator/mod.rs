@@ -8,7 +8,7 @@
 //! misbehave (throttle, fail, hang, drop connections, answer HTML…) on demand.
 //!
 //! Where to look in the source (`src/emulator/`): `mod.rs` (this API), `server.rs` (HTTP,
-//! dispatch, request log), `params.rs` (decoding the query and form body into typed
+//! time limits, dispatch, request log), `params.rs` (decoding the query and form body into typed
 //! parameters), `auth.rs` (the gateway's authentication checks, in order), `state.rs`
 //! (resources and the rules of each operation), `faults.rs`, `demo.rs`, `tests.rs`.
 //!
@@ -88,17 +88,24 @@
 //! | clock skew allowed | 15 min | — |
 //! | signature nonce | at most 128 bytes (`InvalidParameter.SignatureNonce`) | — |
 //! | nonce memory | 30 min, per AccessKey; at most 1 000 000 nonces and about 64 MiB (oldest forgotten first) | — |
-//! | request body | at most 1 MiB | — |
+//! | request timeout | 30 s to receive a request (head and body, from its first byte), again to write its answer, and for an idle connection to start its next request | [`request_timeout`] |
+//! | request body | at most 1 MiB, declared or counted (413) | — |
 //! | query string | at most 32 KiB | — |
 //! | parameters per request | at most 1 000, query and form together (400 `InvalidParameter`) | — |
+//! | request head | at most 128 KiB (hyper refuses larger ones) | — |
 //! | request log | last 10 000 requests, at most 16 MiB in all | [`log_requests`] also prints them |
-//! | log line | values cut to 64 characters, about 200 for all parameters; control characters escaped | — |
 //! | request log, per request | method, action, AccessKey id, nonce, code cut to 128 bytes; at most 32 parameters, names cut to 64 bytes, values to 256, 2 KiB in all; a request that fails authentication is kept as a summary (no key id, nonce or parameters, only how many) | — |
+//! | log line | values cut to 64 characters, about 200 for all parameters; control characters escaped | — |
 //!
 //! ENS does not publish its association limits; 10 and 5 are the emulator's assumption.
 //!
-//! The request log's bytes are counted (each text's length plus a fixed cost per text, per
-//! parameter slot and per record), not only its entries.
+//! Whatever a client sends, one connection holds at most about 1 MiB of body (in one buffer
+//! that grows as the body arrives) plus hyper's 128 KiB head buffer, for at most the request
+//! timeout per request; past it the connection is closed without an answer (no 408). The
+//! request log's bytes are counted (each text's length plus a fixed cost per text, per
+//! parameter slot and per record), not only its entries. A body declared or found over 1 MiB
+//! is read and thrown away up to 2 MiB, then answered 413 (larger ones are answered at once and
+//! the connection closed).
 //!
 //! # Seeding and the lazy clock
 //!
@@ -162,7 +169,8 @@
 //! `InvalidSignatureMethod`, `InvalidSignatureVersion`, `InvalidVersion`,
 //! `InvalidSecurityToken.MismatchWithAccessKey`, `InvalidSecurityToken.Malformed` and
 //! `UnsupportedHTTPMethod` (all 400). Undecodable requests and repeated parameters get 400
-//! `InvalidParameter`, bodies over 1 MiB 413, paths other than `/` 404 `InvalidApi.NotFound`. Error bodies have the
+//! `InvalidParameter`, bodies over 1 MiB 413 `InvalidParameter`, paths other than `/` 404
+//! `InvalidApi.NotFound`. Error bodies have the
 //! gateway's shape, `{"RequestId","HostId":"ens.aliyuncs.com","Code","Message","Recommend"}`
 //! with `Content-Type: application/json`, and every JSON answer carries an `x-acs-request-id`
 //! header equal to its `RequestId`.
@@ -246,6 +254,7 @@
 //! [`max_instances_per_ha_vip`]: crate::emulator::EmulatorBuilder::max_instances_per_ha_vip
 //! [`max_ha_vips_per_instance`]: crate::emulator::EmulatorBuilder::max_ha_vips_per_instance
 //! [`log_requests`]: crate::emulator::EmulatorBuilder::log_requests
+//! [`request_timeout`]: crate::emulator::EmulatorBuilder::request_timeout
 //! [`log_safe`]: crate::emulator::log_safe
 
 mod auth;
@@ -302,6 +311,8 @@ pub(crate) const RECORD_NAME_BYTES: usize = 64;
 pub(crate) const RECORD_VALUE_BYTES: usize = 256;
 /// …and at most this many bytes of names and values in all.
 pub(crate) const RECORD_PARAM_BYTES: usize = 2048;
+/// The default [`EmulatorBuilder::request_timeout`].
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Locks a mutex, ignoring poisoning (a panicking test thread must not wedge the server).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -588,6 +599,7 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<faults::FaultQueue>,
     records: Mutex<RequestLog>,
     log_requests: AtomicBool,
+    pub(crate) request_timeout: Duration,
 }
 
 /// The kept [`RequestRecord`]s, oldest first, and their total [`RequestRecord::weight`].
@@ -642,6 +654,7 @@ pub struct EmulatorBuilder {
     settings: state::Settings,
     demo: bool,
     log_requests: bool,
+    request_timeout: Duration,
 }
 
 impl Default for EmulatorBuilder {
@@ -658,6 +671,7 @@ impl Default for EmulatorBuilder {
             },
             demo: false,
             log_requests: false,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -730,6 +744,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long a client may take to send one request, head and body, from its first byte
+    /// (default 30 s; at least 1 ms). The same limit applies to writing each answer, and to an
+    /// idle keep-alive connection waiting for its next request (hyper's header read timeout).
+    /// Past it the emulator closes the connection without answering (no 408).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
     /// Binds the listener and starts serving on the current Tokio runtime.
     ///
     /// # Errors
@@ -756,6 +779,7 @@ impl EmulatorBuilder {
             faults: Mutex::new(faults::FaultQueue::default()),
             records: Mutex::new(RequestLog::default()),
             log_requests: AtomicBool::new(self.log_requests),
+            request_timeout: self.request_timeout,
         });
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared)));
         Ok(Emulator {

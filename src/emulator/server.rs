@@ -1,8 +1,14 @@
 //! The HTTP side: hyper accept loop, request parsing, dispatch, response writing, request log.
 //!
+//! One connection is served by hyper over a [`DeadlineIo`]: from the first byte of a request
+//! until its body is complete, and again from the answer being ready until it is written, at
+//! most the request timeout may pass; otherwise the connection is closed without an answer.
+//! (hyper's own header read timeout, the same duration, closes idle keep-alive connections.)
+//! The body is read by [`read_body`] into one buffer of at most [`MAX_BODY_BYTES`].
+//!
 //! One request goes through [`process`]:
 //! 1. HTTP method (`GET`/`POST`), path (`/`), body size, query and form decoding (see
-//!    [`params`](super::params): strict escapes checked, then `serde_urlencoded`);
+//!    [`params`](super::params): strict escapes, no repeated names);
 //! 2. [`auth::authenticate`];
 //! 3. the action must be one the emulator knows (`InvalidAction.NotFound` otherwise);
 //! 4. the next matching injected [`Fault`], if any, is taken;
@@ -17,19 +23,25 @@
 //! before they reach this code.)
 
 use std::fmt;
-use std::sync::Arc;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::{Bytes, Incoming};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body as HttpBody, Bytes, Incoming};
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
+use tokio::time::Sleep;
 
 use super::auth::{self, Draft, RequestView};
 use super::faults::Fault;
@@ -42,6 +54,10 @@ use crate::signer;
 
 /// Request bodies larger than this are refused (413).
 pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
+/// A body declared (`Content-Length`) or found larger than [`MAX_BODY_BYTES`] is still read
+/// and thrown away up to this many bytes, so that an ordinary client that sent it whole can
+/// read the 413; a larger one is answered at once and the connection closed.
+pub(crate) const MAX_DRAIN_BYTES: usize = 2 << 20;
 /// Query strings longer than this are refused (400). (URIs of 64 KiB or more cannot even be
 /// parsed by hyper, which refuses them itself.)
 pub(crate) const MAX_QUERY_BYTES: usize = 32 << 10;
@@ -81,47 +97,265 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 
 async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
-    let service = service_fn(move |req| handle(Arc::clone(&shared), req));
+    let timeout = shared.request_timeout;
+    let deadlines = Arc::new(Mutex::new(Deadlines::default()));
+    let io = DeadlineIo::new(stream, Arc::clone(&deadlines), timeout);
+    let service =
+        service_fn(move |req| handle(Arc::clone(&shared), Arc::clone(&deadlines), timeout, req));
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(timeout)
         .max_buf_size(MAX_HEAD_BYTES)
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(io), service)
         .await;
+}
+
+/// The deadlines of one connection: set by [`handle`] and by [`DeadlineIo`] itself, enforced by
+/// [`DeadlineIo`]. Both run in the connection's task.
+#[derive(Debug, Default)]
+struct Deadlines {
+    /// Receiving the current request (head and body) must end by then. Set when a read
+    /// returns the first bytes of a request, cleared when its body is complete.
+    read: Option<Instant>,
+    /// Writing the current answer must end by then. Set when an answer is ready; a write that
+    /// cannot proceed after it fails.
+    write: Option<Instant>,
+}
+
+/// The connection's socket, with [`Deadlines`]: once a deadline has passed, a read (or a
+/// write) that would wait fails with `TimedOut` instead, and hyper closes the connection.
+struct DeadlineIo {
+    inner: TcpStream,
+    deadlines: Arc<Mutex<Deadlines>>,
+    timeout: Duration,
+    read_timer: Option<Pin<Box<Sleep>>>,
+    write_timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl DeadlineIo {
+    fn new(inner: TcpStream, deadlines: Arc<Mutex<Deadlines>>, timeout: Duration) -> Self {
+        DeadlineIo {
+            inner,
+            deadlines,
+            timeout,
+            read_timer: None,
+            write_timer: None,
+        }
+    }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the request or its answer took longer than the request timeout",
+    )
+}
+
+/// `true` when `deadline` has passed; otherwise arms `timer` for it (so that the task is woken
+/// then).
+fn expired(timer: &mut Option<Pin<Box<Sleep>>>, deadline: Instant, cx: &mut Context<'_>) -> bool {
+    let at = tokio::time::Instant::from_std(deadline);
+    let timer = match timer {
+        Some(t) => {
+            if t.deadline() != at {
+                t.as_mut().reset(at);
+            }
+            t
+        }
+        None => timer.insert(Box::pin(tokio::time::sleep_until(at))),
+    };
+    timer.as_mut().poll(cx).is_ready()
+}
+
+impl AsyncRead for DeadlineIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let deadline = lock(&this.deadlines).read;
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Poll::Ready(Err(timed_out()));
+        }
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if deadline.is_none() && buf.filled().len() > before {
+                    // The first bytes of a request.
+                    lock(&this.deadlines).read = Some(Instant::now() + this.timeout);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => match deadline {
+                Some(d) if expired(&mut this.read_timer, d, cx) => Poll::Ready(Err(timed_out())),
+                _ => Poll::Pending,
+            },
+            ready => ready,
+        }
+    }
+}
+
+impl DeadlineIo {
+    /// Passes a pending write through, or fails it once the write deadline has passed.
+    fn write_pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        match lock(&self.deadlines).write {
+            Some(d) if expired(&mut self.write_timer, d, cx) => Poll::Ready(Err(timed_out())),
+            _ => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncWrite for DeadlineIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_write(cx, buf) {
+            Poll::Pending => this.write_pending(cx),
+            ready => ready,
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
+            Poll::Pending => this.write_pending(cx),
+            ready => ready,
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_flush(cx) {
+            Poll::Pending => this.write_pending(cx),
+            ready => ready,
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_shutdown(cx) {
+            Poll::Pending => this.write_pending(cx),
+            ready => ready,
+        }
+    }
+}
+
+/// Why a body was not read whole.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// Larger than the limit (declared or counted). `drained`: the rest was read and thrown
+    /// away, so the connection could carry on.
+    TooLarge { drained: bool },
+    /// The connection failed (the client went away, or a deadline passed).
+    Broken,
+}
+
+/// Reads a body into one buffer, growing as frames arrive, of at most `limit` bytes. A body
+/// declared larger than `drain` is refused without reading; one declared or found larger than
+/// `limit` is read and thrown away up to `drain` bytes, keeping nothing. Time is bounded by the
+/// connection's [`DeadlineIo`].
+pub(crate) async fn read_body<B>(
+    mut body: B,
+    limit: usize,
+    drain: usize,
+) -> Result<Vec<u8>, BodyError>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+{
+    let declared = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
+    if declared > drain {
+        return Err(BodyError::TooLarge { drained: false });
+    }
+    let mut too_large = declared > limit;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| BodyError::Broken)?.into_data() else {
+            continue; // trailers
+        };
+        total = total.saturating_add(data.len());
+        if too_large || total > limit {
+            too_large = true;
+            buf = Vec::new();
+            if total > drain {
+                return Err(BodyError::TooLarge { drained: false });
+            }
+            continue;
+        }
+        if total > buf.capacity() {
+            // Double, but never beyond the limit.
+            let want = buf.capacity().saturating_mul(2).max(total).min(limit);
+            buf.reserve_exact(want - buf.len());
+        }
+        buf.extend_from_slice(&data);
+    }
+    if too_large {
+        Err(BodyError::TooLarge { drained: true })
+    } else {
+        Ok(buf)
+    }
 }
 
 async fn handle(
     shared: Arc<Shared>,
+    deadlines: Arc<Mutex<Deadlines>>,
+    timeout: Duration,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, DropConnection> {
     let received_at = Instant::now();
+    // A head that came out of hyper's buffer (pipelined) starts its clock now.
+    lock(&deadlines).read.get_or_insert(received_at + timeout);
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::new(
-            413,
-            "InvalidParameter",
-            format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
-        )),
-        // The client went away while sending its body: nobody to answer.
-        Err(_) => return Err(DropConnection),
+    let mut close = false;
+    let body = match read_body(body, MAX_BODY_BYTES, MAX_DRAIN_BYTES).await {
+        Ok(buf) => Ok(Bytes::from(buf)),
+        Err(BodyError::TooLarge { drained }) => {
+            close = !drained;
+            Err(ApiError::new(
+                413,
+                "InvalidParameter",
+                format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+            ))
+        }
+        // The client went away (or ran out of time) while sending its body: nobody to answer.
+        Err(BodyError::Broken) => return Err(DropConnection),
     };
+    // Received: processing time does not count against the client.
+    lock(&deadlines).read = None;
     // Processing runs in its own task so that a client that gives up (e.g. times out during a
     // `Fault::Slow`) does not cancel a write half-way: the state changes as it would on a
     // real server.
     let task = tokio::spawn(process(shared, parts, body, received_at));
-    match task.await {
-        Ok(Some(response)) => Ok(response),
-        Ok(None) => Err(DropConnection),
-        Err(_) => Ok(error_response(
+    let response = match task.await {
+        Ok(Some(response)) => response,
+        Ok(None) => return Err(DropConnection),
+        Err(_) => error_response(
             &new_request_id(),
             &ApiError::new(
                 500,
                 "InternalError",
                 "The emulator failed to handle the request.",
             ),
-        )),
-    }
+        ),
+    };
+    lock(&deadlines).write = Some(Instant::now() + timeout);
+    Ok(if close {
+        with_header(response, "connection", "close")
+    } else {
+        response
+    })
 }
 
 /// A fresh request id: 32 random hex digits, upper case, as `8-4-4-4-12`.

@@ -2020,15 +2020,131 @@ mod decoding {
 // ---------------------------------------------------------------- hostile peers (internals)
 
 mod hostile {
+    use std::convert::Infallible;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
     use std::time::Instant;
+
+    use hyper::body::{Body, Bytes, Frame, SizeHint};
 
     use super::super::auth::NonceCache;
     use super::super::params::{cut, Params};
-    use super::super::server;
+    use super::super::server::{self, read_body, BodyError, MAX_BODY_BYTES, MAX_DRAIN_BYTES};
     use super::super::{
         RequestLog, RequestRecord, LOG_BUDGET_BYTES, MAX_RECORDS, RECORD_FIELD_BYTES,
     };
     use crate::SignatureVersion;
+
+    /// A frame's memory block, as hyper hands them out: a 4 KiB block of which the frame uses
+    /// one byte, alive as long as the frame (or anything sliced from it) is.
+    struct Block {
+        live: Arc<AtomicUsize>,
+        data: Vec<u8>,
+    }
+
+    impl AsRef<[u8]> for Block {
+        fn as_ref(&self) -> &[u8] {
+            &self.data
+        }
+    }
+
+    impl Drop for Block {
+        fn drop(&mut self) {
+            self.live.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A body of `frames` one-byte frames, each in its own [`Block`]; counts how many blocks
+    /// are alive at most, and how many frames were asked for.
+    struct TinyFrames {
+        frames: usize,
+        declared: Option<u64>,
+        live: Arc<AtomicUsize>,
+        peak: usize,
+        polled: usize,
+    }
+
+    impl TinyFrames {
+        fn new(frames: usize, declared: Option<u64>) -> Self {
+            TinyFrames {
+                frames,
+                declared,
+                live: Arc::new(AtomicUsize::new(0)),
+                peak: 0,
+                polled: 0,
+            }
+        }
+    }
+
+    impl Body for &mut TinyFrames {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            let this = self.get_mut();
+            if this.polled == this.frames {
+                return Poll::Ready(None);
+            }
+            this.polled += 1;
+            let live = this.live.fetch_add(1, Ordering::SeqCst) + 1;
+            this.peak = this.peak.max(live);
+            let block = Block {
+                live: Arc::clone(&this.live),
+                data: vec![b'a'; 4096],
+            };
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from_owner(block).slice(0..1)))))
+        }
+
+        fn size_hint(&self) -> SizeHint {
+            self.declared.map(SizeHint::with_exact).unwrap_or_default()
+        }
+    }
+
+    /// Finding 2: 50,000 one-byte frames used to be kept as 50,000 buffers (each pinning its
+    /// block) until the end; now each is copied into one growing buffer and dropped.
+    #[tokio::test]
+    async fn a_body_of_tiny_frames_is_copied_into_one_buffer() {
+        let mut body = TinyFrames::new(50_000, Some(50_000));
+        let buf = read_body(&mut body, MAX_BODY_BYTES, MAX_DRAIN_BYTES)
+            .await
+            .unwrap();
+        assert_eq!(buf.len(), 50_000);
+        assert!(buf.capacity() <= 2 * 50_000, "{}", buf.capacity());
+        assert!(body.peak <= 1, "{} frames alive at once", body.peak);
+        assert_eq!(body.live.load(Ordering::SeqCst), 0);
+    }
+
+    /// Over the limit: nothing is kept while the rest is thrown away; declared far over it,
+    /// nothing is even read.
+    #[tokio::test]
+    async fn oversized_bodies_are_refused_without_keeping_them() {
+        let mut body = TinyFrames::new(2_000, None);
+        let e = read_body(&mut body, 1_000, 10_000).await.unwrap_err();
+        assert_eq!(e, BodyError::TooLarge { drained: true });
+        assert!(body.peak <= 1);
+
+        let mut body = TinyFrames::new(20_000, None);
+        let e = read_body(&mut body, 1_000, 10_000).await.unwrap_err();
+        assert_eq!(e, BodyError::TooLarge { drained: false });
+        assert_eq!(body.polled, 10_001);
+
+        let mut body = TinyFrames::new(2_000, Some(1 << 40));
+        let e = read_body(&mut body, 1_000, 10_000).await.unwrap_err();
+        assert_eq!(e, BodyError::TooLarge { drained: false });
+        assert_eq!(
+            body.polled, 0,
+            "a declared 1 TiB body is refused before reading"
+        );
+
+        let mut body = TinyFrames::new(1_500, Some(1_500));
+        let e = read_body(&mut body, 1_000, 10_000).await.unwrap_err();
+        assert_eq!(e, BodyError::TooLarge { drained: true });
+    }
 
     /// Finding 3: each nonce's text is held once (it was held by a set and a queue, key and
     /// nonce each), and what is held is counted.
