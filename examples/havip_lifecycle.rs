@@ -101,7 +101,12 @@ async fn run(args: Args) -> Result<(), Error> {
             );
             let client = emu.client()?;
             emulator = Some(emu);
-            (client, "vsw-demo".to_owned(), "i-demo".to_owned(), "i-demo-2".to_owned())
+            (
+                client,
+                "vsw-demo".to_owned(),
+                "i-demo".to_owned(),
+                "i-demo-2".to_owned(),
+            )
         }
         (Err(e), Some(_)) => return Err(e.into()),
         (Ok(credentials), endpoint) => {
@@ -122,18 +127,18 @@ async fn run(args: Args) -> Result<(), Error> {
         }
     };
     let started = Instant::now();
-    let step = |what: &str| println!("[{:>5.1}s] {what}", started.elapsed().as_secs_f64());
+    let step = &|what: &str| println!("[{:>5.1}s] {what}", started.elapsed().as_secs_f64());
 
-    // 1. Create, with a Unicode name.
-    let created = client
-        .create_ha_vip()
-        .vswitch_id(&vswitch)
-        .name("高可用 VIP — keepalived pair")
-        .description("created by the havip_lifecycle example")
-        .send()
-        .await?;
-    let id = created.ha_vip_ids().first().cloned().unwrap_or_default();
-    step(&format!("created {id} (request id {})", created.request_id()));
+    // 1. Create, with a Unicode name (unique per run, so a lost answer can be recognised).
+    let name = format!(
+        "高可用 VIP — pair {}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default()
+    );
+    let id = create(&client, &vswitch, &name, step).await?;
+    step(&format!("created {id}"));
 
     // 2. Wait until it is available.
     let ready = client.wait_until_available([id.as_str()]).wait().await?;
@@ -166,7 +171,11 @@ async fn run(args: Args) -> Result<(), Error> {
         .name("高可用 VIP — renamed")
         .send()
         .await?;
-    let renamed = client.get_ha_vip(&id).await?.map(|h| h.name).unwrap_or_default();
+    let renamed = client
+        .get_ha_vip(&id)
+        .await?
+        .map(|h| h.name)
+        .unwrap_or_default();
     step(&format!("renamed to {renamed:?}"));
 
     // 6. Unassociate both.
@@ -181,9 +190,55 @@ async fn run(args: Args) -> Result<(), Error> {
     ));
 
     // 7. Delete and wait until it is gone.
-    client.delete_ha_vips().ha_vip_id(&id).send_and_wait().await?;
+    client
+        .delete_ha_vips()
+        .ha_vip_id(&id)
+        .send_and_wait()
+        .await?;
     let gone = client.get_ha_vip(&id).await?.is_none();
     step(&format!("deleted {id}; DescribeHaVips lists it: {}", !gone));
     drop(emulator);
     Ok(())
+}
+
+/// CreateHaVip, handling a lost answer as `Error::OutcomeUnknown` advises: after a moment, look
+/// in the vSwitch for the name; adopt what is there, or create once more.
+async fn create(
+    client: &Client,
+    vswitch: &str,
+    name: &str,
+    step: &dyn Fn(&str),
+) -> Result<String, Error> {
+    let create = || {
+        client
+            .create_ha_vip()
+            .vswitch_id(vswitch)
+            .name(name)
+            .description("created by the havip_lifecycle example")
+    };
+    match create().send().await {
+        Ok(out) => Ok(out.ha_vip_ids().first().cloned().unwrap_or_default()),
+        Err(Error::OutcomeUnknown(o)) => {
+            step(&format!(
+                "the create's outcome is unknown ({}); looking",
+                o.reason
+            ));
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            let found = client
+                .describe_ha_vips()
+                .vswitch_id(vswitch)
+                .name(name)
+                .send_all()
+                .await?;
+            match found.first() {
+                Some(h) => Ok(h.ha_vip_id.clone()),
+                None => {
+                    step("not there: creating once more");
+                    let out = create().send().await?;
+                    Ok(out.ha_vip_ids().first().cloned().unwrap_or_default())
+                }
+            }
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -34,6 +34,8 @@ OPTIONS:
     --demo                      seed the demo topology (havip-demo, i-demo, i-other, eni-demo, ...)
     --associate-delay-ms N      how long AssociateHaVip takes, in ms [default: 2000]
     --unassociate-delay-ms N    how long UnassociateHaVip takes, in ms [default: 1000]
+    --create-delay-ms N         how long a created HAVIP stays Creating, in ms [default: 1000]
+    --delete-delay-ms N         how long a deleted HAVIP stays Deleting, in ms [default: 1000]
     --request-timeout-ms N      longest time to receive a request or write its answer, in ms;
                                 also how long an idle connection stays open [default: 30000]
     --quiet                     do not log one line per request
@@ -50,6 +52,8 @@ struct Args {
     demo: bool,
     associate_delay: Option<Duration>,
     unassociate_delay: Option<Duration>,
+    create_delay: Option<Duration>,
+    delete_delay: Option<Duration>,
     request_timeout: Option<Duration>,
     quiet: bool,
 }
@@ -68,6 +72,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
         demo: false,
         associate_delay: None,
         unassociate_delay: None,
+        create_delay: None,
+        delete_delay: None,
         request_timeout: None,
         quiet: false,
     };
@@ -116,6 +122,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
             "--unassociate-delay-ms" => {
                 let v = value("--unassociate-delay-ms")?;
                 parsed.unassociate_delay = Some(millis("--unassociate-delay-ms", v)?);
+            }
+            "--create-delay-ms" => {
+                let v = value("--create-delay-ms")?;
+                parsed.create_delay = Some(millis("--create-delay-ms", v)?);
+            }
+            "--delete-delay-ms" => {
+                let v = value("--delete-delay-ms")?;
+                parsed.delete_delay = Some(millis("--delete-delay-ms", v)?);
             }
             "--request-timeout-ms" => {
                 let v = value("--request-timeout-ms")?;
@@ -174,6 +188,12 @@ async fn run(args: Args) -> ExitCode {
     }
     if let Some(d) = args.unassociate_delay {
         builder = builder.unassociate_delay(d);
+    }
+    if let Some(d) = args.create_delay {
+        builder = builder.create_delay(d);
+    }
+    if let Some(d) = args.delete_delay {
+        builder = builder.delete_delay(d);
     }
     if let Some(d) = args.request_timeout {
         builder = builder.request_timeout(d);
@@ -235,6 +255,9 @@ mod tests {
             "--associate-delay-ms",
             "50",
             "--unassociate-delay-ms=10",
+            "--create-delay-ms",
+            "20",
+            "--delete-delay-ms=30",
             "--quiet",
         ]) else {
             panic!("should parse");
@@ -246,6 +269,8 @@ mod tests {
         assert!(a.demo && a.quiet);
         assert_eq!(a.associate_delay, Some(Duration::from_millis(50)));
         assert_eq!(a.unassociate_delay, Some(Duration::from_millis(10)));
+        assert_eq!(a.create_delay, Some(Duration::from_millis(20)));
+        assert_eq!(a.delete_delay, Some(Duration::from_millis(30)));
     }
 
     #[test]

@@ -11,8 +11,8 @@ use super::state::{
 
 /// Seeds the demo resources into `state`.
 pub(crate) fn seed_state(state: &mut State) {
-    state.add_vswitch("vsw-demo", DEFAULT_ENS_REGION_ID, DEFAULT_NETWORK_ID);
-    state.add_vswitch("vsw-other", DEFAULT_ENS_REGION_ID, DEFAULT_NETWORK_ID);
+    state.add_vswitch("vsw-demo", DEFAULT_ENS_REGION_ID, DEFAULT_NETWORK_ID, None);
+    state.add_vswitch("vsw-other", DEFAULT_ENS_REGION_ID, DEFAULT_NETWORK_ID, None);
 
     state.add_ha_vip("havip-demo", "vsw-demo", HaVipStatus::Available);
     state.add_ha_vip("havip-creating", "vsw-demo", HaVipStatus::Creating);

@@ -278,9 +278,10 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultTarget};
+use state::Cidr;
 pub use state::{
     InstanceStatus, NetworkInterfaceStatus, NetworkInterfaceType, DEFAULT_ENS_REGION_ID,
-    DEFAULT_NETWORK_ID,
+    DEFAULT_NETWORK_ID, MAX_DELETE_IDS,
 };
 
 use crate::{Credentials, HaVip, HaVipStatus, SignatureVersion};
@@ -290,7 +291,14 @@ pub const DEFAULT_ACCESS_KEY_ID: &str = "emulator-access-key-id";
 /// The AccessKey secret the emulator accepts by default.
 pub const DEFAULT_ACCESS_KEY_SECRET: &str = "emulator-access-key-secret";
 /// The actions the emulator serves.
-pub const ACTIONS: &[&str] = &["AssociateHaVip", "UnassociateHaVip", "DescribeHaVips"];
+pub const ACTIONS: &[&str] = &[
+    "CreateHaVip",
+    "DescribeHaVips",
+    "AssociateHaVip",
+    "UnassociateHaVip",
+    "ModifyHaVipAttribute",
+    "DeleteHaVips",
+];
 
 /// The API version the emulator accepts (`Version` / `x-acs-version`).
 pub(crate) const API_VERSION: &str = "2017-11-10";
@@ -666,6 +674,8 @@ impl Default for EmulatorBuilder {
             settings: state::Settings {
                 associate_delay: Duration::from_secs(2),
                 unassociate_delay: Duration::from_secs(1),
+                create_delay: Duration::from_secs(1),
+                delete_delay: Duration::from_secs(1),
                 max_instances_per_ha_vip: 10,
                 max_ha_vips_per_instance: 5,
             },
@@ -712,6 +722,19 @@ impl EmulatorBuilder {
     /// How long an association stays `Unassociating` before it disappears (default 1 s).
     pub fn unassociate_delay(mut self, delay: Duration) -> Self {
         self.settings.unassociate_delay = delay;
+        self
+    }
+
+    /// How long an HAVIP made by CreateHaVip stays `Creating` before it is `Available`
+    /// (default 1 s).
+    pub fn create_delay(mut self, delay: Duration) -> Self {
+        self.settings.create_delay = delay;
+        self
+    }
+
+    /// How long an HAVIP stays `Deleting` after DeleteHaVips before it is gone (default 1 s).
+    pub fn delete_delay(mut self, delay: Duration) -> Self {
+        self.settings.delete_delay = delay;
         self
     }
 
@@ -849,6 +872,23 @@ impl Emulator {
         self.default_key.credentials()
     }
 
+    /// A ready client: this emulator's endpoint and default credentials, the client's other
+    /// defaults.
+    ///
+    /// # Errors
+    /// Only if the HTTP client cannot be created.
+    pub fn client(&self) -> Result<crate::Client, crate::Error> {
+        self.client_builder().build()
+    }
+
+    /// A client builder already pointed at this emulator with its default credentials, to
+    /// change other settings (signature version, clock, retries…) before `build()`.
+    pub fn client_builder(&self) -> crate::ClientBuilder {
+        crate::Client::builder()
+            .endpoint(self.endpoint())
+            .credentials(self.credentials())
+    }
+
     /// The default AccessKey id.
     pub fn access_key_id(&self) -> &str {
         &self.default_key.id
@@ -873,12 +913,28 @@ impl Emulator {
     /// Adds a vSwitch in [`DEFAULT_ENS_REGION_ID`] and [`DEFAULT_NETWORK_ID`].
     pub fn add_vswitch(&self, id: &str) {
         self.state()
-            .add_vswitch(id, DEFAULT_ENS_REGION_ID, DEFAULT_NETWORK_ID);
+            .add_vswitch(id, DEFAULT_ENS_REGION_ID, DEFAULT_NETWORK_ID, None);
     }
 
     /// Adds a vSwitch in the given ENS region and network. HAVIPs added to it later take these.
     pub fn add_vswitch_in(&self, id: &str, ens_region_id: &str, network_id: &str) {
-        self.state().add_vswitch(id, ens_region_id, network_id);
+        self.state()
+            .add_vswitch(id, ens_region_id, network_id, None);
+    }
+
+    /// Adds a vSwitch with this CIDR (`10.8.0.0/24`; prefix 16 to 29), in
+    /// [`DEFAULT_ENS_REGION_ID`] and [`DEFAULT_NETWORK_ID`]. Without it a vSwitch gets
+    /// `10.0.k.0/24`, k counting vSwitches from 0. Addresses of the resources added to it, and
+    /// of HAVIPs CreateHaVip makes in it, come from its CIDR.
+    ///
+    /// # Errors
+    /// When `cidr` is not `a.b.c.d/n` with n from 16 to 29 (the message names it).
+    pub fn add_vswitch_with_cidr(&self, id: &str, cidr: &str) -> Result<(), String> {
+        let parsed =
+            Cidr::parse(cidr).ok_or_else(|| format!("`{cidr}` is not a CIDR like 10.8.0.0/24"))?;
+        self.state()
+            .add_vswitch(id, DEFAULT_ENS_REGION_ID, DEFAULT_NETWORK_ID, Some(parsed));
+        Ok(())
     }
 
     /// Adds (or replaces) an ENS instance in `vswitch` (created if unknown), with an IP address
@@ -907,6 +963,23 @@ impl Emulator {
     /// HAVIP added as `InUse` reads `Available`); other statuses stick.
     pub fn add_ha_vip(&self, id: &str, vswitch: &str, status: HaVipStatus) {
         self.state().add_ha_vip(id, vswitch, status);
+    }
+
+    /// Seeds an association of `instance_id` (an ENS instance, or an ENI with
+    /// [`InstanceType::NetworkInterface`](crate::InstanceType::NetworkInterface)) with
+    /// `ha_vip_id`, in any status: `Associating` and `Unassociating` finish after the
+    /// configured delays, as if the call had just been made. Replaces an association of the
+    /// same instance; `false` when the HAVIP is unknown. No rule is checked: a test can build
+    /// states no API call leads to.
+    pub fn add_association(
+        &self,
+        ha_vip_id: &str,
+        instance_id: &str,
+        instance_type: crate::InstanceType,
+        status: crate::AssociationStatus,
+    ) -> bool {
+        self.state()
+            .add_association(ha_vip_id, instance_id, instance_type, status)
     }
 
     /// Sets an instance's status; `false` if it is unknown.
@@ -959,6 +1032,16 @@ impl Emulator {
     /// Changes how long future unassociations take (pending ones keep their deadline).
     pub fn set_unassociate_delay(&self, delay: Duration) {
         self.state().settings.unassociate_delay = delay;
+    }
+
+    /// Changes how long future creations stay `Creating`.
+    pub fn set_create_delay(&self, delay: Duration) {
+        self.state().settings.create_delay = delay;
+    }
+
+    /// Changes how long future deletions stay `Deleting`.
+    pub fn set_delete_delay(&self, delay: Duration) {
+        self.state().settings.delete_delay = delay;
     }
 
     /// Finishes every pending `Associating`/`Unassociating` transition now.

@@ -229,6 +229,38 @@ pub(crate) struct UnassociateParams {
     pub instance_id: Option<String>,
 }
 
+/// CreateHaVip's parameters. `Amount` stays text: the operation parses it to answer its own
+/// error code.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CreateParams {
+    #[serde(rename = "VSwitchId")]
+    pub vswitch_id: Option<String>,
+    #[serde(rename = "IpAddress")]
+    pub ip_address: Option<String>,
+    #[serde(rename = "Amount")]
+    pub amount: Option<String>,
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+    #[serde(rename = "Description")]
+    pub description: Option<String>,
+}
+
+/// DeleteHaVips' parameters: `HaVipIds` is one JSON array string (`["havip-a","havip-b"]`).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct DeleteParams {
+    #[serde(rename = "HaVipIds")]
+    pub ha_vip_ids: Option<String>,
+}
+
+/// ModifyHaVipAttribute's parameters.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ModifyParams {
+    #[serde(rename = "HaVipId")]
+    pub ha_vip_id: Option<String>,
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+}
+
 /// DescribeHaVips' parameters. Numbers stay text: the operation parses them itself to answer
 /// its own error codes.
 #[derive(Debug, Default, Deserialize)]

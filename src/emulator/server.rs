@@ -45,7 +45,10 @@ use tokio::time::Sleep;
 
 use super::auth::{self, Draft, RequestView};
 use super::faults::Fault;
-use super::params::{self, cut, AssociateParams, DescribeParams, Params, UnassociateParams};
+use super::params::{
+    self, cut, AssociateParams, CreateParams, DeleteParams, DescribeParams, ModifyParams, Params,
+    UnassociateParams,
+};
 use super::{
     lock, ApiError, RequestRecord, Shared, ACTIONS, HOST_ID, RECORD_FIELD_BYTES, RECORD_MAX_PARAMS,
     RECORD_NAME_BYTES, RECORD_PARAM_BYTES, RECORD_VALUE_BYTES,
@@ -505,6 +508,9 @@ enum Operation {
     Associate,
     Unassociate,
     Describe,
+    Create,
+    Delete,
+    Modify,
 }
 
 impl Operation {
@@ -513,6 +519,9 @@ impl Operation {
             "AssociateHaVip" => Some(Operation::Associate),
             "UnassociateHaVip" => Some(Operation::Unassociate),
             "DescribeHaVips" => Some(Operation::Describe),
+            "CreateHaVip" => Some(Operation::Create),
+            "DeleteHaVips" => Some(Operation::Delete),
+            "ModifyHaVipAttribute" => Some(Operation::Modify),
             _ => None,
         }
     }
@@ -532,6 +541,18 @@ impl Operation {
             Operation::Describe => {
                 let p: DescribeParams = params.typed()?;
                 lock(&shared.state).describe(&p, deny)
+            }
+            Operation::Create => {
+                let p: CreateParams = params.typed()?;
+                lock(&shared.state).create(&p, deny)
+            }
+            Operation::Delete => {
+                let p: DeleteParams = params.typed()?;
+                lock(&shared.state).delete(&p, deny)
+            }
+            Operation::Modify => {
+                let p: ModifyParams = params.typed()?;
+                lock(&shared.state).modify(&p, deny)
             }
         }
     }

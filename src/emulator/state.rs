@@ -15,7 +15,10 @@ use time::OffsetDateTime;
 
 use crate::model::{AssociatedInstance, AssociationStatus, HaVip, HaVipStatus, InstanceType};
 
-use super::params::{given, AssociateParams, DescribeParams, UnassociateParams};
+use super::params::{
+    given, AssociateParams, CreateParams, DeleteParams, DescribeParams, ModifyParams,
+    UnassociateParams,
+};
 use super::ApiError;
 
 /// The ENS region (edge node) every resource is placed in unless stated otherwise.
@@ -120,14 +123,59 @@ status_enum! {
 pub(crate) struct Settings {
     pub associate_delay: Duration,
     pub unassociate_delay: Duration,
+    pub create_delay: Duration,
+    pub delete_delay: Duration,
     pub max_instances_per_ha_vip: usize,
     pub max_ha_vips_per_instance: usize,
+}
+
+/// An IPv4 network: base address and prefix length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    base: u32,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `a.b.c.d/n` (n from 16 to 29: room for a gateway and some hosts).
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (addr, prefix) = s.trim().split_once('/')?;
+        let addr: Ipv4Addr = addr.parse().ok()?;
+        let prefix: u8 = prefix.parse().ok()?;
+        if !(16..=29).contains(&prefix) {
+            return None;
+        }
+        let mask = u32::MAX << (32 - prefix);
+        Some(Cidr {
+            base: u32::from(addr) & mask,
+            prefix,
+        })
+    }
+
+    /// The usable host addresses: the network's, less its first two (network, gateway) and its
+    /// last (broadcast).
+    fn hosts(self) -> impl Iterator<Item = Ipv4Addr> {
+        let size = 1u32 << (32 - self.prefix);
+        (2..size - 1).map(move |i| Ipv4Addr::from(self.base + i))
+    }
+
+    fn contains(self, ip: Ipv4Addr) -> bool {
+        let mask = u32::MAX << (32 - self.prefix);
+        u32::from(ip) & mask == self.base
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", Ipv4Addr::from(self.base), self.prefix)
+    }
 }
 
 #[derive(Debug, Clone)]
 struct VSwitch {
     ens_region_id: String,
     network_id: String,
+    cidr: Cidr,
 }
 
 #[derive(Debug, Clone)]
@@ -181,8 +229,11 @@ struct HaVipRecord {
     description: String,
     created: OffsetDateTime,
     /// For `Available`/`Associating`/`InUse`/`Unassociating` this is recomputed from the
-    /// associations on every settle; any other status (e.g. `Creating`) sticks until changed.
+    /// associations on every settle; any other status (e.g. `Creating`) sticks until changed,
+    /// or until `until` passes (a CreateHaVip's `Creating`, a DeleteHaVips' `Deleting`).
     status: HaVipStatus,
+    /// When a `Creating` HAVIP becomes `Available`, or a `Deleting` one is gone.
+    until: Option<Instant>,
     associations: Vec<Association>,
 }
 
@@ -223,7 +274,6 @@ pub(crate) struct State {
     instances: BTreeMap<String, Instance>,
     enis: BTreeMap<String, Eni>,
     havips: BTreeMap<String, HaVipRecord>,
-    next_ip: u32,
 }
 
 /// Now, in UTC, to the second (the precision of the wire format, so snapshots equal decoded
@@ -279,6 +329,25 @@ fn no_permission() -> ApiError {
     ApiError::bad("NoPermission", "Permission denied.")
 }
 
+/// The name rule ModifyHaVipAttribute documents (1–128 characters, not starting with
+/// `http://` or `https://`); the emulator applies it to CreateHaVip too. `InvalidName`
+/// otherwise.
+fn valid_name(name: &str) -> Result<(), ApiError> {
+    let n = name.chars().count();
+    let lower = name.trim_start().to_ascii_lowercase();
+    if n == 0 || n > 128 || lower.starts_with("http://") || lower.starts_with("https://") {
+        return Err(ApiError::bad(
+            "InvalidName",
+            "The specified parameter Name is invalid: 1 to 128 characters, not starting with \
+             http:// or https://.",
+        ));
+    }
+    Ok(())
+}
+
+/// The most ids one DeleteHaVips takes (ENS documents none; the emulator's assumption).
+pub const MAX_DELETE_IDS: usize = 100;
+
 impl State {
     pub fn new(settings: Settings) -> Self {
         State {
@@ -287,21 +356,61 @@ impl State {
             instances: BTreeMap::new(),
             enis: BTreeMap::new(),
             havips: BTreeMap::new(),
-            next_ip: 0,
         }
     }
 
-    /// The next free address in 10.0.0.0/16 (10.0.0.2, 10.0.0.3, …; wraps after 65 000).
-    fn allocate_ip(&mut self) -> String {
-        let n = self.next_ip % 65_000;
-        self.next_ip = self.next_ip.wrapping_add(1);
-        let host = n + 2;
-        Ipv4Addr::new(10, 0, (host / 256) as u8, (host % 256) as u8).to_string()
+    /// Every address in use in `vswitch` (by HAVIPs, instances and ENIs).
+    fn used_ips(&self, vswitch: &str) -> BTreeSet<String> {
+        let havips = self
+            .havips
+            .values()
+            .filter(|h| h.vswitch == vswitch)
+            .map(|h| &h.ip);
+        let instances = self
+            .instances
+            .values()
+            .filter(|i| i.vswitch == vswitch)
+            .map(|i| &i.ip);
+        let enis = self
+            .enis
+            .values()
+            .filter(|e| e.vswitch == vswitch)
+            .map(|e| &e.ip);
+        havips.chain(instances).chain(enis).cloned().collect()
+    }
+
+    /// The first free address of `vswitch`'s CIDR (`None` when it is full or unknown).
+    fn allocate_ip(&self, vswitch: &str) -> Option<String> {
+        let cidr = self.vswitches.get(vswitch)?.cidr;
+        let used = self.used_ips(vswitch);
+        cidr.hosts()
+            .map(|ip| ip.to_string())
+            .find(|ip| !used.contains(ip))
+    }
+
+    /// A new HAVIP id: `havip-` and 16 random hex digits.
+    fn new_ha_vip_id(&self) -> String {
+        loop {
+            let id = format!(
+                "havip-{}",
+                &crate::signer::new_nonce().unwrap_or_default()[..16]
+            );
+            if id.len() == 22 && !self.havips.contains_key(&id) {
+                return id;
+            }
+        }
     }
 
     /// Applies every transition whose deadline has passed.
     pub fn settle(&mut self, now: Instant) {
+        self.havips.retain(|_, h| {
+            !(h.status == HaVipStatus::Deleting && h.until.is_some_and(|until| until <= now))
+        });
         for havip in self.havips.values_mut() {
+            if havip.status == HaVipStatus::Creating && havip.until.is_some_and(|t| t <= now) {
+                havip.status = HaVipStatus::Available;
+                havip.until = None;
+            }
             havip.associations.retain_mut(|a| match a.phase {
                 Phase::Associating { until } if until <= now => {
                     a.phase = Phase::InUse;
@@ -318,6 +427,9 @@ impl State {
     pub fn complete_transitions(&mut self) {
         let now = Instant::now();
         for havip in self.havips.values_mut() {
+            if let Some(until) = &mut havip.until {
+                *until = now;
+            }
             for a in &mut havip.associations {
                 match &mut a.phase {
                     Phase::Associating { until } | Phase::Unassociating { until } => *until = now,
@@ -330,32 +442,64 @@ impl State {
 
     // ----- seeding -----
 
-    pub fn add_vswitch(&mut self, id: &str, ens_region_id: &str, network_id: &str) {
+    /// The CIDR a new vSwitch gets unless told: `10.0.k.0/24` for the k-th vSwitch (so every
+    /// default address is in 10.0.0.0/16).
+    fn next_cidr(&self) -> Cidr {
+        let k = self.vswitches.len() as u32;
+        Cidr {
+            base: u32::from(Ipv4Addr::new(10, 0, 0, 0)) + (k % 65_536) * 256,
+            prefix: 24,
+        }
+    }
+
+    /// Adds (or replaces) a vSwitch; `cidr` `None` keeps its CIDR when it exists, else takes the
+    /// next default one.
+    pub fn add_vswitch(
+        &mut self,
+        id: &str,
+        ens_region_id: &str,
+        network_id: &str,
+        cidr: Option<Cidr>,
+    ) {
+        let cidr = cidr
+            .or_else(|| self.vswitches.get(id).map(|v| v.cidr))
+            .unwrap_or_else(|| self.next_cidr());
         self.vswitches.insert(
             id.to_owned(),
             VSwitch {
                 ens_region_id: ens_region_id.to_owned(),
                 network_id: network_id.to_owned(),
+                cidr,
             },
         );
     }
 
     fn ensure_vswitch(&mut self, id: &str) -> VSwitch {
-        self.vswitches
-            .entry(id.to_owned())
-            .or_insert_with(|| VSwitch {
-                ens_region_id: DEFAULT_ENS_REGION_ID.to_owned(),
-                network_id: DEFAULT_NETWORK_ID.to_owned(),
-            })
-            .clone()
+        if !self.vswitches.contains_key(id) {
+            self.add_vswitch(id, DEFAULT_ENS_REGION_ID, DEFAULT_NETWORK_ID, None);
+        }
+        self.vswitches.get(id).cloned().unwrap_or_else(|| VSwitch {
+            ens_region_id: DEFAULT_ENS_REGION_ID.to_owned(),
+            network_id: DEFAULT_NETWORK_ID.to_owned(),
+            cidr: self.next_cidr(),
+        })
+    }
+
+    /// The address `old` had if it is in `vswitch`, else a free one of its CIDR (or, with the
+    /// CIDR full, 0.0.0.0: seeding never fails).
+    fn seed_ip(&self, vswitch: &str, old: Option<&String>) -> String {
+        let cidr = self.vswitches.get(vswitch).map(|v| v.cidr);
+        match (old, cidr) {
+            (Some(ip), Some(c)) if ip.parse().is_ok_and(|ip| c.contains(ip)) => ip.clone(),
+            _ => self
+                .allocate_ip(vswitch)
+                .unwrap_or_else(|| Ipv4Addr::UNSPECIFIED.to_string()),
+        }
     }
 
     pub fn add_instance(&mut self, id: &str, vswitch: &str, status: InstanceStatus) {
         self.ensure_vswitch(vswitch);
-        let ip = match self.instances.get(id) {
-            Some(old) => old.ip.clone(),
-            None => self.allocate_ip(),
-        };
+        let ip = self.seed_ip(vswitch, self.instances.get(id).map(|i| &i.ip));
         self.instances.insert(
             id.to_owned(),
             Instance {
@@ -374,10 +518,7 @@ impl State {
         status: NetworkInterfaceStatus,
     ) {
         self.ensure_vswitch(vswitch);
-        let ip = match self.enis.get(id) {
-            Some(old) => old.ip.clone(),
-            None => self.allocate_ip(),
-        };
+        let ip = self.seed_ip(vswitch, self.enis.get(id).map(|e| &e.ip));
         self.enis.insert(
             id.to_owned(),
             Eni {
@@ -391,10 +532,7 @@ impl State {
 
     pub fn add_ha_vip(&mut self, id: &str, vswitch: &str, status: HaVipStatus) {
         let vsw = self.ensure_vswitch(vswitch);
-        let ip = match self.havips.get(id) {
-            Some(old) => old.ip.clone(),
-            None => self.allocate_ip(),
-        };
+        let ip = self.seed_ip(vswitch, self.havips.get(id).map(|h| &h.ip));
         self.havips.insert(
             id.to_owned(),
             HaVipRecord {
@@ -406,10 +544,53 @@ impl State {
                 description: String::new(),
                 created: now_utc_seconds(),
                 status,
+                until: None,
                 associations: Vec::new(),
             },
         );
         self.settle(Instant::now());
+    }
+
+    /// Seeds an association in any status (an `Associating` or `Unassociating` one finishes
+    /// after the configured delay, as if just made). `false` when the HAVIP is unknown.
+    pub fn add_association(
+        &mut self,
+        ha_vip_id: &str,
+        instance_id: &str,
+        kind: InstanceType,
+        status: AssociationStatus,
+    ) -> bool {
+        let now = Instant::now();
+        let ip = match kind {
+            InstanceType::NetworkInterface => self.enis.get(instance_id).map(|e| e.ip.clone()),
+            _ => self.instances.get(instance_id).map(|i| i.ip.clone()),
+        }
+        .unwrap_or_default();
+        let phase = match status {
+            AssociationStatus::Associating => Phase::Associating {
+                until: now + self.settings.associate_delay,
+            },
+            AssociationStatus::Unassociating => Phase::Unassociating {
+                until: now + self.settings.unassociate_delay,
+            },
+            _ => Phase::InUse,
+        };
+        let Some(h) = self.havips.get_mut(ha_vip_id) else {
+            return false;
+        };
+        h.associations.retain(|a| a.instance_id != instance_id);
+        h.associations.push(Association {
+            instance_id: instance_id.to_owned(),
+            kind,
+            ip,
+            created: now_utc_seconds(),
+            phase,
+        });
+        if matches!(h.status, HaVipStatus::Creating) && h.until.is_some() {
+            h.until = Some(now);
+        }
+        self.settle(now);
+        true
     }
 
     pub fn set_instance_status(&mut self, id: &str, status: InstanceStatus) -> bool {
@@ -440,6 +621,7 @@ impl State {
         let found = match self.havips.get_mut(id) {
             Some(h) => {
                 h.status = status;
+                h.until = None;
                 true
             }
             None => false,
@@ -524,8 +706,11 @@ impl State {
         self.settle(now);
 
         let havip = self.havips.get(havip_id).ok_or_else(havip_not_found)?;
-        // The target's vSwitch and IP, and the error its status or type would give (checked
-        // only after the HAVIP's status, the documented order).
+        // The target's vSwitch and IP, and the error its status or type would give. What is
+        // wrong with the request for good (the target's status or type, its vSwitch) is
+        // answered before the HAVIP's status, which may be passing (`Associating` with another
+        // instance): the emulator's assumption, so that a client waiting out a busy HAVIP hears
+        // a permanent refusal at once.
         let (target_vswitch, target_ip, target_refusal) = match kind {
             InstanceType::NetworkInterface => {
                 let eni = self.enis.get(instance_id).ok_or_else(|| {
@@ -577,6 +762,15 @@ impl State {
                 (&inst.vswitch, &inst.ip, refusal)
             }
         };
+        if let Some(e) = target_refusal {
+            return Err(e);
+        }
+        if *target_vswitch != havip.vswitch {
+            return Err(ApiError::bad(
+                "IncorrectInstanceVSwitch",
+                "The binding instance must be under the same VSwitch.",
+            ));
+        }
         if !matches!(havip.status, HaVipStatus::Available | HaVipStatus::InUse) {
             return Err(ApiError::bad(
                 "IncorrectHaVipStatus",
@@ -585,15 +779,6 @@ impl State {
                      Available or InUse).",
                     havip.status
                 ),
-            ));
-        }
-        if let Some(e) = target_refusal {
-            return Err(e);
-        }
-        if *target_vswitch != havip.vswitch {
-            return Err(ApiError::bad(
-                "IncorrectInstanceVSwitch",
-                "The binding instance must be under the same VSwitch.",
             ));
         }
         if havip
@@ -674,6 +859,205 @@ impl State {
         }
         assoc.phase = Phase::Unassociating { until: now + delay };
         self.settle(now);
+        Ok(json!({}))
+    }
+
+    /// CreateHaVip. Validation order: parameters, permission, the vSwitch, the address.
+    pub fn create(&mut self, params: &CreateParams, deny: bool) -> Result<Value, ApiError> {
+        let vswitch_id = required(&params.vswitch_id, "VSwitchId")?;
+        valid_id("VSwitchId", vswitch_id)?;
+        let amount =
+            match given(&params.amount).map(str::trim) {
+                None => 1,
+                Some(a) => match a.parse::<usize>() {
+                    Ok(n) if (1..=10).contains(&n) => n,
+                    _ => return Err(ApiError::bad(
+                        "InvalidParameter.Amount",
+                        "The specified field Amount invalid. Please check it again. It must be \
+                         a whole number from 1 to 10.",
+                    )),
+                },
+            };
+        let ip = match given(&params.ip_address).map(str::trim) {
+            None => None,
+            Some(ip) => Some(ip.parse::<Ipv4Addr>().map_err(|_| {
+                ApiError::bad(
+                    "InvalidParameter.IpAddress",
+                    "The specified field IpAddress invalid. Please check it again. It must be an \
+                     IPv4 address.",
+                )
+            })?),
+        };
+        if ip.is_some() && amount != 1 {
+            return Err(ApiError::bad(
+                "InvalidParameter.Amount",
+                "The specified field Amount invalid. Please check it again. Amount must be 1 \
+                 when IpAddress is given.",
+            ));
+        }
+        if let Some(name) = &params.name {
+            valid_name(name)?;
+        }
+        let description = params.description.clone().unwrap_or_default();
+        if description.chars().count() > 256 {
+            return Err(ApiError::bad(
+                "InvalidDescription",
+                "The specified parameter Description is invalid: at most 256 characters.",
+            ));
+        }
+        if deny {
+            return Err(no_permission());
+        }
+        let now = Instant::now();
+        self.settle(now);
+        let vsw = self.vswitches.get(vswitch_id).cloned().ok_or_else(|| {
+            ApiError::bad(
+                "InvalidVSwitchId.NotFound",
+                "The specified vSwitch does not exist.",
+            )
+        })?;
+        let mut ips = Vec::with_capacity(amount);
+        match ip {
+            Some(ip) => {
+                if !vsw.cidr.contains(ip) {
+                    return Err(ApiError::bad(
+                        "InvalidParameter.IpAddress",
+                        format!(
+                            "The specified field IpAddress invalid. Please check it again. It \
+                             is not in the vSwitch's CIDR {}.",
+                            vsw.cidr
+                        ),
+                    ));
+                }
+                if self.used_ips(vswitch_id).contains(&ip.to_string()) {
+                    return Err(ApiError::bad(
+                        "InvalidIPAddress.AlreadyUsed",
+                        "The specified IP address is already used.",
+                    ));
+                }
+                ips.push(ip.to_string());
+            }
+            None => {
+                let used = self.used_ips(vswitch_id);
+                ips.extend(
+                    vsw.cidr
+                        .hosts()
+                        .map(|ip| ip.to_string())
+                        .filter(|ip| !used.contains(ip))
+                        .take(amount),
+                );
+                if ips.len() < amount {
+                    return Err(ApiError::bad(
+                        "InvalidVSwitchId.IpNotEnough",
+                        "The specified vSwitch has not enough free IP addresses.",
+                    ));
+                }
+            }
+        }
+        let until = now + self.settings.create_delay;
+        let mut ids = Vec::with_capacity(amount);
+        for ip in ips {
+            let id = self.new_ha_vip_id();
+            self.havips.insert(
+                id.clone(),
+                HaVipRecord {
+                    vswitch: vswitch_id.to_owned(),
+                    ens_region_id: vsw.ens_region_id.clone(),
+                    network_id: vsw.network_id.clone(),
+                    ip,
+                    name: params.name.clone().unwrap_or_default(),
+                    description: description.clone(),
+                    created: now_utc_seconds(),
+                    status: HaVipStatus::Creating,
+                    until: Some(until),
+                    associations: Vec::new(),
+                },
+            );
+            ids.push(id);
+        }
+        self.settle(now);
+        Ok(json!({ "HaVipIds": ids }))
+    }
+
+    /// DeleteHaVips. All or nothing: every id must exist, be `Available` (or `InUse` with no
+    /// association left, which cannot happen) and have no association; otherwise nothing is
+    /// deleted.
+    pub fn delete(&mut self, params: &DeleteParams, deny: bool) -> Result<Value, ApiError> {
+        let raw = required(&params.ha_vip_ids, "HaVipIds")?;
+        let invalid = |why: &str| {
+            ApiError::bad(
+                "InvalidParameter.HaVipIds",
+                format!("The specified field HaVipIds invalid. Please check it again. {why}"),
+            )
+        };
+        let ids: Vec<String> = serde_json::from_str(raw)
+            .map_err(|_| invalid("It must be a JSON array of HAVIP ids."))?;
+        if ids.is_empty() || ids.len() > MAX_DELETE_IDS {
+            return Err(invalid("It must hold 1 to 100 ids."));
+        }
+        for id in &ids {
+            valid_id("HaVipIds", id).map_err(|_| invalid("An id is malformed."))?;
+        }
+        if deny {
+            return Err(no_permission());
+        }
+        let now = Instant::now();
+        self.settle(now);
+        for id in &ids {
+            let h = self.havips.get(id).ok_or_else(havip_not_found)?;
+            if !h.associations.is_empty() {
+                return Err(ApiError::bad(
+                    "IncorrectHaVipStatus",
+                    format!(
+                        "The status of the haVip is invalid. {id} is still associated with \
+                         {} instance(s): unassociate them first.",
+                        h.associations.len()
+                    ),
+                ));
+            }
+            if h.status != HaVipStatus::Available {
+                return Err(ApiError::bad(
+                    "IncorrectHaVipStatus",
+                    format!(
+                        "The status of the haVip is invalid. {id} is {} (must be Available).",
+                        h.status
+                    ),
+                ));
+            }
+        }
+        let until = now + self.settings.delete_delay;
+        for id in &ids {
+            if let Some(h) = self.havips.get_mut(id) {
+                h.status = HaVipStatus::Deleting;
+                h.until = Some(until);
+            }
+        }
+        self.settle(now);
+        Ok(json!({}))
+    }
+
+    /// ModifyHaVipAttribute.
+    pub fn modify(&mut self, params: &ModifyParams, deny: bool) -> Result<Value, ApiError> {
+        let id = required(&params.ha_vip_id, "HaVipId")?;
+        valid_id("HaVipId", id)?;
+        let name = params
+            .name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| ApiError::missing("Name"))?;
+        valid_name(name)?;
+        if deny {
+            return Err(no_permission());
+        }
+        self.settle(Instant::now());
+        let h = self.havips.get_mut(id).ok_or_else(havip_not_found)?;
+        if h.status == HaVipStatus::Deleting {
+            return Err(ApiError::bad(
+                "IncorrectHaVipStatus",
+                format!("The status of the haVip is invalid. {id} is being deleted."),
+            ));
+        }
+        h.name = name.to_owned();
         Ok(json!({}))
     }
 

@@ -782,7 +782,8 @@ async fn unknown_action_and_unsupported_method() {
     v1_call(&emu, "GET", "DescribeRegions", &[])
         .await
         .assert_error(404, "InvalidAction.NotFound");
-    V3Req::new(&emu, "POST", "CreateHaVip", &[])
+    // (CreateHaVip was unknown here before the emulator played the whole lifecycle.)
+    V3Req::new(&emu, "POST", "CreateEipInstance", &[])
         .send(&emu)
         .await
         .assert_error(404, "InvalidAction.NotFound");
@@ -2232,4 +2233,340 @@ mod hostile {
             .sum();
         assert!(held <= LOG_BUDGET_BYTES, "{held}");
     }
+}
+
+// ---------------------------------------------------------------- the lifecycle
+
+async fn create(emu: &Emulator, params: &[(&str, &str)]) -> Resp {
+    v1_call(emu, "POST", "CreateHaVip", params).await
+}
+
+fn created_ids(body: &Value) -> Vec<String> {
+    body["HaVipIds"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn create_allocates_from_the_vswitch_cidr_or_takes_the_address_given() {
+    let emu = Emulator::start_demo().await.unwrap();
+    emu.add_vswitch_with_cidr("vsw-small", "192.168.7.0/29")
+        .unwrap();
+    assert!(emu
+        .add_vswitch_with_cidr("vsw-bad", "192.168.7.0/33")
+        .is_err());
+    // A /29 has 8 addresses: network, gateway, broadcast, 5 hosts.
+    let body = create(
+        &emu,
+        &[
+            ("VSwitchId", "vsw-small"),
+            ("Amount", "3"),
+            ("Name", "高可用 vip"),
+        ],
+    )
+    .await
+    .assert_ok();
+    let ids = created_ids(&body);
+    assert_eq!(ids.len(), 3);
+    let ips: Vec<String> = ids
+        .iter()
+        .map(|id| emu.ha_vip(id).unwrap().ip_address)
+        .collect();
+    assert_eq!(ips, ["192.168.7.2", "192.168.7.3", "192.168.7.4"]);
+    for id in &ids {
+        let h = emu.ha_vip(id).unwrap();
+        assert_eq!(h.status, HaVipStatus::Creating);
+        assert_eq!(h.name, "高可用 vip");
+        assert_eq!(h.vswitch_id, "vsw-small");
+        assert!(id.starts_with("havip-") && id.len() == 22, "{id}");
+    }
+    // The address given, if free and in the CIDR.
+    let body = create(
+        &emu,
+        &[("VSwitchId", "vsw-small"), ("IpAddress", "192.168.7.6")],
+    )
+    .await
+    .assert_ok();
+    let id = &created_ids(&body)[0];
+    assert_eq!(emu.ha_vip(id).unwrap().ip_address, "192.168.7.6");
+    create(
+        &emu,
+        &[("VSwitchId", "vsw-small"), ("IpAddress", "192.168.7.6")],
+    )
+    .await
+    .assert_error(400, "InvalidIPAddress.AlreadyUsed");
+    create(
+        &emu,
+        &[("VSwitchId", "vsw-small"), ("IpAddress", "10.9.9.9")],
+    )
+    .await
+    .assert_error(400, "InvalidParameter.IpAddress");
+    // One host left; two asked for.
+    create(&emu, &[("VSwitchId", "vsw-small"), ("Amount", "2")])
+        .await
+        .assert_error(400, "InvalidVSwitchId.IpNotEnough");
+    // Instances take addresses from their vSwitch too.
+    emu.add_instance("i-small", "vsw-small", InstanceStatus::Running);
+    create(&emu, &[("VSwitchId", "vsw-small")])
+        .await
+        .assert_error(400, "InvalidVSwitchId.IpNotEnough");
+}
+
+#[tokio::test]
+async fn creating_and_deleting_last_their_delays() {
+    let emu = Emulator::builder()
+        .demo()
+        .create_delay(Duration::from_millis(300))
+        .delete_delay(Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap();
+    let body = create(&emu, &[("VSwitchId", "vsw-demo")]).await.assert_ok();
+    let id = created_ids(&body).remove(0);
+    assert_eq!(emu.ha_vip(&id).unwrap().status, HaVipStatus::Creating);
+    // Not yet Available: it cannot be deleted or associated.
+    let ids_json = format!(r#"["{id}"]"#);
+    v1_call(&emu, "POST", "DeleteHaVips", &[("HaVipIds", &ids_json)])
+        .await
+        .assert_error(400, "IncorrectHaVipStatus");
+    associate(&emu, &id, "i-demo")
+        .await
+        .assert_error(400, "IncorrectHaVipStatus");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(emu.ha_vip(&id).unwrap().status, HaVipStatus::Available);
+    v1_call(&emu, "POST", "DeleteHaVips", &[("HaVipIds", &ids_json)])
+        .await
+        .assert_ok();
+    assert_eq!(emu.ha_vip(&id).unwrap().status, HaVipStatus::Deleting);
+    // Listed as Deleting, then gone.
+    let body = v1_call(&emu, "GET", "DescribeHaVips", &[("HaVipId", &id)])
+        .await
+        .assert_ok();
+    assert_eq!(body["HaVips"][0]["Status"], "Deleting");
+    emu.complete_transitions();
+    assert!(emu.ha_vip(&id).is_none());
+    let body = v1_call(&emu, "GET", "DescribeHaVips", &[("HaVipId", &id)])
+        .await
+        .assert_ok();
+    assert_eq!(body["TotalCount"], 0);
+}
+
+#[tokio::test]
+async fn every_lifecycle_refusal_has_its_code() {
+    let emu = Emulator::start_demo().await.unwrap();
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
+        ("CreateHaVip", &[], "MissingVSwitchId"),
+        (
+            "CreateHaVip",
+            &[("VSwitchId", "vsw demo")],
+            "InvalidVSwitchId",
+        ),
+        (
+            "CreateHaVip",
+            &[("VSwitchId", "vsw-nope")],
+            "InvalidVSwitchId.NotFound",
+        ),
+        (
+            "CreateHaVip",
+            &[("VSwitchId", "vsw-demo"), ("Amount", "11")],
+            "InvalidParameter.Amount",
+        ),
+        (
+            "CreateHaVip",
+            &[("VSwitchId", "vsw-demo"), ("Amount", "two")],
+            "InvalidParameter.Amount",
+        ),
+        (
+            "CreateHaVip",
+            &[
+                ("VSwitchId", "vsw-demo"),
+                ("Amount", "2"),
+                ("IpAddress", "10.0.0.200"),
+            ],
+            "InvalidParameter.Amount",
+        ),
+        (
+            "CreateHaVip",
+            &[("VSwitchId", "vsw-demo"), ("IpAddress", "10.0.0")],
+            "InvalidParameter.IpAddress",
+        ),
+        (
+            "CreateHaVip",
+            &[("VSwitchId", "vsw-demo"), ("Name", "http://x")],
+            "InvalidName",
+        ),
+        (
+            "CreateHaVip",
+            &[("VSwitchId", "vsw-demo"), ("Name", "")],
+            "InvalidName",
+        ),
+        ("DeleteHaVips", &[], "MissingHaVipIds"),
+        (
+            "DeleteHaVips",
+            &[("HaVipIds", "havip-demo")],
+            "InvalidParameter.HaVipIds",
+        ),
+        (
+            "DeleteHaVips",
+            &[("HaVipIds", "[]")],
+            "InvalidParameter.HaVipIds",
+        ),
+        (
+            "DeleteHaVips",
+            &[("HaVipIds", r#"["havip-nope"]"#)],
+            "HaVipNotFound",
+        ),
+        ("ModifyHaVipAttribute", &[("Name", "n")], "MissingHaVipId"),
+        (
+            "ModifyHaVipAttribute",
+            &[("HaVipId", "havip-demo")],
+            "MissingName",
+        ),
+        (
+            "ModifyHaVipAttribute",
+            &[("HaVipId", "havip-demo"), ("Name", "https://evil")],
+            "InvalidName",
+        ),
+        (
+            "ModifyHaVipAttribute",
+            &[("HaVipId", "havip-nope"), ("Name", "n")],
+            "HaVipNotFound",
+        ),
+    ];
+    for (action, params, code) in cases {
+        let r = v1_call(&emu, "POST", action, params).await;
+        assert_eq!(r.code(), *code, "{action} {params:?}: {}", r.text);
+        r.assert_error(400, code);
+    }
+    // An HAVIP with an association (in any status) cannot be deleted, and a batch with one
+    // such id deletes nothing.
+    assert!(emu.add_association(
+        "havip-demo",
+        "i-demo",
+        InstanceType::EnsInstance,
+        AssociationStatus::Unassociating
+    ));
+    let body = create(&emu, &[("VSwitchId", "vsw-demo")]).await.assert_ok();
+    let fresh = created_ids(&body).remove(0);
+    emu.complete_transitions();
+    assert!(emu.add_association(
+        "havip-demo",
+        "i-demo",
+        InstanceType::EnsInstance,
+        AssociationStatus::InUse
+    ));
+    let both = format!(r#"["{fresh}", "havip-demo"]"#);
+    let r = v1_call(&emu, "POST", "DeleteHaVips", &[("HaVipIds", &both)]).await;
+    r.assert_error(400, "IncorrectHaVipStatus");
+    assert!(r.json()["Message"].as_str().unwrap().contains("associated"));
+    assert_eq!(emu.ha_vip(&fresh).unwrap().status, HaVipStatus::Available);
+    // Deleting twice: the second is refused.
+    let one = format!(r#"["{fresh}"]"#);
+    v1_call(&emu, "POST", "DeleteHaVips", &[("HaVipIds", &one)])
+        .await
+        .assert_ok();
+    v1_call(&emu, "POST", "DeleteHaVips", &[("HaVipIds", &one)])
+        .await
+        .assert_error(400, "IncorrectHaVipStatus");
+    // The name rule on Modify, and the rename itself.
+    v1_call(
+        &emu,
+        "POST",
+        "ModifyHaVipAttribute",
+        &[("HaVipId", "havip-demo"), ("Name", "新名字")],
+    )
+    .await
+    .assert_ok();
+    assert_eq!(emu.ha_vip("havip-demo").unwrap().name, "新名字");
+}
+
+#[tokio::test]
+async fn seeded_associations_take_any_status() {
+    let emu = Emulator::builder()
+        .demo()
+        .associate_delay(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    for (instance, status) in [
+        ("i-demo", AssociationStatus::InUse),
+        ("i-demo-2", AssociationStatus::Associating),
+        ("eni-demo", AssociationStatus::Unassociating),
+    ] {
+        let kind = if instance.starts_with("eni") {
+            InstanceType::NetworkInterface
+        } else {
+            InstanceType::EnsInstance
+        };
+        assert!(emu.add_association("havip-demo", instance, kind, status));
+    }
+    let h = emu.ha_vip("havip-demo").unwrap();
+    assert_eq!(h.status, HaVipStatus::InUse);
+    assert!(h.is_in_use_by("i-demo"));
+    assert_eq!(
+        h.association("i-demo-2").unwrap().status,
+        AssociationStatus::Associating
+    );
+    assert_eq!(
+        h.association("eni-demo").unwrap().instance_type,
+        InstanceType::NetworkInterface
+    );
+    assert!(!emu.add_association(
+        "havip-nope",
+        "i-demo",
+        InstanceType::EnsInstance,
+        AssociationStatus::InUse
+    ));
+    emu.complete_transitions();
+    let h = emu.ha_vip("havip-demo").unwrap();
+    assert!(h.is_in_use_by("i-demo-2"));
+    assert!(h.association("eni-demo").is_none());
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_comes_before_a_busy_havip() {
+    let emu = Emulator::start_demo().await.unwrap();
+    associate(&emu, "havip-demo", "i-demo").await.assert_ok();
+    assert_eq!(
+        emu.ha_vip("havip-demo").unwrap().status,
+        HaVipStatus::Associating
+    );
+    // Busy with i-demo: a good second instance must wait …
+    associate(&emu, "havip-demo", "i-demo-2")
+        .await
+        .assert_error(400, "IncorrectHaVipStatus");
+    // … but one that can never be associated hears so at once.
+    associate(&emu, "havip-demo", "i-other")
+        .await
+        .assert_error(400, "IncorrectInstanceVSwitch");
+    associate(&emu, "havip-demo", "i-starting")
+        .await
+        .assert_error(400, "IncorrectInstanceStatus");
+}
+
+#[tokio::test]
+async fn faults_apply_to_the_new_actions() {
+    let emu = Emulator::start_demo().await.unwrap();
+    emu.inject("CreateHaVip", Fault::service_unavailable(), 1);
+    emu.inject("DeleteHaVips", Fault::DropBeforeApply, 1);
+    emu.inject("ModifyHaVipAttribute", Fault::throttling(), 1);
+    create(&emu, &[("VSwitchId", "vsw-demo")])
+        .await
+        .assert_error(503, "ServiceUnavailable");
+    v1_call(
+        &emu,
+        "POST",
+        "ModifyHaVipAttribute",
+        &[("HaVipId", "havip-demo"), ("Name", "x")],
+    )
+    .await
+    .assert_error(400, "Throttling.User");
+    assert_eq!(emu.faults_pending(), 1);
+    assert_eq!(emu.ha_vips().len(), 2, "the faulted create made nothing");
 }
