@@ -3,9 +3,12 @@
 //!
 //! Enabled by the `emulator` feature. It listens on a local TCP port and answers like the ENS
 //! gateway would: it checks V1 (HMAC-SHA1) and V3 (`ACS3-HMAC-SHA256`) signatures, timestamps,
-//! nonces and STS tokens, serves `AssociateHaVip`, `UnassociateHaVip` and `DescribeHaVips`
-//! against an in-memory model of vSwitches, instances, ENIs and HAVIPs, and can be told to
-//! misbehave (throttle, fail, hang, drop connections, answer HTML…) on demand.
+//! nonces and STS tokens, serves the whole HAVIP lifecycle (`CreateHaVip`, `DescribeHaVips`,
+//! `AssociateHaVip`, `UnassociateHaVip`, `ModifyHaVipAttribute`, `DeleteHaVips`) against an
+//! in-memory model of vSwitches (with CIDRs), instances, ENIs and HAVIPs, and can be told to
+//! misbehave (throttle, fail, hang, drop connections, answer HTML…) on demand, for any action.
+//!
+//! [`Emulator::client`] returns a client ready to talk to it.
 //!
 //! Where to look in the source (`src/emulator/`): `mod.rs` (this API), `server.rs` (HTTP,
 //! time limits, dispatch, request log), `params.rs` (decoding the query and form body into typed
@@ -83,6 +86,10 @@
 //! | AccessKey id / secret | `emulator-access-key-id` / `emulator-access-key-secret` | [`credentials`], [`add_key`] |
 //! | AssociateHaVip takes | 2 s | [`associate_delay`] |
 //! | UnassociateHaVip takes | 1 s | [`unassociate_delay`] |
+//! | CreateHaVip's `Creating` lasts | 1 s | [`create_delay`] |
+//! | DeleteHaVips' `Deleting` lasts | 1 s | [`delete_delay`] |
+//! | vSwitch CIDR | `10.0.k.0/24` for the k-th vSwitch (from 0) | [`Emulator::add_vswitch_with_cidr`] |
+//! | ids per DeleteHaVips | at most 100 | — |
 //! | instances per HAVIP | 10 | [`max_instances_per_ha_vip`] |
 //! | HAVIPs per instance or ENI | 5 | [`max_ha_vips_per_instance`] |
 //! | clock skew allowed | 15 min | — |
@@ -111,9 +118,11 @@
 //!
 //! Seed with [`Emulator::add_vswitch`], [`add_instance`](crate::emulator::Emulator::add_instance),
 //! [`add_network_interface`](crate::emulator::Emulator::add_network_interface) and
-//! [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip); unknown vSwitches are created on first mention (in
-//! ENS region [`DEFAULT_ENS_REGION_ID`], network [`DEFAULT_NETWORK_ID`]). IP addresses are
-//! allocated from 10.0.0.0/16; an HAVIP's `Name` defaults to its id.
+//! [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip), and associations in any status with
+//! [`add_association`](crate::emulator::Emulator::add_association); unknown vSwitches are
+//! created on first mention (in ENS region [`DEFAULT_ENS_REGION_ID`], network
+//! [`DEFAULT_NETWORK_ID`], CIDR `10.0.k.0/24`). Addresses are the first free ones of the
+//! vSwitch's CIDR; a seeded HAVIP's `Name` defaults to its id.
 //!
 //! Transitions are computed from [`std::time::Instant`] whenever the state is read: an
 //! association made at `t0` shows `Associating` until `t0 + associate_delay`, then `InUse`; an
@@ -124,8 +133,10 @@
 //! *stays* `InUse` while a second association is still `Associating` (the status trap).
 //! Statuses other than these four (e.g. `Creating`) set with
 //! [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip) or [`set_ha_vip_status`](crate::emulator::Emulator::set_ha_vip_status)
-//! stick until changed. Tests need not sleep: [`Emulator::complete_transitions`] finishes every
-//! pending transition at once, and [`Emulator::set_associate_delay`] changes the delay.
+//! stick until changed. A created HAVIP is `Creating` for `create_delay`, then `Available`; a
+//! deleted one `Deleting` for `delete_delay`, then gone. Tests need not sleep:
+//! [`Emulator::complete_transitions`] finishes every pending transition at once, and
+//! [`Emulator::set_associate_delay`] (and its siblings) change the delays.
 //!
 //! # Operations and their errors
 //!
@@ -133,16 +144,46 @@
 //! `MissingInstanceId`, `InvalidHaVipId`/`InvalidInstanceId` (over 128 characters or outside
 //! `[A-Za-z0-9_-]`), `InvalidParameter.InstanceType` (not `EnsInstance`/`NetworkInterface`),
 //! `NoPermission` (key added with [`AccessKey::deny`]), `HaVipNotFound`, `InstanceNotFound` /
-//! `NetworkInterfaceNotFound`, `IncorrectHaVipStatus` (not `Available`/`InUse`: so a second
-//! association is refused while the HAVIP's first one is still `Associating`),
-//! `IncorrectInstanceStatus` (not `Running`/`Stopped`), `NetworkInterfaceTypeNotSupported`
-//! (not [`NetworkInterfaceType::Primary`]), `IncorrectNetworkInterfaceStatus` (not
-//! `Available`/`InUse`), `IncorrectInstanceVSwitch`, `InstanceAlreadyAssociated` (listed in any
-//! status), `CountLimitExceed.InstanceOnHaVip`, `CountLimitExceed.HaVipOnInstance`.
+//! `NetworkInterfaceNotFound`, `IncorrectInstanceStatus` (not `Running`/`Stopped`),
+//! `NetworkInterfaceTypeNotSupported` (not [`NetworkInterfaceType::Primary`]),
+//! `IncorrectNetworkInterfaceStatus` (not `Available`/`InUse`), `IncorrectInstanceVSwitch`,
+//! `IncorrectHaVipStatus` (not `Available`/`InUse`: so a second association is refused while
+//! the HAVIP's first one is still `Associating`), `InstanceAlreadyAssociated` (listed in any
+//! status), `CountLimitExceed.InstanceOnHaVip`, `CountLimitExceed.HaVipOnInstance`. What can
+//! never succeed for this target (its status or type, its vSwitch) is answered before the
+//! HAVIP's status, which may be passing: the emulator's assumption (ENS does not document an
+//! order), so a client waiting out a busy HAVIP hears a permanent refusal at once.
 //!
 //! UnassociateHaVip: the same parameter checks, `NoPermission`, `HaVipNotFound`,
 //! `InstanceNotAssociated`, `IncorrectInstanceAssociationStatus` (the association is not
 //! `InUse`).
+//!
+//! CreateHaVip: `MissingVSwitchId`, `InvalidVSwitchId`, `InvalidParameter.Amount` (not 1–10, or
+//! not 1 with an `IpAddress`), `InvalidParameter.IpAddress` (not IPv4, or outside the vSwitch's
+//! CIDR), `InvalidName` (not 1–128 characters, or starting with `http://`/`https://`: the rule
+//! ModifyHaVipAttribute documents, applied here too), `InvalidDescription` (over 256
+//! characters), `NoPermission`, `InvalidVSwitchId.NotFound`, `InvalidIPAddress.AlreadyUsed` (an
+//! HAVIP, instance or ENI of the vSwitch has the address), `InvalidVSwitchId.IpNotEnough` (no
+//! free address left). It answers `{"HaVipIds": [...]}`; each new HAVIP (`havip-` and 16 hex
+//! digits, an address from the vSwitch's CIDR, the `Name` and `Description` given) is `Creating`
+//! for [`create_delay`], then `Available`.
+//!
+//! DeleteHaVips takes `HaVipIds` as one JSON array string (`["havip-a","havip-b"]`, spaces
+//! allowed): `MissingHaVipIds`, `InvalidParameter.HaVipIds` (not a JSON array of 1 to 100 ids),
+//! `NoPermission`, then, for each id and before anything is deleted (all or nothing):
+//! `HaVipNotFound`, `IncorrectHaVipStatus` when the HAVIP still has an association in any status
+//! (the emulator's assumption: ENS documents no code for it; VPC's HAVIP API refuses too) or is
+//! not `Available` (`Creating`, or already `Deleting`). Each HAVIP is then `Deleting` for
+//! [`delete_delay`], still listed, then gone.
+//!
+//! ModifyHaVipAttribute: `MissingHaVipId`, `InvalidHaVipId`, `MissingName` (ENS does not say
+//! what a call without `Name` does; the emulator refuses it), `InvalidName`, `NoPermission`,
+//! `HaVipNotFound`, `IncorrectHaVipStatus` (`Deleting`).
+//!
+//! `InvalidIPAddress.AlreadyUsed`, `InvalidVSwitchId.NotFound` and `InvalidVSwitchId.IpNotEnough`
+//! are VPC's codes for the same refusals; ENS documents only `NoPermission` and
+//! `InvalidParameter.%s` for CreateHaVip and DeleteHaVips, so these are the emulator's
+//! assumption too.
 //!
 //! DescribeHaVips filters on `HaVipId`, `HaVipAddress`, `Name`, `NetworkId`, `VSwitchId`,
 //! `EnsRegionId`, `EnsRegionIds.1`…`EnsRegionIds.100` and `Status` (exact matches), pages with
@@ -151,7 +192,7 @@
 //! `InvalidParameter.PageNumber`, `InvalidParameter.PageSize`, `InvalidParameter.EnsRegionIds`.
 //! Keys added with [`AccessKey::deny`] get `NoPermission` here too.
 //!
-//! All three accept GET and POST, with parameters in the query and/or an
+//! Every action accepts GET and POST, with parameters in the query and/or an
 //! `application/x-www-form-urlencoded` body. Both are decoded with `serde_urlencoded` into a
 //! typed parameter struct per action (and one for V1's common parameters), after the emulator's
 //! own check: `serde_urlencoded` would pass a malformed `%` escape through as text and decode
@@ -251,6 +292,10 @@
 //! [`add_key`]: crate::emulator::EmulatorBuilder::add_key
 //! [`associate_delay`]: crate::emulator::EmulatorBuilder::associate_delay
 //! [`unassociate_delay`]: crate::emulator::EmulatorBuilder::unassociate_delay
+//! [`create_delay`]: crate::emulator::EmulatorBuilder::create_delay
+//! [`delete_delay`]: crate::emulator::EmulatorBuilder::delete_delay
+//! [`Emulator::add_vswitch_with_cidr`]: crate::emulator::Emulator::add_vswitch_with_cidr
+//! [`Emulator::client`]: crate::emulator::Emulator::client
 //! [`max_instances_per_ha_vip`]: crate::emulator::EmulatorBuilder::max_instances_per_ha_vip
 //! [`max_ha_vips_per_instance`]: crate::emulator::EmulatorBuilder::max_ha_vips_per_instance
 //! [`log_requests`]: crate::emulator::EmulatorBuilder::log_requests
