@@ -68,6 +68,7 @@
 //! }
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -78,13 +79,37 @@ use crate::error::CredentialsError;
 
 mod chain;
 mod cli_config;
+mod credentials_uri;
+mod ecs_ram_role;
 mod environment;
+mod http;
+mod oidc;
 mod profile_file;
+mod ram_role_arn;
+mod refresh;
+mod sts;
+#[cfg(test)]
+mod test_server;
 
 pub use chain::DefaultCredentialsChain;
 pub use cli_config::CliConfigProvider;
-pub use environment::{EnvironmentProvider, ENV_CREDENTIALS_FILE, ENV_PROFILE};
+pub use credentials_uri::{CredentialsUriProvider, CredentialsUriProviderBuilder};
+pub use ecs_ram_role::{
+    EcsRamRoleProvider, EcsRamRoleProviderBuilder, DEFAULT_METADATA_ENDPOINT,
+    METADATA_CREDENTIALS_PATH, METADATA_TOKEN_HEADER, METADATA_TOKEN_PATH,
+    METADATA_TOKEN_TTL_HEADER,
+};
+pub use environment::{
+    EnvironmentProvider, ENV_CLI_PROFILE_DISABLED, ENV_CREDENTIALS_FILE, ENV_CREDENTIALS_URI,
+    ENV_ECS_METADATA, ENV_ECS_METADATA_DISABLED, ENV_IMDSV1_DISABLED, ENV_OIDC_PROVIDER_ARN,
+    ENV_OIDC_TOKEN_FILE, ENV_PROFILE, ENV_ROLE_ARN, ENV_ROLE_SESSION_NAME, ENV_STS_REGION,
+    ENV_VPC_ENDPOINT_ENABLED,
+};
+pub use oidc::{OidcRoleArnProvider, OidcRoleArnProviderBuilder};
 pub use profile_file::{ProfileFileProvider, DEFAULT_PROFILE};
+pub use ram_role_arn::{RamRoleArnProvider, RamRoleArnProviderBuilder};
+pub use refresh::{RefreshingProvider, RefreshingProviderBuilder, DEFAULT_REFRESH_WINDOW};
+pub use sts::{sts_endpoint, DEFAULT_DURATION_SECONDS, DEFAULT_STS_ENDPOINT, MIN_DURATION_SECONDS};
 
 /// Environment variable holding the AccessKey id.
 pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
@@ -112,6 +137,7 @@ struct Inner {
     access_key_secret: String,
     security_token: Option<String>,
     expiry: Option<SystemTime>,
+    provider_name: Option<Cow<'static, str>>,
 }
 
 impl Credentials {
@@ -123,6 +149,7 @@ impl Credentials {
                 access_key_secret: access_key_secret.into(),
                 security_token: None,
                 expiry: None,
+                provider_name: None,
             }),
         }
     }
@@ -139,20 +166,46 @@ impl Credentials {
                 access_key_secret: access_key_secret.into(),
                 security_token: Some(security_token.into()),
                 expiry: None,
+                provider_name: None,
             }),
         }
     }
 
-    /// The same credentials, expiring at `expiry` (informational: providers use it to refresh).
+    /// The same credentials, expiring at `expiry`. A [`RefreshingProvider`] serves them until a
+    /// little before that time, then asks its source again.
     pub fn expiring_at(self, expiry: SystemTime) -> Self {
-        let inner = &*self.inner;
+        self.with(|inner| inner.expiry = Some(expiry))
+    }
+
+    /// The same credentials, labelled with the name of the source that produced them (the
+    /// names Alibaba's libraries use: `env`, `profile`, `cli_profile`, `ram_role_arn/…`,
+    /// `oidc_role_arn`, `ecs_ram_role`, `credential_uri`). Informational: for logs and tests.
+    ///
+    /// ```
+    /// use alibabacloud_ens::Credentials;
+    /// let c = Credentials::new("LTAI5tExample", "my-secret").with_provider_name("vault");
+    /// assert_eq!(c.provider_name(), Some("vault"));
+    /// ```
+    pub fn with_provider_name(self, name: impl Into<Cow<'static, str>>) -> Self {
+        let name = name.into();
+        self.with(|inner| inner.provider_name = Some(name))
+    }
+
+    /// A copy with `change` applied (the secret is copied, never shared with the caller).
+    fn with(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(shared) => Inner {
+                access_key_id: shared.access_key_id.clone(),
+                access_key_secret: shared.access_key_secret.clone(),
+                security_token: shared.security_token.clone(),
+                expiry: shared.expiry,
+                provider_name: shared.provider_name.clone(),
+            },
+        };
+        change(&mut inner);
         Credentials {
-            inner: Arc::new(Inner {
-                access_key_id: inner.access_key_id.clone(),
-                access_key_secret: inner.access_key_secret.clone(),
-                security_token: inner.security_token.clone(),
-                expiry: Some(expiry),
-            }),
+            inner: Arc::new(inner),
         }
     }
 
@@ -211,6 +264,12 @@ impl Credentials {
     pub fn expiry(&self) -> Option<SystemTime> {
         self.inner.expiry
     }
+
+    /// The name of the source that produced these credentials, if it gave one (see
+    /// [`with_provider_name`](Self::with_provider_name)).
+    pub fn provider_name(&self) -> Option<&str> {
+        self.inner.provider_name.as_deref()
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -223,6 +282,9 @@ impl fmt::Debug for Credentials {
         }
         if let Some(e) = self.inner.expiry {
             d.field("expiry", &e);
+        }
+        if let Some(p) = &self.inner.provider_name {
+            d.field("provider_name", p);
         }
         d.finish()
     }
