@@ -10,13 +10,18 @@ use crate::config::{
     DEFAULT_READ_TIMEOUT,
 };
 use crate::credentials::{Credentials, ProvideCredentials};
+use crate::ensure::{EnsureAssociated, EnsureUnassociated};
+use crate::model::HaVip;
 use crate::operation::associate_ha_vip::AssociateHaVipFluentBuilder;
+use crate::operation::create_ha_vip::CreateHaVipFluentBuilder;
+use crate::operation::delete_ha_vips::DeleteHaVipsFluentBuilder;
 use crate::operation::describe_ha_vips::DescribeHaVipsFluentBuilder;
+use crate::operation::modify_ha_vip_attribute::ModifyHaVipAttributeFluentBuilder;
 use crate::operation::unassociate_ha_vip::UnassociateHaVipFluentBuilder;
 use crate::retry::RetryConfig;
 use crate::signer::SignatureVersion;
 use crate::transport::{Settings, Transport};
-use crate::waiter::{WaitUntilInUse, WaitUntilUnassociated};
+use crate::waiter::{WaitUntilAvailable, WaitUntilDeleted, WaitUntilInUse, WaitUntilUnassociated};
 use crate::Error;
 
 /// A client for the ENS HAVIP API.
@@ -104,6 +109,83 @@ impl Client {
     /// The client-wide retry policy.
     pub fn retry_config(&self) -> RetryConfig {
         self.transport.settings().retry
+    }
+
+    /// Creates one or more HAVIPs in a vSwitch (`CreateHaVip`).
+    pub fn create_ha_vip(&self) -> CreateHaVipFluentBuilder {
+        CreateHaVipFluentBuilder::new(self.transport.clone())
+    }
+
+    /// Deletes HAVIPs (`DeleteHaVips`).
+    pub fn delete_ha_vips(&self) -> DeleteHaVipsFluentBuilder {
+        DeleteHaVipsFluentBuilder::new(self.transport.clone())
+    }
+
+    /// Renames an HAVIP (`ModifyHaVipAttribute`).
+    pub fn modify_ha_vip_attribute(&self) -> ModifyHaVipAttributeFluentBuilder {
+        ModifyHaVipAttributeFluentBuilder::new(self.transport.clone())
+    }
+
+    /// The HAVIP with this id, or `None` when it does not exist ("not found" is an answer, not
+    /// an error). One DescribeHaVips call, with the client's retry policy.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad id (nothing sent); any other [`Error`] the service or
+    /// the network produces.
+    pub async fn get_ha_vip(&self, ha_vip_id: impl AsRef<str>) -> Result<Option<HaVip>, Error> {
+        let id = ha_vip_id.as_ref();
+        crate::operation::check_id("HaVipId", id)?;
+        match self.describe_ha_vips().ha_vip_id(id).send().await {
+            Ok(page) => Ok(page.into_ha_vips().into_iter().find(|h| h.ha_vip_id == id)),
+            Err(e) if e.code() == Some(&crate::ErrorCode::HaVipNotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes sure `instance_id` is associated with `ha_vip_id` and the association is in use:
+    /// reads, writes only if needed, waits. Safe to run again and again, and from several
+    /// controllers at once (see [`crate::ensure`]).
+    pub fn ensure_associated<'a>(
+        &self,
+        ha_vip_id: impl Into<String>,
+        instance_id: impl Into<String>,
+    ) -> EnsureAssociated<'a> {
+        EnsureAssociated::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
+    }
+
+    /// Makes sure `instance_id` is not associated with `ha_vip_id` (see [`crate::ensure`]).
+    pub fn ensure_unassociated<'a>(
+        &self,
+        ha_vip_id: impl Into<String>,
+        instance_id: impl Into<String>,
+    ) -> EnsureUnassociated<'a> {
+        EnsureUnassociated::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
+    }
+
+    /// Waits until every HAVIP in `ha_vip_ids` is created (out of `Creating`), e.g. the ids
+    /// [`CreateHaVipOutput::ha_vip_ids`](crate::operation::create_ha_vip::CreateHaVipOutput::ha_vip_ids)
+    /// returned.
+    pub fn wait_until_available<'a, I, S>(&self, ha_vip_ids: I) -> WaitUntilAvailable<'a>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        WaitUntilAvailable::new(
+            self.transport.clone(),
+            ha_vip_ids.into_iter().map(Into::into).collect(),
+        )
+    }
+
+    /// Waits until DescribeHaVips lists none of `ha_vip_ids`.
+    pub fn wait_until_deleted<'a, I, S>(&self, ha_vip_ids: I) -> WaitUntilDeleted<'a>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        WaitUntilDeleted::new(
+            self.transport.clone(),
+            ha_vip_ids.into_iter().map(Into::into).collect(),
+        )
     }
 
     /// Associates an HAVIP with an ENS instance or ENI (`AssociateHaVip`).

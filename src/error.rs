@@ -76,6 +76,11 @@ pub enum Error {
     /// The service (or something in front of it) answered with a body this crate cannot decode.
     #[error(transparent)]
     InvalidResponse(Box<InvalidResponse>),
+    /// A write without idempotency token may or may not have taken effect, and writing again
+    /// could do it twice: the call stops and says what to look for (CreateHaVip; see
+    /// [`crate::retry`]).
+    #[error(transparent)]
+    OutcomeUnknown(Box<OutcomeUnknown>),
     /// A waiter's deadline passed before the wanted state was observed.
     #[error(transparent)]
     WaiterTimedOut(Box<WaiterTimedOut>),
@@ -163,6 +168,7 @@ impl Error {
             Error::Transport(t) => Some((t.attempts, t.probes)),
             Error::InvalidResponse(r) => Some((r.attempts, r.probes)),
             Error::Timeout(t) => Some((t.attempts, t.probes)),
+            Error::OutcomeUnknown(o) => Some((o.attempts, o.probes)),
             _ => None,
         }
     }
@@ -174,7 +180,17 @@ impl Error {
             Error::Transport(t) => (t.attempts, t.probes) = (attempts, probes),
             Error::InvalidResponse(r) => (r.attempts, r.probes) = (attempts, probes),
             Error::Timeout(t) => (t.attempts, t.probes) = (attempts, probes),
+            Error::OutcomeUnknown(o) => (o.attempts, o.probes) = (attempts, probes),
             _ => {}
+        }
+        self
+    }
+
+    /// For an [`Error::OutcomeUnknown`], records the failed attempt that made the outcome
+    /// unknown as its source.
+    pub(crate) fn caused_by(mut self, cause: Error) -> Self {
+        if let Error::OutcomeUnknown(o) = &mut self {
+            o.source = Some(Box::new(cause));
         }
         self
     }
@@ -540,6 +556,47 @@ impl From<CredentialsError> for Error {
     }
 }
 
+/// A write may or may not have taken effect, and the client cannot tell which without risking
+/// doing it twice (CreateHaVip without `IpAddress`). It names where and when to look; the
+/// attempt whose outcome is unknown is its [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{action}'s outcome is unknown ({reason}): an attempt may have created HAVIPs in vSwitch \
+     {vswitch_id}{}{} between {} and {}{}; look for them with DescribeHaVips before creating again",
+    name.as_ref().map(|n| format!(" named {:?}", n)).unwrap_or_default(),
+    ip_address.as_ref().map(|ip| format!(" with address {ip}")).unwrap_or_default(),
+    crate::lenient::format_time((*window_start).into()),
+    crate::lenient::format_time((*window_end).into()),
+    if candidates.is_empty() { String::new() } else { format!(" (seen: {})", candidates.join(", ")) }
+)]
+#[non_exhaustive]
+pub struct OutcomeUnknown {
+    /// The API action, e.g. `CreateHaVip`.
+    pub action: String,
+    /// Why the check could not tell.
+    pub reason: String,
+    /// The vSwitch the write was for.
+    pub vswitch_id: String,
+    /// The name the write gave, if any.
+    pub name: Option<String>,
+    /// The address the write asked for, if any.
+    pub ip_address: Option<String>,
+    /// The earliest `CreationTime` that can belong to this call (its start, less a tolerance
+    /// for clock differences).
+    pub window_start: std::time::SystemTime,
+    /// When the check ran.
+    pub window_end: std::time::SystemTime,
+    /// The ids the check saw that may be this call's.
+    pub candidates: Vec<String>,
+    /// How many attempts were made.
+    pub attempts: u32,
+    /// How many safe-write checks were made besides the attempts.
+    pub probes: u32,
+    /// The attempt whose outcome is unknown.
+    #[source]
+    pub source: Option<Box<Error>>,
+}
+
 /// The waiter's deadline passed before the wanted state was observed. The last poll's error, if
 /// the last poll failed, is its [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
@@ -803,6 +860,12 @@ error_codes! {
     InstanceNotAssociated => "InstanceNotAssociated", retry = false;
     /// `IncorrectInstanceAssociationStatus`: the association is not in a state that allows this.
     IncorrectInstanceAssociationStatus => "IncorrectInstanceAssociationStatus", retry = false;
+    // CreateHaVip refusals that ENS does not document; VPC's HAVIP API uses these codes, and the
+    // embedded emulator answers them (its documented assumption).
+    /// `InvalidIPAddress.AlreadyUsed`: the address asked for is taken.
+    InvalidIpAddressAlreadyUsed => "InvalidIPAddress.AlreadyUsed", retry = false;
+    /// `InvalidVSwitchId.NotFound`: the vSwitch does not exist.
+    InvalidVSwitchIdNotFound => "InvalidVSwitchId.NotFound", retry = false;
     // Gateway codes any call can return.
     /// `MissingParameter`: a required parameter is missing.
     MissingParameter => "MissingParameter", retry = false;

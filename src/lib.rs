@@ -60,7 +60,8 @@
 //! |---|---|
 //! | [`client`] | the client and its builder; [`config`]: endpoints and defaults |
 //! | [`operation`] | one module per operation: builder, output, `send()`, its safe-write check |
-//! | [`waiter`] | `wait_until_in_use`, `wait_until_unassociated` |
+//! | [`waiter`] | `wait_until_in_use`, `wait_until_unassociated`, `wait_until_available`, `wait_until_deleted` |
+//! | [`ensure`] | `ensure_associated`, `ensure_unassociated`: calls a controller can run again and again |
 //! | [`signer`] | V1 and V3 signatures, pure functions |
 //! | `transport` (private) | signing each attempt, retries, time limits; knows no operation |
 //! | `wire` (private) | the parameters' wire form (serde_urlencoded), decoding answers (serde) |
@@ -91,6 +92,7 @@ pub mod config;
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
+pub mod ensure;
 pub mod waiter;
 
 #[cfg(fuzzing)]

@@ -87,8 +87,6 @@ pub(crate) trait SafeWrite: Send + Sync {
 }
 
 /// What a [`SafeWrite`] check found.
-// `Unknown` and the ids serve CreateHaVip, whose check comes with it.
-#[allow(dead_code)]
 pub(crate) enum Verdict {
     /// The write took effect; the check's request id, and the ids of what it made (CreateHaVip).
     Applied {
@@ -108,7 +106,6 @@ pub(crate) struct Settled {
     pub(crate) probes: u32,
 }
 
-#[allow(dead_code)]
 pub(crate) enum Outcome {
     /// A 2xx answer, to decode.
     Answered(RawAnswer),
@@ -308,7 +305,10 @@ impl Transport {
                         };
                         return Ok(settled(outcome, attempt, probes));
                     }
-                    Verdict::Unknown(e) => return Err(e.with_counts(attempt, probes)),
+                    Verdict::Unknown(e) => {
+                        let cause = failure.error.with_counts(attempt, probes);
+                        return Err(e.with_counts(attempt, probes).caused_by(cause));
+                    }
                     Verdict::NotApplied => {}
                 }
             }

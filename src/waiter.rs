@@ -74,10 +74,10 @@ const FAST_DELAY: Duration = Duration::from_secs(1);
 
 /// Deadline and delays of a waiter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Schedule {
-    max_wait: Duration,
-    min_delay: Duration,
-    max_delay: Duration,
+pub(crate) struct Schedule {
+    pub(crate) max_wait: Duration,
+    pub(crate) min_delay: Duration,
+    pub(crate) max_delay: Duration,
 }
 
 impl Default for Schedule {
@@ -104,7 +104,7 @@ impl Schedule {
     }
 
     /// A jittered delay in `[max(min_delay, 0.8·ceiling), ceiling]`.
-    fn delay(&self, elapsed: Duration, polls_after_window: u32) -> Duration {
+    pub(crate) fn delay(&self, elapsed: Duration, polls_after_window: u32) -> Duration {
         let hi = self.ceiling(elapsed, polls_after_window);
         let lo = (hi * 4 / 5).max(self.min_delay).min(hi);
         jitter(lo, hi)
@@ -119,14 +119,27 @@ pub struct WaitProgress {
     pub elapsed: Duration,
     /// Polls made so far, this one included.
     pub polls: u32,
+    /// The HAVIP this change is about.
+    pub ha_vip_id: String,
     /// The HAVIP's status (`None`: the HAVIP was not found).
     pub ha_vip_status: Option<HaVipStatus>,
-    /// The target instance's association status (`None`: not listed).
+    /// The target instance's association status (`None`: not listed, or the waiter is not
+    /// about an instance).
     pub association_status: Option<AssociationStatus>,
+    /// Whether the waiter is about an instance's association.
+    about_instance: bool,
 }
 
 impl fmt::Display for WaitProgress {
+    /// `HAVIP InUse, association Associating` for a waiter about an instance, `havip-1
+    /// Creating` for one about HAVIPs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.about_instance {
+            return match &self.ha_vip_status {
+                None => write!(f, "{} not found", self.ha_vip_id),
+                Some(s) => write!(f, "{} {s}", self.ha_vip_id),
+            };
+        }
         match &self.ha_vip_status {
             None => f.write_str("HAVIP not found")?,
             Some(s) => write!(f, "HAVIP {s}")?,
@@ -138,7 +151,29 @@ impl fmt::Display for WaitProgress {
     }
 }
 
-/// What a successful wait returns.
+impl WaitProgress {
+    /// A change about an instance's association with an HAVIP.
+    pub(crate) fn about_instance(
+        elapsed: Duration,
+        polls: u32,
+        h: Option<&HaVip>,
+        ha_vip_id: &str,
+        instance_id: &str,
+    ) -> Self {
+        WaitProgress {
+            elapsed,
+            polls,
+            ha_vip_id: ha_vip_id.to_owned(),
+            ha_vip_status: h.map(|h| h.status.clone()),
+            association_status: h
+                .and_then(|h| h.association(instance_id))
+                .map(|a| a.status.clone()),
+            about_instance: true,
+        }
+    }
+}
+
+/// What a successful wait about an instance's association returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
@@ -176,56 +211,127 @@ impl WaitOutput {
     }
 }
 
+/// What a successful wait about HAVIPs (available, deleted) returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct WaitAllOutput {
+    ha_vips: Vec<HaVip>,
+    elapsed: Duration,
+    polls: u32,
+}
+
+output_builder!(WaitAllOutput => WaitAllOutputBuilder {
+    ha_vips: Vec<HaVip>,
+    elapsed: Duration,
+    polls: u32,
+});
+
+impl WaitAllOutput {
+    /// The HAVIPs as observed by the last poll, in the order their ids were given (empty after
+    /// a wait for deletion).
+    pub fn ha_vips(&self) -> &[HaVip] {
+        &self.ha_vips
+    }
+
+    /// How long the wait took.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// How many polls it made (one DescribeHaVips call per id each).
+    pub fn polls(&self) -> u32 {
+        self.polls
+    }
+}
+
 type ProgressFn<'a> = Box<dyn FnMut(&WaitProgress) + Send + 'a>;
 
 /// What a waiter wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Goal {
-    InUse,
-    Unassociated,
+    /// The one HAVIP `InUse` and the instance's association `InUse`.
+    InUse(String),
+    /// The instance no longer listed in the one HAVIP's associations.
+    Unassociated(String),
+    /// Every HAVIP created: out of `Creating` (`Available`, or already associated).
+    Available,
+    /// Every HAVIP gone from DescribeHaVips.
+    Deleted,
 }
 
 enum Verdict {
     Done,
-    Failed(String),
+    Failed(String, Option<Box<HaVip>>),
     Continue,
 }
 
 impl Goal {
-    fn judge(self, observed: Option<&HaVip>, instance_id: &str) -> Verdict {
-        let Some(h) = observed else {
-            return Verdict::Failed("the HAVIP does not exist".into());
-        };
+    fn instance(&self) -> Option<&str> {
         match self {
-            Goal::InUse => {
-                if h.status == HaVipStatus::Deleting {
-                    Verdict::Failed("the HAVIP is being deleted".into())
-                } else if h.is_in_use_by(instance_id) {
-                    Verdict::Done
-                } else {
-                    Verdict::Continue
-                }
-            }
-            Goal::Unassociated => {
-                if h.association(instance_id).is_none() {
-                    Verdict::Done
-                } else {
-                    Verdict::Continue
-                }
-            }
+            Goal::InUse(i) | Goal::Unassociated(i) => Some(i),
+            _ => None,
         }
     }
 
-    fn describe(self, ha_vip_id: &str, instance_id: &str) -> String {
+    /// Judges one poll: `observed[k]` is the HAVIP `ids[k]` as listed (`None`: not listed);
+    /// `seen[k]` says whether an earlier poll listed it.
+    fn judge(&self, ids: &[String], observed: &[Option<HaVip>], seen: &[bool]) -> Verdict {
+        let mut done = true;
+        for ((id, h), seen) in ids.iter().zip(observed).zip(seen) {
+            let created = |h: &HaVip| {
+                matches!(
+                    h.status,
+                    HaVipStatus::Available
+                        | HaVipStatus::InUse
+                        | HaVipStatus::Associating
+                        | HaVipStatus::Unassociating
+                )
+            };
+            let one = match (self, h) {
+                (Goal::Deleted, None) => Verdict::Done,
+                (Goal::Deleted, Some(_)) => Verdict::Continue,
+                (Goal::Available, None) if *seen => {
+                    Verdict::Failed(format!("{id} was listed, then no longer exists"), None)
+                }
+                // Not listed yet: a new HAVIP may take a moment to appear.
+                (Goal::Available, None) => Verdict::Continue,
+                (_, None) => Verdict::Failed("the HAVIP does not exist".into(), None),
+                (_, Some(h)) if h.status == HaVipStatus::Deleting => {
+                    Verdict::Failed(format!("{id} is being deleted"), Some(Box::new(h.clone())))
+                }
+                (Goal::Available, Some(h)) if created(h) => Verdict::Done,
+                (Goal::Available, Some(_)) => Verdict::Continue,
+                (Goal::InUse(i), Some(h)) if h.is_in_use_by(i) => Verdict::Done,
+                (Goal::Unassociated(i), Some(h)) if h.association(i).is_none() => Verdict::Done,
+                (_, Some(_)) => Verdict::Continue,
+            };
+            match one {
+                Verdict::Done => {}
+                Verdict::Continue => done = false,
+                failed => return failed,
+            }
+        }
+        if done {
+            Verdict::Done
+        } else {
+            Verdict::Continue
+        }
+    }
+
+    fn describe(&self, ids: &[String]) -> String {
+        let ids = ids.join(", ");
         match self {
-            Goal::InUse => format!("{ha_vip_id} to be in use by {instance_id}"),
-            Goal::Unassociated => format!("{instance_id} to be unassociated from {ha_vip_id}"),
+            Goal::InUse(i) => format!("{ids} to be in use by {i}"),
+            Goal::Unassociated(i) => format!("{i} to be unassociated from {ids}"),
+            Goal::Available => format!("{ids} to be available"),
+            Goal::Deleted => format!("{ids} to be deleted"),
         }
     }
 }
 
 macro_rules! waiter_builder {
-    ($(#[$doc:meta])* $name:ident, $goal:expr) => {
+    ($(#[$doc:meta])* $name:ident -> $output:ty, $finish:expr) => {
         $(#[$doc])*
         #[must_use = "a waiter does nothing until `wait` is awaited"]
         pub struct $name<'a> {
@@ -233,17 +339,11 @@ macro_rules! waiter_builder {
         }
 
         impl<'a> $name<'a> {
-            pub(crate) fn new(transport: Transport, ha_vip_id: String, instance_id: String) -> Self {
-                $name {
-                    engine: Engine {
-                        transport,
-                        ha_vip_id,
-                        instance_id,
-                        goal: $goal,
-                        schedule: Schedule::default(),
-                        on_progress: None,
-                    },
-                }
+            // Used by `crate::ensure` (for the waiters about an instance).
+            #[allow(dead_code)]
+            pub(crate) fn schedule(mut self, schedule: Schedule) -> Self {
+                self.engine.schedule = schedule;
+                self
             }
 
             /// The deadline, from the start of the wait (default 5 minutes).
@@ -277,23 +377,24 @@ macro_rules! waiter_builder {
             /// [`Error::InvalidInput`] for a bad id or delay setting (nothing sent);
             /// [`Error::WaiterTimedOut`], [`Error::WaiterFailureState`] or
             /// [`Error::WaiterOperationFailed`] as described in [`crate::waiter`].
-            pub async fn wait(self) -> Result<WaitOutput, Error> {
-                self.engine.run().await
+            pub async fn wait(self) -> Result<$output, Error> {
+                let (observed, elapsed, polls) = self.engine.run().await?;
+                Ok($finish(observed, elapsed, polls))
             }
         }
 
         impl fmt::Debug for $name<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($name))
-                    .field("ha_vip_id", &self.engine.ha_vip_id)
-                    .field("instance_id", &self.engine.instance_id)
+                    .field("ha_vip_ids", &self.engine.ids)
+                    .field("goal", &self.engine.goal)
                     .field("schedule", &self.engine.schedule)
                     .finish_non_exhaustive()
             }
         }
 
         impl<'a> IntoFuture for $name<'a> {
-            type Output = Result<WaitOutput, Error>;
+            type Output = Result<$output, Error>;
             type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
             fn into_future(self) -> Self::IntoFuture {
@@ -301,6 +402,22 @@ macro_rules! waiter_builder {
             }
         }
     };
+}
+
+fn pair_output(observed: Vec<Option<HaVip>>, elapsed: Duration, polls: u32) -> WaitOutput {
+    WaitOutput {
+        ha_vip: observed.into_iter().flatten().next().unwrap_or_default(),
+        elapsed,
+        polls,
+    }
+}
+
+fn all_output(observed: Vec<Option<HaVip>>, elapsed: Duration, polls: u32) -> WaitAllOutput {
+    WaitAllOutput {
+        ha_vips: observed.into_iter().flatten().collect(),
+        elapsed,
+        polls,
+    }
 }
 
 waiter_builder!(
@@ -320,17 +437,65 @@ waiter_builder!(
     /// println!("in use after {:?} and {} polls", done.elapsed(), done.polls());
     /// # Ok(()) }
     /// ```
-    WaitUntilInUse,
-    Goal::InUse
+    WaitUntilInUse -> WaitOutput,
+    pair_output
 );
 
 waiter_builder!(
     /// Waits until an instance is no longer associated with an HAVIP; see
     /// [`Client::wait_until_unassociated`](crate::Client::wait_until_unassociated). Same
     /// deadline, backoff and errors as [`WaitUntilInUse`].
-    WaitUntilUnassociated,
-    Goal::Unassociated
+    WaitUntilUnassociated -> WaitOutput,
+    pair_output
 );
+
+waiter_builder!(
+    /// Waits until every given HAVIP is created (out of `Creating`: `Available`, or already
+    /// associated); see [`Client::wait_until_available`](crate::Client::wait_until_available).
+    /// An HAVIP not listed yet is waited for; one that was listed and then disappears, or is
+    /// `Deleting`, ends the wait with [`Error::WaiterFailureState`].
+    WaitUntilAvailable -> WaitAllOutput,
+    all_output
+);
+
+waiter_builder!(
+    /// Waits until DescribeHaVips lists none of the given HAVIPs; see
+    /// [`Client::wait_until_deleted`](crate::Client::wait_until_deleted).
+    WaitUntilDeleted -> WaitAllOutput,
+    all_output
+);
+
+impl WaitUntilInUse<'_> {
+    pub(crate) fn new(transport: Transport, ha_vip_id: String, instance_id: String) -> Self {
+        WaitUntilInUse {
+            engine: Engine::new(transport, vec![ha_vip_id], Goal::InUse(instance_id)),
+        }
+    }
+}
+
+impl WaitUntilUnassociated<'_> {
+    pub(crate) fn new(transport: Transport, ha_vip_id: String, instance_id: String) -> Self {
+        WaitUntilUnassociated {
+            engine: Engine::new(transport, vec![ha_vip_id], Goal::Unassociated(instance_id)),
+        }
+    }
+}
+
+impl WaitUntilAvailable<'_> {
+    pub(crate) fn new(transport: Transport, ha_vip_ids: Vec<String>) -> Self {
+        WaitUntilAvailable {
+            engine: Engine::new(transport, ha_vip_ids, Goal::Available),
+        }
+    }
+}
+
+impl WaitUntilDeleted<'_> {
+    pub(crate) fn new(transport: Transport, ha_vip_ids: Vec<String>) -> Self {
+        WaitUntilDeleted {
+            engine: Engine::new(transport, ha_vip_ids, Goal::Deleted),
+        }
+    }
+}
 
 impl AssociateHaVipFluentBuilder {
     /// Sends the request, then waits with the default waiter settings until the association is
@@ -350,17 +515,36 @@ impl AssociateHaVipFluentBuilder {
 
 struct Engine<'a> {
     transport: Transport,
-    ha_vip_id: String,
-    instance_id: String,
+    ids: Vec<String>,
     goal: Goal,
     schedule: Schedule,
     on_progress: Option<ProgressFn<'a>>,
 }
 
-impl Engine<'_> {
-    async fn run(mut self) -> Result<WaitOutput, Error> {
-        crate::operation::check_id("HaVipId", &self.ha_vip_id)?;
-        crate::operation::check_id("InstanceId", &self.instance_id)?;
+/// What the waiter last reported for one HAVIP.
+type State = (Option<HaVipStatus>, Option<AssociationStatus>);
+
+impl<'a> Engine<'a> {
+    fn new(transport: Transport, ids: Vec<String>, goal: Goal) -> Self {
+        Engine {
+            transport,
+            ids,
+            goal,
+            schedule: Schedule::default(),
+            on_progress: None,
+        }
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if self.ids.is_empty() {
+            return Err(Error::invalid_input("HaVipIds", "must not be empty"));
+        }
+        for id in &self.ids {
+            crate::operation::check_id("HaVipId", id)?;
+        }
+        if let Some(i) = self.goal.instance() {
+            crate::operation::check_id("InstanceId", i)?;
+        }
         let s = self.schedule;
         if s.min_delay > s.max_delay {
             return Err(Error::invalid_input(
@@ -377,74 +561,68 @@ impl Engine<'_> {
                 "must be greater than zero",
             ));
         }
+        Ok(())
+    }
+
+    /// One poll: every id, as listed now (`None`: not listed). (A free function: the engine
+    /// holds the progress callback, which is `Send` but not `Sync`.)
+    async fn poll(transport: &Transport, ids: &[String]) -> Result<Vec<Option<HaVip>>, Error> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let poll = DescribeHaVipsFluentBuilder::new(transport.clone())
+                .ha_vip_id(id.as_str())
+                .retry_config(RetryConfig::disabled())
+                .send()
+                .await;
+            out.push(match poll {
+                Ok(page) => page.into_ha_vips().into_iter().find(|h| &h.ha_vip_id == id),
+                Err(e) if e.code() == Some(&ErrorCode::HaVipNotFound) => None,
+                Err(e) => return Err(e),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Polls until done; returns what the last poll observed, the time taken and the polls.
+    async fn run(mut self) -> Result<(Vec<Option<HaVip>>, Duration, u32), Error> {
+        self.check()?;
+        let s = self.schedule;
         let transport = self.transport.clone();
         let clock = transport.clock();
-        let goal = self.goal.describe(&self.ha_vip_id, &self.instance_id);
+        let goal = self.goal.describe(&self.ids);
         let start = clock.now();
         let deadline = start + s.max_wait;
         let mut polls = 0u32;
         let mut polls_after_window = 0u32;
-        let mut last_state: Option<(Option<HaVipStatus>, Option<AssociationStatus>)> = None;
+        let mut last_state: Vec<Option<State>> = vec![None; self.ids.len()];
+        let mut seen = vec![false; self.ids.len()];
         let mut last_observed: Option<HaVip> = None;
         let mut last_error: Option<Error>;
         loop {
             polls += 1;
-            let poll = DescribeHaVipsFluentBuilder::new(transport.clone())
-                .ha_vip_id(self.ha_vip_id.as_str())
-                .retry_config(RetryConfig::disabled())
-                .send()
-                .await;
+            let poll = Self::poll(&transport, &self.ids).await;
             let elapsed = clock.now().saturating_duration_since(start);
-            let observed = match poll {
-                Ok(page) => Ok(page
-                    .into_ha_vips()
-                    .into_iter()
-                    .find(|h| h.ha_vip_id == self.ha_vip_id)),
-                Err(e) if e.code() == Some(&ErrorCode::HaVipNotFound) => Ok(None),
-                Err(e) => Err(e),
-            };
-            match observed {
-                Ok(h) => {
+            match poll {
+                Ok(observed) => {
                     last_error = None;
-                    let state = (
-                        h.as_ref().map(|h| h.status.clone()),
-                        h.as_ref()
-                            .and_then(|h| h.association(&self.instance_id))
-                            .map(|a| a.status.clone()),
-                    );
-                    if last_state.as_ref() != Some(&state) {
-                        if let Some(f) = self.on_progress.as_mut() {
-                            f(&WaitProgress {
-                                elapsed,
-                                polls,
-                                ha_vip_status: state.0.clone(),
-                                association_status: state.1.clone(),
-                            });
-                        }
-                        last_state = Some(state);
-                    }
-                    match self.goal.judge(h.as_ref(), &self.instance_id) {
-                        Verdict::Done => {
-                            if let Some(ha_vip) = h {
-                                return Ok(WaitOutput {
-                                    ha_vip,
-                                    elapsed,
-                                    polls,
-                                });
-                            }
-                        }
-                        Verdict::Failed(reason) => {
+                    self.report(&observed, &mut last_state, elapsed, polls);
+                    match self.goal.judge(&self.ids, &observed, &seen) {
+                        Verdict::Done => return Ok((observed, elapsed, polls)),
+                        Verdict::Failed(reason, h) => {
                             return Err(Error::WaiterFailureState(Box::new(WaiterFailureState {
                                 goal,
                                 reason,
                                 elapsed,
                                 polls,
-                                observed: h,
+                                observed: h.map(|h| *h),
                             })))
                         }
                         Verdict::Continue => {}
                     }
-                    last_observed = h;
+                    for (seen, h) in seen.iter_mut().zip(&observed) {
+                        *seen |= h.is_some();
+                    }
+                    last_observed = observed.into_iter().flatten().last();
                 }
                 Err(e) if e.is_retryable() => last_error = Some(e),
                 Err(e) => {
@@ -474,6 +652,40 @@ impl Engine<'_> {
             let delay = s.delay(elapsed, polls_after_window);
             // Never sleep past the deadline: the last poll happens at it.
             clock.sleep(delay.min(deadline - now)).await;
+        }
+    }
+
+    /// Calls the progress callback for every HAVIP whose state changed (or was seen first).
+    fn report(
+        &mut self,
+        observed: &[Option<HaVip>],
+        last: &mut [Option<State>],
+        elapsed: Duration,
+        polls: u32,
+    ) {
+        let Some(f) = self.on_progress.as_mut() else {
+            return;
+        };
+        let instance = self.goal.instance();
+        for ((id, h), last) in self.ids.iter().zip(observed).zip(last.iter_mut()) {
+            let state = (
+                h.as_ref().map(|h| h.status.clone()),
+                h.as_ref()
+                    .zip(instance)
+                    .and_then(|(h, i)| h.association(i))
+                    .map(|a| a.status.clone()),
+            );
+            if last.as_ref() != Some(&state) {
+                f(&WaitProgress {
+                    elapsed,
+                    polls,
+                    ha_vip_id: id.clone(),
+                    ha_vip_status: state.0.clone(),
+                    association_status: state.1.clone(),
+                    about_instance: instance.is_some(),
+                });
+                *last = Some(state);
+            }
         }
     }
 }

@@ -190,3 +190,150 @@ fn client_settings_are_checked_when_building() {
         );
     }
 }
+
+#[tokio::test]
+async fn lifecycle_builders_reject_bad_input_before_sending() {
+    let server = TestServer::start().await;
+    let client = client_for(&server).build().unwrap();
+    let create = || client.create_ha_vip().vswitch_id("vsw-1");
+    let cases: Vec<(Result<(), Error>, &str)> = vec![
+        (client.create_ha_vip().send().await.map(|_| ()), "VSwitchId"),
+        (
+            client
+                .create_ha_vip()
+                .vswitch_id("vsw 1")
+                .send()
+                .await
+                .map(|_| ()),
+            "VSwitchId",
+        ),
+        (create().amount(0).send().await.map(|_| ()), "Amount"),
+        (create().amount(11).send().await.map(|_| ()), "Amount"),
+        (
+            create()
+                .ip_address("10.0.0.5")
+                .amount(2)
+                .send()
+                .await
+                .map(|_| ()),
+            "Amount",
+        ),
+        (
+            create().ip_address("10.0.0.300").send().await.map(|_| ()),
+            "IpAddress",
+        ),
+        (
+            create().ip_address("fe80::1").send().await.map(|_| ()),
+            "IpAddress",
+        ),
+        (create().name("http://x").send().await.map(|_| ()), "Name"),
+        (create().name("HTTPS://x").send().await.map(|_| ()), "Name"),
+        (
+            create().name("名".repeat(129)).send().await.map(|_| ()),
+            "Name",
+        ),
+        (create().name("").send().await.map(|_| ()), "Name"),
+        (
+            create()
+                .description("d".repeat(257))
+                .send()
+                .await
+                .map(|_| ()),
+            "Description",
+        ),
+        (
+            create().description("a\nb").send().await.map(|_| ()),
+            "Description",
+        ),
+        (client.delete_ha_vips().send().await.map(|_| ()), "HaVipIds"),
+        (
+            client
+                .delete_ha_vips()
+                .ha_vip_ids(["havip-1", "havip 2"])
+                .send()
+                .await
+                .map(|_| ()),
+            "HaVipIds",
+        ),
+        (
+            client
+                .delete_ha_vips()
+                .ha_vip_ids((0..101).map(|i| format!("havip-{i}")))
+                .send()
+                .await
+                .map(|_| ()),
+            "HaVipIds",
+        ),
+        (
+            client
+                .modify_ha_vip_attribute()
+                .ha_vip_id("havip-1")
+                .send()
+                .await
+                .map(|_| ()),
+            "Name",
+        ),
+        (
+            client
+                .modify_ha_vip_attribute()
+                .name("n")
+                .send()
+                .await
+                .map(|_| ()),
+            "HaVipId",
+        ),
+        (
+            client
+                .modify_ha_vip_attribute()
+                .ha_vip_id("havip-1")
+                .name("https://evil")
+                .send()
+                .await
+                .map(|_| ()),
+            "Name",
+        ),
+        (
+            client
+                .modify_ha_vip_attribute()
+                .ha_vip_id("havip-1")
+                .name("x".repeat(129))
+                .send()
+                .await
+                .map(|_| ()),
+            "Name",
+        ),
+        (
+            client
+                .wait_until_available(Vec::<String>::new())
+                .wait()
+                .await
+                .map(|_| ()),
+            "HaVipIds",
+        ),
+        (client.get_ha_vip("havip 1").await.map(|_| ()), "HaVipId"),
+        (
+            client
+                .ensure_associated("havip-1", "")
+                .send()
+                .await
+                .map(|_| ()),
+            "InstanceId",
+        ),
+    ];
+    for (result, param) in cases {
+        let err = result.unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput(i) if i.parameter == param),
+            "{param}: {err:?}"
+        );
+        assert!(err.to_string().contains(param), "{err}");
+    }
+    assert!(server.requests().is_empty(), "a request was sent");
+    // Unicode names are normal.
+    server.set_fallback(Reply::Json(
+        200,
+        r#"{"RequestId":"R","HaVipIds":["havip-new"]}"#.into(),
+    ));
+    let out = create().name("高可用 vip").send().await.unwrap();
+    assert_eq!(out.ha_vip_ids(), ["havip-new"]);
+}

@@ -345,3 +345,47 @@ async fn redirects_are_not_followed() {
     assert_eq!(err.http_status(), Some(302));
     assert_eq!(server.requests().len(), 1);
 }
+
+/// The codes LIFECYCLE.md lists for CreateHaVip, DeleteHaVips, ModifyHaVipAttribute and
+/// UnassociateHaVip, and those the emulator answers where ENS documents none: each is a typed
+/// variant (or a parameterised family naming the parameter), never `Unknown`, and round-trips.
+#[test]
+fn lifecycle_codes_are_typed() {
+    let cases: &[(&str, ErrorCode)] = &[
+        ("InstanceNotAssociated", ErrorCode::InstanceNotAssociated),
+        (
+            "IncorrectInstanceAssociationStatus",
+            ErrorCode::IncorrectInstanceAssociationStatus,
+        ),
+        ("InstanceNotFound", ErrorCode::InstanceNotFound),
+        ("HaVipNotFound", ErrorCode::HaVipNotFound),
+        ("SystemError", ErrorCode::SystemError),
+        ("NoPermission", ErrorCode::NoPermission),
+        ("IncorrectHaVipStatus", ErrorCode::IncorrectHaVipStatus),
+        ("InvalidName", ErrorCode::Invalid("Name".into())),
+        ("MissingName", ErrorCode::Missing("Name".into())),
+        ("MissingVSwitchId", ErrorCode::Missing("VSwitchId".into())),
+        (
+            "InvalidParameter.Amount",
+            ErrorCode::InvalidParameterNamed("Amount".into()),
+        ),
+        (
+            "InvalidParameter.HaVipIds",
+            ErrorCode::InvalidParameterNamed("HaVipIds".into()),
+        ),
+        (
+            "InvalidIPAddress.AlreadyUsed",
+            ErrorCode::InvalidIpAddressAlreadyUsed,
+        ),
+        (
+            "InvalidVSwitchId.NotFound",
+            ErrorCode::InvalidVSwitchIdNotFound,
+        ),
+    ];
+    for (wire, typed) in cases {
+        let parsed = ErrorCode::from_wire(wire);
+        assert_eq!(&parsed, typed, "{wire}");
+        assert_eq!(parsed.to_string(), *wire);
+        assert!(!parsed.is_retryable(), "{wire}");
+    }
+}

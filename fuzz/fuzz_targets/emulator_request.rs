@@ -26,7 +26,11 @@ fn target() -> &'static Target {
             .enable_all()
             .build()
             .expect("runtime");
-        let emulator = rt.block_on(Emulator::start_demo()).expect("emulator");
+        // A short request timeout: inputs that promise more body than they send must not
+        // hold their connections (and memory) for the default 30 s.
+        let emulator = rt
+            .block_on(Emulator::builder().demo().request_timeout(Duration::from_secs(1)).start())
+            .expect("emulator");
         let addr = emulator.local_addr();
         Target { rt, addr, _emulator: emulator }
     })

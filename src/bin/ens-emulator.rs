@@ -6,13 +6,19 @@
 //!
 //! Prints the endpoint and the AccessKey id at start, then one line per request (method,
 //! action, key id, parameters, HTTP status, result code, request id; never a secret, token or
-//! signature) on stderr.
+//! signature) on stderr. Every value it echoes (from the command line or from a request) goes
+//! through [`log_safe`]: control characters escaped, long values cut.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use alibabacloud_ens::emulator::{Emulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET};
+use alibabacloud_ens::emulator::{
+    log_safe, Emulator, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET,
+};
+
+/// Echoed command-line values are cut to this many characters.
+const ECHO_CHARS: usize = 64;
 
 const USAGE: &str = "\
 ens-emulator: an embedded, stateful ENS endpoint for the HAVIP operations
@@ -28,6 +34,8 @@ OPTIONS:
     --demo                      seed the demo topology (havip-demo, i-demo, i-other, eni-demo, ...)
     --associate-delay-ms N      how long AssociateHaVip takes, in ms [default: 2000]
     --unassociate-delay-ms N    how long UnassociateHaVip takes, in ms [default: 1000]
+    --request-timeout-ms N      longest time to receive a request or write its answer, in ms;
+                                also how long an idle connection stays open [default: 30000]
     --quiet                     do not log one line per request
     -h, --help                  print this help
 
@@ -42,6 +50,7 @@ struct Args {
     demo: bool,
     associate_delay: Option<Duration>,
     unassociate_delay: Option<Duration>,
+    request_timeout: Option<Duration>,
     quiet: bool,
 }
 
@@ -59,6 +68,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
         demo: false,
         associate_delay: None,
         unassociate_delay: None,
+        request_timeout: None,
         quiet: false,
     };
     while let Some(arg) = args.next() {
@@ -70,21 +80,28 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
         let mut value = |name: &str| -> Result<String, String> {
             match inline.clone().or_else(|| args.next()) {
                 Some(v) if !v.is_empty() => Ok(v),
-                _ => Err(format!("{name} needs a value")),
+                _ => Err(format!("{} needs a value", log_safe(name, ECHO_CHARS))),
             }
         };
         let millis = |name: &str, v: String| -> Result<Duration, String> {
-            v.parse::<u64>()
-                .map(Duration::from_millis)
-                .map_err(|_| format!("{name} must be a whole number of milliseconds, not `{v}`"))
+            v.parse::<u64>().map(Duration::from_millis).map_err(|_| {
+                format!(
+                    "{} must be a whole number of milliseconds, not `{}`",
+                    log_safe(name, ECHO_CHARS),
+                    log_safe(&v, ECHO_CHARS)
+                )
+            })
         };
         match flag.as_str() {
             "-h" | "--help" => return Ok(Parsed::Help),
             "--listen" => {
                 let v = value("--listen")?;
-                parsed.listen = v
-                    .parse()
-                    .map_err(|_| format!("--listen must be IP:PORT, not `{v}`"))?;
+                parsed.listen = v.parse().map_err(|_| {
+                    format!(
+                        "--listen must be IP:PORT, not `{}`",
+                        log_safe(&v, ECHO_CHARS)
+                    )
+                })?;
             }
             "--access-key-id" => parsed.access_key_id = value("--access-key-id")?,
             // Never echo the secret or the token in an error.
@@ -100,7 +117,16 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
                 let v = value("--unassociate-delay-ms")?;
                 parsed.unassociate_delay = Some(millis("--unassociate-delay-ms", v)?);
             }
-            _ => return Err(format!("unknown argument `{flag}`")),
+            "--request-timeout-ms" => {
+                let v = value("--request-timeout-ms")?;
+                parsed.request_timeout = Some(millis("--request-timeout-ms", v)?);
+            }
+            _ => {
+                return Err(format!(
+                    "unknown argument `{}`",
+                    log_safe(&flag, ECHO_CHARS)
+                ))
+            }
         }
     }
     Ok(Parsed::Run(Box::new(parsed)))
@@ -149,6 +175,9 @@ async fn run(args: Args) -> ExitCode {
     if let Some(d) = args.unassociate_delay {
         builder = builder.unassociate_delay(d);
     }
+    if let Some(d) = args.request_timeout {
+        builder = builder.request_timeout(d);
+    }
     let emulator = match builder.start().await {
         Ok(e) => e,
         Err(e) => {
@@ -156,20 +185,14 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("ens-emulator listening on {}", emulator.endpoint());
     println!(
-        "access key id: {}{}{}",
-        emulator.access_key_id(),
-        if args.security_token.is_some() {
-            " (STS token required)"
-        } else {
-            ""
-        },
-        if args.demo {
-            "; demo topology seeded"
-        } else {
-            ""
-        }
+        "{}",
+        banner(
+            &emulator.endpoint(),
+            emulator.access_key_id(),
+            args.security_token.is_some(),
+            args.demo
+        )
     );
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("ens-emulator: cannot wait for Ctrl-C: {e}");
@@ -178,6 +201,16 @@ async fn run(args: Args) -> ExitCode {
     emulator.shutdown().await;
     eprintln!("ens-emulator: stopped");
     ExitCode::SUCCESS
+}
+
+/// The two lines printed at start (the AccessKey id made safe for a terminal).
+fn banner(endpoint: &str, access_key_id: &str, sts: bool, demo: bool) -> String {
+    format!(
+        "ens-emulator listening on {endpoint}\naccess key id: {}{}{}",
+        log_safe(access_key_id, 128),
+        if sts { " (STS token required)" } else { "" },
+        if demo { "; demo topology seeded" } else { "" }
+    )
 }
 
 #[cfg(test)]
@@ -227,5 +260,49 @@ mod tests {
             Ok(_) => panic!("should fail"),
         };
         assert!(!e.contains("SECRETVALUE"), "{e}");
+    }
+
+    #[test]
+    fn parses_the_request_timeout() {
+        let Ok(Parsed::Run(a)) = parse(&["--request-timeout-ms", "1500"]) else {
+            panic!("should parse");
+        };
+        assert_eq!(a.request_timeout, Some(Duration::from_millis(1500)));
+        assert!(parse(&["--request-timeout-ms", "1.5s"]).is_err());
+    }
+
+    #[test]
+    fn echoed_values_cannot_forge_lines() {
+        for args in [
+            &["--bo\ngus"][..],
+            &["--listen", "1.2.3.4\nFAKE \u{1b}[2J"],
+            &["--associate-delay-ms", "soon\r\nFAKE"],
+            &["--x\u{202e}"],
+        ] {
+            let e = match parse(args) {
+                Err(e) => e,
+                Ok(_) => panic!("{args:?} should fail"),
+            };
+            assert!(!e.chars().any(char::is_control), "{e:?}");
+            assert!(e.contains('\\'), "{e:?}");
+        }
+        let e = match parse(&[&"-".repeat(30_000)]) {
+            Err(e) => e,
+            Ok(_) => panic!("should fail"),
+        };
+        assert!(e.len() < 200, "{} bytes", e.len());
+
+        let text = banner("http://127.0.0.1:1", "id\nFAKE\u{1b}[2J", true, true);
+        assert_eq!(text.lines().count(), 2, "{text:?}");
+        assert!(
+            !text.replace('\n', "").chars().any(char::is_control),
+            "{text:?}"
+        );
+        assert!(
+            text.ends_with(
+                "access key id: id\\nFAKE\\u{1b}[2J (STS token required); demo topology seeded"
+            ),
+            "{text:?}"
+        );
     }
 }

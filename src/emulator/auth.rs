@@ -6,7 +6,7 @@
 //! |---|---|---|---|
 //! | 1 | `Action`, `Version`, `AccessKeyId` present | `Authorization` has `Credential`, `SignedHeaders`, `Signature` | `Missing<Param>` / `IncompleteSignature` |
 //! | 2 | `Signature` present | `x-acs-action`, `x-acs-version` present | `IncompleteSignature` / `Missing<Param>` |
-//! | 3 | `SignatureMethod=HMAC-SHA1`, `SignatureVersion=1.0`, `SignatureNonce`, `Timestamp` present | `host`, `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256` and every `x-acs-*` header sent are signed; every signed header is present | `Missing<Param>`, `Invalid<Param>` / `IncompleteSignature` |
+//! | 3 | `SignatureMethod=HMAC-SHA1`, `SignatureVersion=1.0`, `SignatureNonce` (at most 128 bytes), `Timestamp` present | `host`, `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256` and every `x-acs-*` header sent are signed; every signed header is present; the nonce is at most 128 bytes | `Missing<Param>`, `Invalid<Param>`, `InvalidParameter.SignatureNonce` / `IncompleteSignature`, `InvalidParameter.SignatureNonce` |
 //! | 4 | `Version=2017-11-10` | same | `InvalidVersion` |
 //! | 5 | `Timestamp` well-formed, within 15 min | `x-acs-date` likewise | `InvalidTimeStamp.Format` / `.Expired` |
 //! | 6 | — | `x-acs-content-sha256` is the body's hash | `SignatureDoesNotMatch` |
@@ -15,11 +15,20 @@
 //! | 9 | signature recomputed and equal | same | `SignatureDoesNotMatch` |
 //! | 10 | nonce unseen for this key in 30 min | same | `SignatureNonceUsed` |
 //!
+//! The V1 parameters are read from the request's decoded parameters ([`Params`], typed as
+//! [`CommonParams`]); the string to sign covers every decoded parameter but `Signature`, the V3
+//! canonical query every decoded query parameter.
+//!
+//! Each remembered nonce is stored once (one shared allocation for the key id and the nonce),
+//! and the memory is bounded by count ([`NONCE_CAPACITY`]) and by bytes ([`NONCE_BUDGET_BYTES`])
+//! as well as by time: when full, the oldest are forgotten first.
+//!
 //! Signatures are recomputed with the crate's own signer stages ([`crate::signer`]). The message
 //! of `SignatureDoesNotMatch` shows the server's string to sign (and, for V3, the canonical
 //! request), like the real gateway; an STS token in them is replaced by `REDACTED`.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hyper::header::HeaderMap;
@@ -27,6 +36,7 @@ use time::OffsetDateTime;
 
 use crate::signer::{self, v1, v3, SignatureVersion};
 
+use super::params::{given, CommonParams, Params};
 use super::{lock, AccessKey, ApiError, Shared, API_VERSION};
 
 /// How far a request's time may be from the emulator's clock.
@@ -34,7 +44,13 @@ pub(crate) const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 /// How long a nonce is remembered.
 pub(crate) const NONCE_WINDOW: Duration = Duration::from_secs(30 * 60);
 /// At most this many nonces are remembered (the oldest are forgotten first).
-const NONCE_CAPACITY: usize = 1_000_000;
+pub(crate) const NONCE_CAPACITY: usize = 1_000_000;
+/// Remembered nonces take at most about this many bytes (the oldest are forgotten first); see
+/// [`NonceCache::stored_bytes`].
+pub(crate) const NONCE_BUDGET_BYTES: usize = 64 << 20;
+/// A signature nonce longer than this is refused (`InvalidParameter.SignatureNonce`). The
+/// gateway's clients send 32–64 characters.
+pub(crate) const MAX_NONCE_BYTES: usize = 128;
 
 /// V1 common parameters: not API parameters, never recorded as such.
 const V1_COMMON: &[&str] = &[
@@ -51,14 +67,18 @@ const V1_COMMON: &[&str] = &[
     "Version",
 ];
 
+/// `true` when `name` is an API parameter (not a common or signature parameter) for requests
+/// signed with `version`.
+pub(crate) fn is_api_param(version: Option<SignatureVersion>, name: &str) -> bool {
+    version != Some(SignatureVersion::V1) || !V1_COMMON.contains(&name)
+}
+
 /// The parts of a request authentication looks at.
 pub(crate) struct RequestView<'a> {
     pub method: &'a str,
     pub headers: &'a HeaderMap,
-    /// Decoded query parameters, in order.
-    pub query: &'a [(String, String)],
-    /// Decoded form-body parameters, in order (empty unless a form body was sent).
-    pub form: &'a [(String, String)],
+    /// The decoded query and form parameters.
+    pub params: &'a Params,
     pub body: &'a [u8],
 }
 
@@ -70,8 +90,8 @@ pub(crate) struct Draft {
     pub version: Option<SignatureVersion>,
     pub access_key_id: Option<String>,
     pub nonce: Option<String>,
-    /// The API parameters (common parameters removed).
-    pub params: Vec<(String, String)>,
+    /// How many parameters (query and form) the request carried.
+    pub param_count: usize,
 }
 
 /// An authenticated caller.
@@ -81,34 +101,89 @@ pub(crate) struct Principal {
     pub deny: bool,
 }
 
-/// Remembered nonces, per AccessKey id.
+/// Remembered nonces, per AccessKey id. Each entry is one shared allocation,
+/// `"<key id length>:<key id><nonce>"` (unambiguous for any key id and nonce), referenced by
+/// the set and by the expiry queue.
 #[derive(Debug, Default)]
 pub(crate) struct NonceCache {
-    seen: HashSet<(String, String)>,
-    order: VecDeque<(Instant, String, String)>,
+    seen: HashSet<Arc<str>>,
+    order: VecDeque<(Instant, Arc<str>)>,
+    /// [`NonceCache::stored_bytes`], kept up to date.
+    bytes: usize,
+}
+
+/// The bytes one remembered entry costs: its text, the `Arc` counters, the set's slot and the
+/// queue's slot, and the allocator's bookkeeping.
+fn nonce_entry_bytes(entry: &str) -> usize {
+    entry.len()
+        + 2 * std::mem::size_of::<usize>()
+        + std::mem::size_of::<Arc<str>>()
+        + std::mem::size_of::<(Instant, Arc<str>)>()
+        + 16
 }
 
 impl NonceCache {
     /// Records `nonce` for `key`; `false` if it was seen within the window.
-    fn check_and_insert(&mut self, key: &str, nonce: &str, now: Instant) -> bool {
-        while let Some((t, _, _)) = self.order.front() {
+    pub(crate) fn check_and_insert(&mut self, key: &str, nonce: &str, now: Instant) -> bool {
+        let entry = format!("{}:{key}{nonce}", key.len());
+        let cost = nonce_entry_bytes(&entry);
+        while let Some((t, _)) = self.order.front() {
             if now.saturating_duration_since(*t) <= NONCE_WINDOW
                 && self.order.len() < NONCE_CAPACITY
+                && self.bytes + cost <= NONCE_BUDGET_BYTES
             {
                 break;
             }
-            if let Some((_, k, n)) = self.order.pop_front() {
-                self.seen.remove(&(k, n));
+            if let Some((_, old)) = self.order.pop_front() {
+                self.seen.remove(&old);
+                self.bytes -= nonce_entry_bytes(&old);
             }
         }
-        let entry = (key.to_owned(), nonce.to_owned());
-        if self.seen.contains(&entry) {
+        if self.seen.contains(entry.as_str()) {
             return false;
         }
-        self.seen.insert(entry);
-        self.order
-            .push_back((now, key.to_owned(), nonce.to_owned()));
+        let entry: Arc<str> = Arc::from(entry);
+        self.seen.insert(Arc::clone(&entry));
+        self.order.push_back((now, entry));
+        self.bytes += cost;
         true
+    }
+
+    /// How many nonces are remembered.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The bytes the remembered nonces take, counted as in [`nonce_entry_bytes`] (each
+    /// entry's text once: the set and the queue share it).
+    #[cfg(test)]
+    pub(crate) fn stored_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The bytes of nonce text held, walking both structures and counting each distinct
+    /// allocation once (for tests: shows that nothing is stored twice).
+    #[cfg(test)]
+    pub(crate) fn text_bytes(&self) -> usize {
+        let mut seen_ptrs = HashSet::new();
+        self.seen
+            .iter()
+            .chain(self.order.iter().map(|(_, e)| e))
+            .filter(|e| seen_ptrs.insert(e.as_ptr()))
+            .map(|e| e.len())
+            .sum()
+    }
+}
+
+fn check_nonce_length(what: &str, nonce: &str) -> Result<(), ApiError> {
+    if nonce.len() <= MAX_NONCE_BYTES {
+        Ok(())
+    } else {
+        Err(ApiError::bad(
+            "InvalidParameter.SignatureNonce",
+            format!("The specified {what} is invalid: it is longer than {MAX_NONCE_BYTES} bytes."),
+        ))
     }
 }
 
@@ -239,34 +314,19 @@ fn authenticate_v1(
     req: &RequestView<'_>,
     draft: &mut Draft,
 ) -> Result<Principal, ApiError> {
-    let all: Vec<(&str, &str)> = req
-        .query
-        .iter()
-        .chain(req.form)
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let get = |name: &str| {
-        all.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| *v)
-            .filter(|v| !v.trim().is_empty())
-    };
     draft.version = Some(SignatureVersion::V1);
-    draft.action = get("Action").map(str::to_owned);
-    draft.access_key_id = get("AccessKeyId").map(str::to_owned);
-    draft.nonce = get("SignatureNonce").map(str::to_owned);
-    draft.params = all
-        .iter()
-        .filter(|(k, _)| !V1_COMMON.contains(k))
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+    let common: CommonParams = req.params.typed()?;
+    draft.action = given(&common.action).map(str::to_owned);
+    draft.access_key_id = given(&common.access_key_id).map(str::to_owned);
+    draft.nonce = given(&common.signature_nonce).map(str::to_owned);
 
-    let action = get("Action").ok_or_else(|| ApiError::missing("Action"))?;
-    let version = get("Version").ok_or_else(|| ApiError::missing("Version"))?;
-    let key_id = get("AccessKeyId").ok_or_else(|| ApiError::missing("AccessKeyId"))?;
-    let signature =
-        get("Signature").ok_or_else(|| incomplete("The Signature parameter is missing."))?;
-    let method = get("SignatureMethod").ok_or_else(|| ApiError::missing("SignatureMethod"))?;
+    let action = given(&common.action).ok_or_else(|| ApiError::missing("Action"))?;
+    let version = given(&common.version).ok_or_else(|| ApiError::missing("Version"))?;
+    let key_id = given(&common.access_key_id).ok_or_else(|| ApiError::missing("AccessKeyId"))?;
+    let signature = given(&common.signature)
+        .ok_or_else(|| incomplete("The Signature parameter is missing."))?;
+    let method =
+        given(&common.signature_method).ok_or_else(|| ApiError::missing("SignatureMethod"))?;
     if method != "HMAC-SHA1" {
         return Err(ApiError::bad(
             "InvalidSignatureMethod",
@@ -274,25 +334,28 @@ fn authenticate_v1(
         ));
     }
     let sig_version =
-        get("SignatureVersion").ok_or_else(|| ApiError::missing("SignatureVersion"))?;
+        given(&common.signature_version).ok_or_else(|| ApiError::missing("SignatureVersion"))?;
     if sig_version != "1.0" {
         return Err(ApiError::bad(
             "InvalidSignatureVersion",
             "Specified signature version is not supported: SignatureVersion must be 1.0.",
         ));
     }
-    let nonce = get("SignatureNonce").ok_or_else(|| ApiError::missing("SignatureNonce"))?;
-    let timestamp = get("Timestamp").ok_or_else(|| ApiError::missing("Timestamp"))?;
+    let nonce =
+        given(&common.signature_nonce).ok_or_else(|| ApiError::missing("SignatureNonce"))?;
+    check_nonce_length("parameter SignatureNonce", nonce)?;
+    let timestamp = given(&common.timestamp).ok_or_else(|| ApiError::missing("Timestamp"))?;
     check_version(version)?;
     check_time("Timestamp", timestamp)?;
     let key = lookup_key(shared, key_id)?;
-    let token = get("SecurityToken");
+    let token = given(&common.security_token);
     check_token(&key, token)?;
 
-    let signed: Vec<(&str, &str)> = all
-        .iter()
-        .filter(|(k, _)| *k != "Signature")
-        .copied()
+    let signed: Vec<(&str, &str)> = req
+        .params
+        .all()
+        .filter(|(k, _)| k != "Signature")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let string_to_sign = v1::string_to_sign(req.method, &signed);
     let expected = v1::signature(&key.secret, &string_to_sign);
@@ -349,7 +412,6 @@ fn authenticate_v3(
     draft: &mut Draft,
 ) -> Result<Principal, ApiError> {
     draft.version = Some(SignatureVersion::V3);
-    draft.params = req.query.iter().chain(req.form).cloned().collect();
     let h = |name: &str| -> Result<Option<String>, ApiError> {
         Ok(header_value(req.headers, name)?.filter(|v| !v.is_empty()))
     };
@@ -404,6 +466,8 @@ fn authenticate_v3(
             )));
         }
     }
+    let nonce = h("x-acs-signature-nonce")?.unwrap_or_default();
+    check_nonce_length("header x-acs-signature-nonce", &nonce)?;
     for name in req.headers.keys() {
         let name = name.as_str();
         if name.starts_with("x-acs-") && !signed.iter().any(|s| s == name) {
@@ -441,6 +505,7 @@ fn authenticate_v3(
     check_token(&key, token.as_deref())?;
 
     let query: Vec<(&str, &str)> = req
+        .params
         .query
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -477,7 +542,6 @@ fn authenticate_v3(
             .join("\n");
         return Err(not_matched(&string_to_sign, Some(&shown)));
     }
-    let nonce = draft.nonce.clone().unwrap_or_default();
     check_nonce(shared, credential, &nonce)?;
     Ok(Principal {
         action,

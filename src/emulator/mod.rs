@@ -8,8 +8,9 @@
 //! misbehave (throttle, fail, hang, drop connections, answer HTML…) on demand.
 //!
 //! Where to look in the source (`src/emulator/`): `mod.rs` (this API), `server.rs` (HTTP,
-//! parsing, dispatch, request log), `auth.rs` (the gateway's authentication checks, in order),
-//! `state.rs` (resources and the rules of each operation), `faults.rs`, `demo.rs`, `tests.rs`.
+//! time limits, dispatch, request log), `params.rs` (decoding the query and form body into typed
+//! parameters), `auth.rs` (the gateway's authentication checks, in order), `state.rs`
+//! (resources and the rules of each operation), `faults.rs`, `demo.rs`, `tests.rs`.
 //!
 //! # Starting it in a test
 //!
@@ -85,12 +86,26 @@
 //! | instances per HAVIP | 10 | [`max_instances_per_ha_vip`] |
 //! | HAVIPs per instance or ENI | 5 | [`max_ha_vips_per_instance`] |
 //! | clock skew allowed | 15 min | — |
-//! | nonce memory | 30 min, per AccessKey | — |
-//! | request body | at most 1 MiB | — |
+//! | signature nonce | at most 128 bytes (`InvalidParameter.SignatureNonce`) | — |
+//! | nonce memory | 30 min, per AccessKey; at most 1 000 000 nonces and about 64 MiB (oldest forgotten first) | — |
+//! | request timeout | 30 s to receive a request (head and body, from its first byte), again to write its answer, and for an idle connection to start its next request | [`request_timeout`] |
+//! | request body | at most 1 MiB, declared or counted (413) | — |
 //! | query string | at most 32 KiB | — |
-//! | request log | last 10 000 requests | [`log_requests`] also prints them |
+//! | parameters per request | at most 1 000, query and form together (400 `InvalidParameter`) | — |
+//! | request head | at most 128 KiB (hyper refuses larger ones) | — |
+//! | request log | last 10 000 requests, at most 16 MiB in all | [`log_requests`] also prints them |
+//! | request log, per request | method, action, AccessKey id, nonce, code cut to 128 bytes; at most 32 parameters, names cut to 64 bytes, values to 256, 2 KiB in all; a request that fails authentication is kept as a summary (no key id, nonce or parameters, only how many) | — |
+//! | log line | values cut to 64 characters, about 200 for all parameters; control characters escaped | — |
 //!
 //! ENS does not publish its association limits; 10 and 5 are the emulator's assumption.
+//!
+//! Whatever a client sends, one connection holds at most about 1 MiB of body (in one buffer
+//! that grows as the body arrives) plus hyper's 128 KiB head buffer, for at most the request
+//! timeout per request; past it the connection is closed without an answer (no 408). The
+//! request log's bytes are counted (each text's length plus a fixed cost per text, per
+//! parameter slot and per record), not only its entries. A body declared or found over 1 MiB
+//! is read and thrown away up to 2 MiB, then answered 413 (larger ones are answered at once and
+//! the connection closed).
 //!
 //! # Seeding and the lazy clock
 //!
@@ -137,15 +152,25 @@
 //! Keys added with [`AccessKey::deny`] get `NoPermission` here too.
 //!
 //! All three accept GET and POST, with parameters in the query and/or an
-//! `application/x-www-form-urlencoded` body. Every other action answers 404
+//! `application/x-www-form-urlencoded` body. Both are decoded with `serde_urlencoded` into a
+//! typed parameter struct per action (and one for V1's common parameters), after the emulator's
+//! own check: `serde_urlencoded` would pass a malformed `%` escape through as text and decode
+//! bytes that are not UTF-8 lossily, where the emulator answers 400 `InvalidParameter`. `+` and
+//! `%20` both decode to a space. A parameter name may appear only once in a request (query and
+//! form together): a repeated one answers 400 `InvalidParameter`, "The parameter Action is
+//! repeated." (`InvalidParameter.EnsRegionIds` for a repeated `EnsRegionIds.N`), before
+//! authentication. Signatures are checked over the decoded values (V1: every parameter but
+//! `Signature`; V3: the query parameters). Every other action answers 404
 //! `InvalidAction.NotFound`. The authentication checks and their order are tabled in
 //! `src/emulator/auth.rs`; the codes are `SignatureDoesNotMatch` (400, the message shows the
 //! server's string to sign), `InvalidAccessKeyId.NotFound` (404), `InvalidTimeStamp.Expired`,
-//! `InvalidTimeStamp.Format`, `SignatureNonceUsed`, `IncompleteSignature`, `Missing<Param>`,
+//! `InvalidTimeStamp.Format`, `SignatureNonceUsed`, `InvalidParameter.SignatureNonce` (a nonce
+//! over 128 bytes), `IncompleteSignature`, `Missing<Param>`,
 //! `InvalidSignatureMethod`, `InvalidSignatureVersion`, `InvalidVersion`,
 //! `InvalidSecurityToken.MismatchWithAccessKey`, `InvalidSecurityToken.Malformed` and
-//! `UnsupportedHTTPMethod` (all 400). Undecodable requests get 400 `InvalidParameter`, bodies
-//! over 1 MiB 413, paths other than `/` 404 `InvalidApi.NotFound`. Error bodies have the
+//! `UnsupportedHTTPMethod` (all 400). Undecodable requests and repeated parameters get 400
+//! `InvalidParameter`, bodies over 1 MiB 413 `InvalidParameter`, paths other than `/` 404
+//! `InvalidApi.NotFound`. Error bodies have the
 //! gateway's shape, `{"RequestId","HostId":"ens.aliyuncs.com","Code","Message","Recommend"}`
 //! with `Content-Type: application/json`, and every JSON answer carries an `x-acs-request-id`
 //! header equal to its `RequestId`.
@@ -198,9 +223,11 @@
 //! # Secrets
 //!
 //! The emulator never logs or echoes an AccessKey secret, an STS token or a signature: the
-//! request log and [`RequestRecord`] keep only the API parameters, and the
-//! `SignatureDoesNotMatch` message (which shows the server's string to sign, like the gateway)
-//! replaces an STS token by `REDACTED`.
+//! request log and [`RequestRecord`] keep only the API parameters (and only of authenticated
+//! requests), and the `SignatureDoesNotMatch` message (which shows the server's string to sign,
+//! like the gateway) replaces an STS token by `REDACTED`. What it prints (the request log lines,
+//! `ens-emulator`'s output) goes through [`log_safe`], so a client cannot forge a line or send
+//! terminal escapes.
 //!
 //! [`Emulator`]: crate::emulator::Emulator
 //! [`Emulator::builder`]: crate::emulator::Emulator::builder
@@ -227,10 +254,13 @@
 //! [`max_instances_per_ha_vip`]: crate::emulator::EmulatorBuilder::max_instances_per_ha_vip
 //! [`max_ha_vips_per_instance`]: crate::emulator::EmulatorBuilder::max_ha_vips_per_instance
 //! [`log_requests`]: crate::emulator::EmulatorBuilder::log_requests
+//! [`request_timeout`]: crate::emulator::EmulatorBuilder::request_timeout
+//! [`log_safe`]: crate::emulator::log_safe
 
 mod auth;
 mod demo;
 mod faults;
+mod params;
 mod server;
 mod state;
 #[cfg(test)]
@@ -268,6 +298,21 @@ pub(crate) const API_VERSION: &str = "2017-11-10";
 pub(crate) const HOST_ID: &str = "ens.aliyuncs.com";
 /// At most this many [`RequestRecord`]s are kept (the oldest are forgotten first).
 const MAX_RECORDS: usize = 10_000;
+/// The kept [`RequestRecord`]s weigh at most this many bytes in all (see
+/// [`RequestRecord::weight`]; the oldest are forgotten first).
+pub(crate) const LOG_BUDGET_BYTES: usize = 16 << 20;
+/// A record's method, action, AccessKey id, nonce and code are cut to this many bytes.
+pub(crate) const RECORD_FIELD_BYTES: usize = 128;
+/// A record keeps at most this many API parameters…
+pub(crate) const RECORD_MAX_PARAMS: usize = 32;
+/// …with names cut to this many bytes…
+pub(crate) const RECORD_NAME_BYTES: usize = 64;
+/// …and values cut to this many bytes…
+pub(crate) const RECORD_VALUE_BYTES: usize = 256;
+/// …and at most this many bytes of names and values in all.
+pub(crate) const RECORD_PARAM_BYTES: usize = 2048;
+/// The default [`EmulatorBuilder::request_timeout`].
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Locks a mutex, ignoring poisoning (a panicking test thread must not wedge the server).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -377,7 +422,11 @@ impl fmt::Debug for AccessKey {
 
 /// One request the emulator received, and how it answered.
 ///
-/// Never holds a secret, an STS token or a signature.
+/// Never holds a secret, an STS token or a signature. Bounded whatever the client sent: the
+/// method, action, AccessKey id, nonce and code are cut to 128 bytes; only a request that
+/// passed authentication keeps its AccessKey id, nonce and parameters (at most 32, names cut to
+/// 64 bytes, values to 256, 2 KiB in all); any other is kept as a summary (method, action,
+/// signature scheme, how many parameters, status, code). A cut text ends in `…`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RequestRecord {
@@ -391,12 +440,23 @@ pub struct RequestRecord {
     pub action: Option<String>,
     /// The signature scheme, once the request was recognised as V1 or V3.
     pub signature_version: Option<SignatureVersion>,
-    /// The AccessKey id, when the request named one.
+    /// The AccessKey id, when the request named one and passed authentication.
     pub access_key_id: Option<String>,
-    /// The signature nonce, when the request carried one.
+    /// The signature nonce, when the request passed authentication.
     pub nonce: Option<String>,
-    /// The API parameters (query and form), common and signature parameters removed.
+    /// The API parameters (query and form), common and signature parameters removed, when the
+    /// request passed authentication (at most 32 of them; see above).
     pub params: Vec<(String, String)>,
+    /// How many parameters (query and form, common ones included) the request carried, kept
+    /// or not.
+    pub param_count: usize,
+    /// Whether the request passed authentication (only then are [`access_key_id`],
+    /// [`nonce`] and [`params`] kept).
+    ///
+    /// [`access_key_id`]: RequestRecord::access_key_id
+    /// [`nonce`]: RequestRecord::nonce
+    /// [`params`]: RequestRecord::params
+    pub authenticated: bool,
     /// The HTTP status sent; `None` when the connection was dropped without an answer.
     pub http_status: Option<u16>,
     /// `Success` when the operation ran and succeeded (even if a fault then dropped or cut
@@ -416,41 +476,119 @@ impl RequestRecord {
             .map(|(_, v)| v.as_str())
     }
 
-    /// One log line: method, action, signature version, key id, parameters, status, code,
-    /// request id, fault.
+    /// One log line: method, action, signature version, key id, parameters (or, for a
+    /// request that failed authentication, how many), status, code, request id, fault.
+    ///
+    /// Every text is passed through [`log_safe`]: control and other invisible characters are
+    /// escaped (so the line is one line, without terminal escapes) and long texts are cut
+    /// (names and values to 64 characters, the parameters to about 200), so a line stays
+    /// under about 1 000 characters whatever the client sent.
     pub fn log_line(&self) -> String {
         let mut params = String::new();
         for (k, v) in &self.params {
-            if params.len() > 200 {
+            if params.chars().count() > 200 {
                 params.push_str(" …");
                 break;
             }
             params.push(' ');
-            params.push_str(k);
+            params.push_str(&log_safe(k, 64));
             params.push('=');
-            params.extend(v.chars().take(64));
+            params.push_str(&log_safe(v, 64));
         }
+        if !self.authenticated && self.param_count > 0 {
+            let plural = if self.param_count == 1 { "" } else { "s" };
+            params = format!(" ({} parameter{plural})", self.param_count);
+        }
+        let opt = |s: &Option<String>| {
+            s.as_deref()
+                .map_or_else(|| "-".to_owned(), |s| log_safe(s, 64))
+        };
         format!(
             "{} {} {} key={}{} -> {} {} request_id={}{}",
-            self.http_method,
-            self.action.as_deref().unwrap_or("-"),
+            log_safe(&self.http_method, 16),
+            opt(&self.action),
             self.signature_version
                 .map_or_else(|| "-".to_owned(), |v| v.to_string()),
-            self.access_key_id.as_deref().unwrap_or("-"),
+            opt(&self.access_key_id),
             params,
             self.http_status
                 .map_or_else(|| "(dropped)".to_owned(), |s| s.to_string()),
             if self.code.is_empty() {
-                "-"
+                "-".to_owned()
             } else {
-                &self.code
+                log_safe(&self.code, 64)
             },
-            self.request_id,
-            self.fault
-                .as_ref()
-                .map_or_else(String::new, |f| format!(" fault={f}")),
+            log_safe(&self.request_id, 64),
+            self.fault.as_ref().map_or_else(String::new, |f| format!(
+                " fault={}",
+                log_safe(&f.to_string(), 64)
+            )),
         )
     }
+
+    /// What this record counts for in the request log's byte budget: the record itself, each
+    /// text's bytes plus 16 for its allocation, and the parameter list's slots.
+    pub(crate) fn weight(&self) -> usize {
+        const ALLOCATION: usize = 16;
+        let text = |s: &str| s.len() + ALLOCATION;
+        let opt = |s: &Option<String>| s.as_deref().map_or(0, text);
+        let fault = match &self.fault {
+            Some(Fault::ServiceError { code, message, .. }) => text(code) + text(message),
+            Some(Fault::Raw {
+                content_type, body, ..
+            }) => text(content_type) + text(body),
+            _ => 0,
+        };
+        std::mem::size_of::<Self>()
+            + text(&self.request_id)
+            + text(&self.http_method)
+            + opt(&self.action)
+            + opt(&self.access_key_id)
+            + opt(&self.nonce)
+            + text(&self.code)
+            + self.params.capacity() * std::mem::size_of::<(String, String)>()
+            + ALLOCATION
+            + self
+                .params
+                .iter()
+                .map(|(k, v)| text(k) + text(v))
+                .sum::<usize>()
+            + fault
+    }
+}
+
+/// `text` made safe for one log line: backslashes, control characters and other invisible or
+/// non-printable characters (line and paragraph separators, bidirectional overrides,
+/// zero-width characters, combining marks…) are written as Rust escapes (`\n`, `\u{1b}`,
+/// `\u{202e}`), and the result is cut after `max_chars` characters, with `…` appended.
+///
+/// The emulator passes everything it prints that a client or a command line chose through
+/// this.
+///
+/// ```
+/// use alibabacloud_ens::emulator::log_safe;
+/// assert_eq!(log_safe("X\nFAKE LOG \u{1b}[31m", 100), "X\\nFAKE LOG \\u{1b}[31m");
+/// assert_eq!(log_safe("高可用 vip", 100), "高可用 vip");
+/// assert_eq!(log_safe(&"a".repeat(30_000), 5), "aaaaa…");
+/// ```
+pub fn log_safe(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    let mut chars = 0usize;
+    for c in text.chars() {
+        let start = out.len();
+        match c {
+            // Printable, and unambiguous without a backslash.
+            '"' | '\'' => out.push(c),
+            _ => out.extend(c.escape_debug()),
+        }
+        chars += out[start..].chars().count();
+        if chars > max_chars {
+            out.truncate(start);
+            out.push('…');
+            break;
+        }
+    }
+    out
 }
 
 /// State shared by the server tasks and the [`Emulator`] handle.
@@ -459,8 +597,42 @@ pub(crate) struct Shared {
     pub(crate) keys: Mutex<HashMap<String, AccessKey>>,
     pub(crate) nonces: Mutex<auth::NonceCache>,
     pub(crate) faults: Mutex<faults::FaultQueue>,
-    records: Mutex<VecDeque<RequestRecord>>,
+    records: Mutex<RequestLog>,
     log_requests: AtomicBool,
+    pub(crate) request_timeout: Duration,
+}
+
+/// The kept [`RequestRecord`]s, oldest first, and their total [`RequestRecord::weight`].
+#[derive(Debug, Default)]
+pub(crate) struct RequestLog {
+    records: VecDeque<RequestRecord>,
+    bytes: usize,
+}
+
+impl RequestLog {
+    /// Appends, then forgets the oldest until at most [`MAX_RECORDS`] weighing at most
+    /// [`LOG_BUDGET_BYTES`] remain.
+    pub(crate) fn push(&mut self, record: RequestRecord) {
+        self.bytes += record.weight();
+        self.records.push_back(record);
+        while self.records.len() > MAX_RECORDS || self.bytes > LOG_BUDGET_BYTES {
+            match self.records.pop_front() {
+                Some(old) => self.bytes -= old.weight(),
+                None => break,
+            }
+        }
+    }
+
+    /// The kept records' total weight.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
 }
 
 impl Shared {
@@ -469,11 +641,7 @@ impl Shared {
     }
 
     pub(crate) fn push_record(&self, record: RequestRecord) {
-        let mut records = lock(&self.records);
-        if records.len() >= MAX_RECORDS {
-            records.pop_front();
-        }
-        records.push_back(record);
+        lock(&self.records).push(record);
     }
 }
 
@@ -486,6 +654,7 @@ pub struct EmulatorBuilder {
     settings: state::Settings,
     demo: bool,
     log_requests: bool,
+    request_timeout: Duration,
 }
 
 impl Default for EmulatorBuilder {
@@ -502,6 +671,7 @@ impl Default for EmulatorBuilder {
             },
             demo: false,
             log_requests: false,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -574,6 +744,15 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long a client may take to send one request, head and body, from its first byte
+    /// (default 30 s; at least 1 ms). The same limit applies to writing each answer, and to an
+    /// idle keep-alive connection waiting for its next request (hyper's header read timeout).
+    /// Past it the emulator closes the connection without answering (no 408).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
     /// Binds the listener and starts serving on the current Tokio runtime.
     ///
     /// # Errors
@@ -598,8 +777,9 @@ impl EmulatorBuilder {
             keys: Mutex::new(keys),
             nonces: Mutex::new(auth::NonceCache::default()),
             faults: Mutex::new(faults::FaultQueue::default()),
-            records: Mutex::new(VecDeque::new()),
+            records: Mutex::new(RequestLog::default()),
             log_requests: AtomicBool::new(self.log_requests),
+            request_timeout: self.request_timeout,
         });
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared)));
         Ok(Emulator {
@@ -788,16 +968,17 @@ impl Emulator {
 
     // ----- request log -----
 
-    /// The requests answered so far (at most the last 10 000), in the order they were answered
-    /// (a request delayed by [`Fault::Slow`] is recorded when it is answered; see
+    /// The requests answered so far (at most the last 10 000, and fewer when they weigh more
+    /// than 16 MiB in all; see [`RequestRecord`] for what each keeps), in the order they were
+    /// answered (a request delayed by [`Fault::Slow`] is recorded when it is answered; see
     /// [`RequestRecord::received_at`]).
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.shared.records).iter().cloned().collect()
+        lock(&self.shared.records).records.iter().cloned().collect()
     }
 
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
-        lock(&self.shared.records).clear();
+        *lock(&self.shared.records) = RequestLog::default();
     }
 
     // ----- faults -----

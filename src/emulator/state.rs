@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use crate::model::{AssociatedInstance, AssociationStatus, HaVip, HaVipStatus, InstanceType};
 
+use super::params::{given, AssociateParams, DescribeParams, UnassociateParams};
 use super::ApiError;
 
 /// The ENS region (edge node) every resource is placed in unless stated otherwise.
@@ -232,18 +233,11 @@ fn now_utc_seconds() -> OffsetDateTime {
     now.replace_nanosecond(0).unwrap_or(now)
 }
 
-fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-fn required<'p>(params: &'p [(String, String)], name: &str) -> Result<&'p str, ApiError> {
-    match param(params, name).map(str::trim) {
-        Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(ApiError::missing(name)),
-    }
+/// A required parameter, trimmed; `Missing<name>` when absent or blank.
+fn required<'p>(value: &'p Option<String>, name: &str) -> Result<&'p str, ApiError> {
+    given(value)
+        .map(str::trim)
+        .ok_or_else(|| ApiError::missing(name))
 }
 
 /// Ids are at most 128 characters of `[A-Za-z0-9_-]`; otherwise `Invalid<name>`.
@@ -263,9 +257,12 @@ fn valid_id(name: &str, value: &str) -> Result<(), ApiError> {
 }
 
 /// `HaVipId` and `InstanceId`: both required (`Missing…`), both well-formed (`Invalid…`).
-fn pair_ids(params: &[(String, String)]) -> Result<(&str, &str), ApiError> {
-    let havip_id = required(params, "HaVipId")?;
-    let instance_id = required(params, "InstanceId")?;
+fn pair_ids<'p>(
+    ha_vip_id: &'p Option<String>,
+    instance_id: &'p Option<String>,
+) -> Result<(&'p str, &'p str), ApiError> {
+    let havip_id = required(ha_vip_id, "HaVipId")?;
+    let instance_id = required(instance_id, "InstanceId")?;
     valid_id("HaVipId", havip_id)?;
     valid_id("InstanceId", instance_id)?;
     Ok((havip_id, instance_id))
@@ -507,13 +504,9 @@ impl State {
 
     /// AssociateHaVip. Validation order: parameters, permission, existence, statuses, vSwitch,
     /// duplicates, limits.
-    pub fn associate(
-        &mut self,
-        params: &[(String, String)],
-        deny: bool,
-    ) -> Result<Value, ApiError> {
-        let (havip_id, instance_id) = pair_ids(params)?;
-        let kind = match param(params, "InstanceType").map(str::trim) {
+    pub fn associate(&mut self, params: &AssociateParams, deny: bool) -> Result<Value, ApiError> {
+        let (havip_id, instance_id) = pair_ids(&params.ha_vip_id, &params.instance_id)?;
+        let kind = match params.instance_type.as_deref().map(str::trim) {
             None | Some("") | Some("EnsInstance") => InstanceType::EnsInstance,
             Some("NetworkInterface") => InstanceType::NetworkInterface,
             Some(_) => {
@@ -648,10 +641,10 @@ impl State {
     /// UnassociateHaVip.
     pub fn unassociate(
         &mut self,
-        params: &[(String, String)],
+        params: &UnassociateParams,
         deny: bool,
     ) -> Result<Value, ApiError> {
-        let (havip_id, instance_id) = pair_ids(params)?;
+        let (havip_id, instance_id) = pair_ids(&params.ha_vip_id, &params.instance_id)?;
         if deny {
             return Err(no_permission());
         }
@@ -685,9 +678,9 @@ impl State {
     }
 
     /// DescribeHaVips.
-    pub fn describe(&mut self, params: &[(String, String)], deny: bool) -> Result<Value, ApiError> {
+    pub fn describe(&mut self, params: &DescribeParams, deny: bool) -> Result<Value, ApiError> {
         let page_number =
-            match param(params, "PageNumber").map(str::trim) {
+            match params.page_number.as_deref().map(str::trim) {
                 None | Some("") => 1,
                 Some(s) => match s.parse::<u64>() {
                     Ok(n) if n >= 1 => n,
@@ -699,7 +692,7 @@ impl State {
                 },
             };
         let page_size =
-            match param(params, "PageSize").map(str::trim) {
+            match params.page_size.as_deref().map(str::trim) {
                 None | Some("") => 10,
                 Some(s) => match s.parse::<u64>() {
                     Ok(n) if (1..=100).contains(&n) => n,
@@ -719,19 +712,17 @@ impl State {
         };
         let mut regions: BTreeSet<&str> = BTreeSet::new();
         let mut region_params = 0usize;
-        for (k, v) in params {
-            if let Some(n) = k.strip_prefix("EnsRegionIds.") {
-                match n.parse::<u32>() {
-                    Ok(i) if (1..=100).contains(&i) => {}
-                    _ => return Err(bad_regions()),
-                }
-                region_params += 1;
-                if region_params > 100 {
-                    return Err(bad_regions());
-                }
-                if !v.trim().is_empty() {
-                    regions.insert(v.trim());
-                }
+        for (n, v) in &params.ens_region_ids.0 {
+            match n.parse::<u32>() {
+                Ok(i) if (1..=100).contains(&i) => {}
+                _ => return Err(bad_regions()),
+            }
+            region_params += 1;
+            if region_params > 100 {
+                return Err(bad_regions());
+            }
+            if !v.trim().is_empty() {
+                regions.insert(v.trim());
             }
         }
         if deny {
@@ -739,15 +730,17 @@ impl State {
         }
         self.settle(Instant::now());
 
-        let filter = |name: &str| param(params, name).map(str::trim).filter(|v| !v.is_empty());
+        fn filter(value: &Option<String>) -> Option<&str> {
+            given(value).map(str::trim)
+        }
         let (f_id, f_ip, f_name, f_net, f_vsw, f_region, f_status) = (
-            filter("HaVipId"),
-            filter("HaVipAddress"),
-            filter("Name"),
-            filter("NetworkId"),
-            filter("VSwitchId"),
-            filter("EnsRegionId"),
-            filter("Status"),
+            filter(&params.ha_vip_id),
+            filter(&params.ha_vip_address),
+            filter(&params.name),
+            filter(&params.network_id),
+            filter(&params.vswitch_id),
+            filter(&params.ens_region_id),
+            filter(&params.status),
         );
         let matching: Vec<(&String, &HaVipRecord)> = self
             .havips

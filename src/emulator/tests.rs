@@ -1896,3 +1896,340 @@ async fn random_garbage_never_breaks_the_server() {
     assert!(json_answers > 10, "{json_answers}");
     describe(&emu, &[]).await.assert_ok();
 }
+
+// ---------------------------------------------------------------- decoding
+
+mod decoding {
+    use super::super::params::{CommonParams, DescribeParams, Params};
+    use super::*;
+
+    /// Typed parameters through serde_urlencoded, after the emulator's own checks.
+    #[test]
+    fn typed_parameters_and_strict_decoding() {
+        let p = Params::decode(
+            "Action=DescribeHaVips&Name=%E9%AB%98%E5%8F%AF%E7%94%A8+vip&EnsRegionIds.1=r1",
+            Some(b"EnsRegionIds.2=r2&PageSize=5&Other=x%20y"),
+        )
+        .unwrap();
+        assert_eq!(p.count(), 6);
+        let d: DescribeParams = p.typed().unwrap();
+        assert_eq!(d.name.as_deref(), Some("高可用 vip"));
+        assert_eq!(d.page_size.as_deref(), Some("5"));
+        assert_eq!(d.page_number, None);
+        let regions: Vec<(&str, &str)> = d
+            .ens_region_ids
+            .0
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(regions, [("1", "r1"), ("2", "r2")]);
+        let c: CommonParams = p.typed().unwrap();
+        assert_eq!(c.action.as_deref(), Some("DescribeHaVips"));
+        assert_eq!(c.signature, None);
+
+        // serde_urlencoded alone would accept these (as text, or lossily).
+        let lenient: Vec<(String, String)> = serde_urlencoded::from_str("a=%zz&b=%FF").unwrap();
+        assert_eq!(lenient[0].1, "%zz");
+        assert_eq!(lenient[1].1, "\u{fffd}");
+        for bad in ["a=%zz", "%", "a=%4", "a=%C3", "a=%FF%FE", "%C3=1"] {
+            let e = Params::decode(bad, None).unwrap_err();
+            assert_eq!(
+                (e.status, e.code.as_str()),
+                (400, "InvalidParameter"),
+                "{bad}"
+            );
+        }
+        assert!(Params::decode("a=1", Some(b"b=%C3")).is_err());
+        assert!(Params::decode("a=1", Some(b"b=\xff")).is_err());
+        // A character split across an `&` is no character.
+        assert!(Params::decode("a=%C3&b=%A9", None).is_err());
+        assert!(Params::decode("a=%C3%A9", None).is_ok());
+    }
+
+    /// Finding 5 (unit): a name given twice, anywhere, is refused, naming it (cut).
+    #[test]
+    fn repeated_names_are_refused() {
+        for (query, form, name) in [
+            ("a=1&a=2", None, "a"),
+            ("Action=X", Some("Action=Y"), "Action"),
+            ("", Some("x&x"), "x"),
+        ] {
+            let e = Params::decode(query, form.map(str::as_bytes)).unwrap_err();
+            assert_eq!(e.code, "InvalidParameter");
+            assert_eq!(e.message, format!("The parameter {name} is repeated."));
+        }
+        let e = Params::decode("EnsRegionIds.1=a&EnsRegionIds.1=b", None).unwrap_err();
+        assert_eq!(e.code, "InvalidParameter.EnsRegionIds");
+        let e = Params::decode(&format!("{0}=1&{0}=2", "n".repeat(5000)), None).unwrap_err();
+        assert!(e.message.len() < 200, "{}", e.message);
+    }
+
+    /// At most 1,000 parameters, counted before decoding.
+    #[test]
+    fn at_most_a_thousand_parameters() {
+        let many = |n: usize| {
+            (0..n)
+                .map(|i| format!("p{i}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        assert_eq!(Params::decode(&many(1000), None).unwrap().count(), 1000);
+        let e = Params::decode(&many(600), Some(many(401).as_bytes())).unwrap_err();
+        assert_eq!(e.code, "InvalidParameter");
+        assert!(e.message.contains("1001 parameters"), "{}", e.message);
+        // `a&a&…`: half a million pairs are never built.
+        let e = Params::decode("", Some("a&".repeat(500_000).as_bytes())).unwrap_err();
+        assert!(e.message.contains("500000 parameters"), "{}", e.message);
+    }
+
+    /// `+` and `%20` both decode to a space (Alibaba's Python SDK sends `Name=高可用+vip`), in
+    /// the signature and in the typed parameters, in the query and in a form body.
+    #[tokio::test]
+    async fn plus_and_percent_20_are_spaces() {
+        let emu = Emulator::start_demo().await.unwrap();
+        emu.set_ha_vip_name("havip-demo", "高可用 vip", "");
+        for (method, space) in [("GET", "+"), ("GET", "%20"), ("POST", "+")] {
+            let mut req = V1Req::new(&emu, method, "DescribeHaVips", &[("Name", "高可用 vip")]);
+            req.in_body = method == "POST";
+            let encoded = req.encoded().replace("%20", space);
+            assert!(encoded.contains(&format!("{space}vip")), "{encoded}");
+            let resp = if req.in_body {
+                let headers = [(
+                    "content-type".to_owned(),
+                    "application/x-www-form-urlencoded".to_owned(),
+                )];
+                send(
+                    method,
+                    &emu.endpoint(),
+                    &headers,
+                    encoded.into_bytes(),
+                    None,
+                )
+                .await
+            } else {
+                let url = format!("{}/?{encoded}", emu.endpoint());
+                send(method, &url, &[], Vec::new(), None).await
+            };
+            let body = resp.unwrap().assert_ok();
+            assert_eq!(body["TotalCount"], 1, "{body}");
+            assert_eq!(body["HaVips"][0]["HaVipId"], "havip-demo");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- hostile peers (internals)
+
+mod hostile {
+    use std::convert::Infallible;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+    use std::time::Instant;
+
+    use hyper::body::{Body, Bytes, Frame, SizeHint};
+
+    use super::super::auth::NonceCache;
+    use super::super::params::{cut, Params};
+    use super::super::server::{self, read_body, BodyError, MAX_BODY_BYTES, MAX_DRAIN_BYTES};
+    use super::super::{
+        RequestLog, RequestRecord, LOG_BUDGET_BYTES, MAX_RECORDS, RECORD_FIELD_BYTES,
+    };
+    use crate::SignatureVersion;
+
+    /// A frame's memory block, as hyper hands them out: a 4 KiB block of which the frame uses
+    /// one byte, alive as long as the frame (or anything sliced from it) is.
+    struct Block {
+        live: Arc<AtomicUsize>,
+        data: Vec<u8>,
+    }
+
+    impl AsRef<[u8]> for Block {
+        fn as_ref(&self) -> &[u8] {
+            &self.data
+        }
+    }
+
+    impl Drop for Block {
+        fn drop(&mut self) {
+            self.live.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A body of `frames` one-byte frames, each in its own [`Block`]; counts how many blocks
+    /// are alive at most, and how many frames were asked for.
+    struct TinyFrames {
+        frames: usize,
+        declared: Option<u64>,
+        live: Arc<AtomicUsize>,
+        peak: usize,
+        polled: usize,
+    }
+
+    impl TinyFrames {
+        fn new(frames: usize, declared: Option<u64>) -> Self {
+            TinyFrames {
+                frames,
+                declared,
+                live: Arc::new(AtomicUsize::new(0)),
+                peak: 0,
+                polled: 0,
+            }
+        }
+    }
+
+    impl Body for &mut TinyFrames {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            let this = self.get_mut();
+            if this.polled == this.frames {
+                return Poll::Ready(None);
+            }
+            this.polled += 1;
+            let live = this.live.fetch_add(1, Ordering::SeqCst) + 1;
+            this.peak = this.peak.max(live);
+            let block = Block {
+                live: Arc::clone(&this.live),
+                data: vec![b'a'; 4096],
+            };
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from_owner(block).slice(0..1)))))
+        }
+
+        fn size_hint(&self) -> SizeHint {
+            self.declared.map(SizeHint::with_exact).unwrap_or_default()
+        }
+    }
+
+    /// Finding 2: 50,000 one-byte frames used to be kept as 50,000 buffers (each pinning its
+    /// block) until the end; now each is copied into one growing buffer and dropped.
+    #[tokio::test]
+    async fn a_body_of_tiny_frames_is_copied_into_one_buffer() {
+        let mut body = TinyFrames::new(50_000, Some(50_000));
+        let buf = read_body(&mut body, MAX_BODY_BYTES, MAX_DRAIN_BYTES)
+            .await
+            .unwrap();
+        assert_eq!(buf.len(), 50_000);
+        assert!(buf.capacity() <= 2 * 50_000, "{}", buf.capacity());
+        assert!(body.peak <= 1, "{} frames alive at once", body.peak);
+        assert_eq!(body.live.load(Ordering::SeqCst), 0);
+    }
+
+    /// Over the limit: nothing is kept while the rest is thrown away; declared far over it,
+    /// nothing is even read.
+    #[tokio::test]
+    async fn oversized_bodies_are_refused_without_keeping_them() {
+        let mut body = TinyFrames::new(2_000, None);
+        let e = read_body(&mut body, 1_000, 10_000).await.unwrap_err();
+        assert_eq!(e, BodyError::TooLarge { drained: true });
+        assert!(body.peak <= 1);
+
+        let mut body = TinyFrames::new(20_000, None);
+        let e = read_body(&mut body, 1_000, 10_000).await.unwrap_err();
+        assert_eq!(e, BodyError::TooLarge { drained: false });
+        assert_eq!(body.polled, 10_001);
+
+        let mut body = TinyFrames::new(2_000, Some(1 << 40));
+        let e = read_body(&mut body, 1_000, 10_000).await.unwrap_err();
+        assert_eq!(e, BodyError::TooLarge { drained: false });
+        assert_eq!(
+            body.polled, 0,
+            "a declared 1 TiB body is refused before reading"
+        );
+
+        let mut body = TinyFrames::new(1_500, Some(1_500));
+        let e = read_body(&mut body, 1_000, 10_000).await.unwrap_err();
+        assert_eq!(e, BodyError::TooLarge { drained: true });
+    }
+
+    /// Finding 3: each nonce's text is held once (it was held by a set and a queue, key and
+    /// nonce each), and what is held is counted.
+    #[test]
+    fn the_nonce_cache_stores_each_nonce_once() {
+        let mut cache = NonceCache::default();
+        let now = Instant::now();
+        for i in 0..1000 {
+            assert!(cache.check_and_insert("key", &format!("{i:0>128}"), now));
+        }
+        assert!(!cache.check_and_insert("key", &format!("{:0>128}", 5), now));
+        assert!(cache.check_and_insert("other-key", &format!("{:0>128}", 5), now));
+        // "3:key" or "9:other-key", then the nonce.
+        let text = 1000 * (5 + 128) + (11 + 128);
+        assert_eq!(cache.len(), 1001);
+        assert_eq!(cache.text_bytes(), text);
+        assert!(
+            cache.stored_bytes() < text + 1001 * 128,
+            "{}",
+            cache.stored_bytes()
+        );
+        // No ambiguity between key and nonce.
+        assert!(cache.check_and_insert("ab", "c", now));
+        assert!(cache.check_and_insert("a", "bc", now));
+    }
+
+    /// The heaviest record a client can cause, every field at its limit.
+    fn heaviest_record() -> RequestRecord {
+        let long = "x".repeat(100_000);
+        let raw = (0..100)
+            .map(|i| format!("{}{i}={long}", "n".repeat(100)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let params = Params::decode(&raw, None).unwrap();
+        let field = || Some(cut(&long, RECORD_FIELD_BYTES));
+        RequestRecord {
+            request_id: server::new_request_id(),
+            received_at: Instant::now(),
+            http_method: cut(&long, RECORD_FIELD_BYTES),
+            action: field(),
+            signature_version: Some(SignatureVersion::V3),
+            access_key_id: field(),
+            nonce: field(),
+            params: server::record_params(Some(SignatureVersion::V3), &params),
+            param_count: params.count(),
+            authenticated: true,
+            http_status: Some(200),
+            code: cut(&long, RECORD_FIELD_BYTES),
+            fault: None,
+        }
+    }
+
+    /// Finding 1: the log is bounded in bytes, not only in entries (10,000 of the heaviest
+    /// records would weigh ~50 MB).
+    #[test]
+    fn the_request_log_is_bounded_in_bytes() {
+        let record = heaviest_record();
+        let weight = record.weight();
+        assert!(weight < 5 << 10, "{weight}");
+        let mut log = RequestLog::default();
+        for _ in 0..MAX_RECORDS {
+            log.push(record.clone());
+        }
+        assert!(log.bytes() <= LOG_BUDGET_BYTES, "{}", log.bytes());
+        assert_eq!(log.len(), LOG_BUDGET_BYTES / weight);
+        // Counted independently: the text and slots the kept records hold.
+        let held: usize = log
+            .records
+            .iter()
+            .map(|r| {
+                std::mem::size_of::<RequestRecord>()
+                    + r.params.capacity() * std::mem::size_of::<(String, String)>()
+                    + r.params
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len())
+                        .sum::<usize>()
+                    + r.request_id.len()
+                    + r.http_method.len()
+                    + r.code.len()
+                    + [&r.action, &r.access_key_id, &r.nonce]
+                        .iter()
+                        .map(|s| s.as_deref().map_or(0, str::len))
+                        .sum::<usize>()
+            })
+            .sum();
+        assert!(held <= LOG_BUDGET_BYTES, "{held}");
+    }
+}

@@ -3,9 +3,12 @@
 //!
 //! | operation | builder | method |
 //! |---|---|---|
+//! | CreateHaVip | [`create_ha_vip::CreateHaVipFluentBuilder`] | POST |
+//! | DescribeHaVips | [`describe_ha_vips::DescribeHaVipsFluentBuilder`] | GET |
 //! | AssociateHaVip | [`associate_ha_vip::AssociateHaVipFluentBuilder`] | POST |
 //! | UnassociateHaVip | [`unassociate_ha_vip::UnassociateHaVipFluentBuilder`] | POST |
-//! | DescribeHaVips | [`describe_ha_vips::DescribeHaVipsFluentBuilder`] | GET |
+//! | ModifyHaVipAttribute | [`modify_ha_vip_attribute::ModifyHaVipAttributeFluentBuilder`] | POST |
+//! | DeleteHaVips | [`delete_ha_vips::DeleteHaVipsFluentBuilder`] | POST |
 //!
 //! Every builder checks its input before sending anything: a missing or bad parameter is an
 //! [`Error::InvalidInput`] naming the parameter. Every builder also takes per-call overrides of
@@ -96,7 +99,10 @@ macro_rules! output_builder {
 }
 
 pub mod associate_ha_vip;
+pub mod create_ha_vip;
+pub mod delete_ha_vips;
 pub mod describe_ha_vips;
+pub mod modify_ha_vip_attribute;
 pub mod unassociate_ha_vip;
 
 /// The longest id accepted (HAVIP, instance and ENI ids are far shorter).
@@ -159,6 +165,20 @@ pub(crate) fn check_text<'a>(
         ));
     }
     Ok(v)
+}
+
+/// Checks an HAVIP name: 1–128 characters, no control characters, not starting with `http://`
+/// or `https://` (the rule ModifyHaVipAttribute documents; applied to CreateHaVip too).
+pub(crate) fn check_name(parameter: &str, v: &str) -> Result<(), Error> {
+    check_text(parameter, v, 128)?;
+    let lower = v.trim_start().to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return Err(Error::invalid_input(
+            parameter,
+            "must not start with http:// or https://",
+        ));
+    }
+    Ok(())
 }
 
 /// How a write settled: its request id, whether the safe-write rule found it already done, the

@@ -308,6 +308,51 @@ mod tests {
         assert_ne!(plain.signature, sts.signature);
     }
 
+    /// LIFECYCLE.md §7, computed with Alibaba's own signers.
+    #[test]
+    fn lifecycle_vectors() {
+        let p = SigningParams::new(
+            "testid",
+            "testsecret",
+            datetime!(2024-01-02 03:04:05 UTC),
+            "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c",
+        );
+        let delete = sign(
+            "POST",
+            "DeleteHaVips",
+            "2017-11-10",
+            &[("HaVipIds", r#"["havip-a","havip-b"]"#)],
+            &p,
+        );
+        assert_eq!(
+            delete.string_to_sign,
+            "POST&%2F&AccessKeyId%3Dtestid%26Action%3DDeleteHaVips%26Format%3DJSON%26HaVipIds%3D\
+             %255B%2522havip-a%2522%252C%2522havip-b%2522%255D%26SignatureMethod%3DHMAC-SHA1\
+             %26SignatureNonce%3D0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c%26SignatureVersion%3D1.0\
+             %26Timestamp%3D2024-01-02T03%253A04%253A05Z%26Version%3D2017-11-10"
+        );
+        assert_eq!(delete.signature, "YaJK1U4R02Ix6R2PHn0eruukr2I=");
+        let create = sign(
+            "POST",
+            "CreateHaVip",
+            "2017-11-10",
+            &[
+                ("Amount", "1"),
+                ("IpAddress", "10.0.0.5"),
+                ("Name", "高可用 vip"),
+                ("VSwitchId", "vsw-1"),
+            ],
+            &p,
+        );
+        assert!(create.string_to_sign.contains(
+            "%26Name%3D%25E9%25AB%2598%25E5%258F%25AF%25E7%2594%25A8%2520vip%26SignatureMethod"
+        ));
+        assert!(create
+            .string_to_sign
+            .ends_with("%26VSwitchId%3Dvsw-1%26Version%3D2017-11-10"));
+        assert_eq!(create.signature, "K9cmAPr1pwkFGKpbdL5gefGjmdQ=");
+    }
+
     #[test]
     fn empty_and_special_values_are_encoded() {
         assert_eq!(

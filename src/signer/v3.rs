@@ -336,6 +336,56 @@ mod tests {
         assert!(signed.canonical_request.starts_with("GET\n/\n\n"));
     }
 
+    /// LIFECYCLE.md §7, computed with Alibaba's own signer.
+    #[test]
+    fn lifecycle_vectors() {
+        let p = SigningParams::new(
+            "testid",
+            "testsecret",
+            datetime!(2024-01-02 03:04:05 UTC),
+            "0f2b6c3a9d8e4f1a8b7c6d5e4f3a2b1c",
+        );
+        let request = |action, params| V3Request {
+            method: "POST",
+            host: "ens.aliyuncs.com",
+            action,
+            version: "2017-11-10",
+            params,
+            extra_signed_headers: &[],
+            body: b"",
+        };
+        let delete = sign(
+            &request("DeleteHaVips", &[("HaVipIds", r#"["havip-a","havip-b"]"#)]),
+            &p,
+        );
+        assert!(delete
+            .canonical_request
+            .starts_with("POST\n/\nHaVipIds=%5B%22havip-a%22%2C%22havip-b%22%5D\n"));
+        assert_eq!(
+            delete.signature,
+            "0ad2a4339f9e5319968fbf1de4f66616924c2b6eba53e7ca783c0384a41c4999"
+        );
+        let create = sign(
+            &request(
+                "CreateHaVip",
+                &[
+                    ("VSwitchId", "vsw-1"),
+                    ("Name", "高可用 vip"),
+                    ("IpAddress", "10.0.0.5"),
+                    ("Amount", "1"),
+                ],
+            ),
+            &p,
+        );
+        assert!(create.canonical_request.starts_with(
+            "POST\n/\nAmount=1&IpAddress=10.0.0.5&Name=%E9%AB%98%E5%8F%AF%E7%94%A8%20vip&VSwitchId=vsw-1\n"
+        ));
+        assert_eq!(
+            create.signature,
+            "f0ce602c8149b0a6f06421ffeb7a6f33092220f8bb60cac7a4786b5d10016d6a"
+        );
+    }
+
     #[test]
     fn payload_hash_of_non_empty_body() {
         assert_eq!(

@@ -1,0 +1,291 @@
+//! Request parameters: the query string and `application/x-www-form-urlencoded` bodies,
+//! decoded with `serde_urlencoded` into ordered pairs (for signatures and the request log) and
+//! into one typed struct per action.
+//!
+//! `serde_urlencoded` (through `form_urlencoded`) is lenient where the gateway is not: it passes
+//! a malformed `%` escape (`%zz`, a lone `%`) through as text and decodes bytes that are not
+//! UTF-8 lossily (as U+FFFD). So [`Params::decode`] first checks every escape itself
+//! ([`well_formed`]) and only then lets `serde_urlencoded` decode; a refused text answers 400
+//! `InvalidParameter`. `+` and `%20` both decode to a space.
+//!
+//! A parameter name may appear once per request: a name repeated within the query, within the
+//! form body or across both answers 400 `InvalidParameter` ("The parameter Action is
+//! repeated."; `InvalidParameter.EnsRegionIds` for a repeated `EnsRegionIds.N`, like that
+//! list's other errors), before authentication, so a signature can never cover two readings of
+//! one parameter.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::ApiError;
+
+/// A repeated name is cut to this many bytes in the error message.
+const NAME_IN_MESSAGE_BYTES: usize = 128;
+/// A request with more parameters than this (query and form together) is refused before they
+/// are decoded: DescribeHaVips, the widest action, needs about 120. It bounds what one request
+/// costs to decode (a 1 MiB body of `a&a&…` would otherwise be half a million pairs).
+pub(crate) const MAX_PARAMS: usize = 1_000;
+
+/// How many parameters form-urlencoded text holds: its non-empty `&`-separated pieces.
+pub(crate) fn count_params(raw: &[u8]) -> usize {
+    raw.split(|&b| b == b'&').filter(|p| !p.is_empty()).count()
+}
+
+/// `true` when every `%` in `raw` starts a `%XX` escape (two hex digits) and the text with every
+/// escape decoded is UTF-8. (`&`, `=` and `+` are ASCII, so checking the whole text is the same
+/// as checking each name and value.)
+pub(crate) fn well_formed(raw: &str) -> bool {
+    if !raw.contains('%') {
+        // `raw` is a `str`: UTF-8 already, and nothing to decode.
+        return true;
+    }
+    let mut decoded = Vec::with_capacity(raw.len());
+    let mut bytes = raw.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            match (
+                bytes.next().and_then(hex_val),
+                bytes.next().and_then(hex_val),
+            ) {
+                (Some(hi), Some(lo)) => decoded.push(hi << 4 | lo),
+                _ => return false,
+            }
+        } else {
+            decoded.push(b);
+        }
+    }
+    std::str::from_utf8(&decoded).is_ok()
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes form-urlencoded text into its pairs, in order: pieces split on `&` (empty ones
+/// skipped), name and value on the first `=` (a piece without one has an empty value), `+` read
+/// as a space, `%XX` decoded. `None` when [`well_formed`] refuses the text.
+pub(crate) fn decode_pairs(raw: &str) -> Option<Vec<(String, String)>> {
+    if !well_formed(raw) {
+        return None;
+    }
+    serde_urlencoded::from_str(raw).ok()
+}
+
+/// `s` cut to at most `max` bytes at a character boundary, with `…` when something was cut.
+pub(crate) fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + '…'.len_utf8());
+    out.push_str(&s[..end]);
+    out.push('…');
+    out
+}
+
+/// The decoded parameters of one request.
+#[derive(Debug, Default)]
+pub(crate) struct Params {
+    /// Query parameters, in order.
+    pub query: Vec<(String, String)>,
+    /// Form-body parameters, in order (empty unless a form body was sent).
+    pub form: Vec<(String, String)>,
+    /// The raw query and form text joined by `&`: what the typed structs are decoded from.
+    raw: String,
+}
+
+impl Params {
+    /// Decodes the raw query and (when there is one) the raw form body, and refuses more than
+    /// [`MAX_PARAMS`] parameters, malformed text and a parameter name given twice.
+    pub fn decode(raw_query: &str, raw_form: Option<&[u8]>) -> Result<Self, ApiError> {
+        let count = count_params(raw_query.as_bytes()) + raw_form.map_or(0, count_params);
+        if count > MAX_PARAMS {
+            return Err(ApiError::bad(
+                "InvalidParameter",
+                format!("The request has {count} parameters: at most {MAX_PARAMS} are accepted."),
+            ));
+        }
+        let query = decode_pairs(raw_query).ok_or_else(|| {
+            ApiError::bad(
+                "InvalidParameter",
+                "The query string is not valid: a %-escape is malformed or does not decode to \
+                 UTF-8.",
+            )
+        })?;
+        let raw_form = raw_form.map(|raw| std::str::from_utf8(raw).map_err(|_| ()));
+        let form = match raw_form {
+            Some(raw) => raw.ok().and_then(decode_pairs).ok_or_else(|| {
+                ApiError::bad(
+                    "InvalidParameter",
+                    "The form body is not valid: it is not UTF-8, or a %-escape is malformed or \
+                     does not decode to UTF-8.",
+                )
+            })?,
+            None => Vec::new(),
+        };
+        let mut seen = HashSet::with_capacity(query.len() + form.len());
+        if let Some((name, _)) = query.iter().chain(&form).find(|(k, _)| !seen.insert(k)) {
+            // The region list has its own code, as for its other errors.
+            let code = if name.starts_with("EnsRegionIds.") {
+                "InvalidParameter.EnsRegionIds"
+            } else {
+                "InvalidParameter"
+            };
+            return Err(ApiError::bad(
+                code,
+                format!(
+                    "The parameter {} is repeated.",
+                    cut(name, NAME_IN_MESSAGE_BYTES)
+                ),
+            ));
+        }
+        let raw = match raw_form {
+            Some(Ok(form)) if !form.is_empty() => format!("{raw_query}&{form}"),
+            _ => raw_query.to_owned(),
+        };
+        Ok(Params { query, form, raw })
+    }
+
+    /// Every parameter, query first, then form.
+    pub fn all(&self) -> impl Iterator<Item = &(String, String)> {
+        self.query.iter().chain(&self.form)
+    }
+
+    /// How many parameters the request carried (query and form).
+    #[cfg(test)]
+    pub fn count(&self) -> usize {
+        self.query.len() + self.form.len()
+    }
+
+    /// The parameters as the typed struct `T` (decoded by `serde_urlencoded` from the same text,
+    /// which has been checked already).
+    pub fn typed<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_urlencoded::from_str(&self.raw).map_err(|e| {
+            ApiError::bad(
+                "InvalidParameter",
+                format!("The parameters are not valid: {e}."),
+            )
+        })
+    }
+}
+
+/// `Some` when the value is present and not blank.
+pub(crate) fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.trim().is_empty())
+}
+
+/// The V1 common parameters the gateway reads (the API parameters are in the per-action
+/// structs). `Format` and `SignatureType` are accepted and ignored.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CommonParams {
+    #[serde(rename = "Action")]
+    pub action: Option<String>,
+    #[serde(rename = "Version")]
+    pub version: Option<String>,
+    #[serde(rename = "AccessKeyId")]
+    pub access_key_id: Option<String>,
+    #[serde(rename = "Signature")]
+    pub signature: Option<String>,
+    #[serde(rename = "SignatureMethod")]
+    pub signature_method: Option<String>,
+    #[serde(rename = "SignatureVersion")]
+    pub signature_version: Option<String>,
+    #[serde(rename = "SignatureNonce")]
+    pub signature_nonce: Option<String>,
+    #[serde(rename = "Timestamp")]
+    pub timestamp: Option<String>,
+    #[serde(rename = "SecurityToken")]
+    pub security_token: Option<String>,
+}
+
+/// AssociateHaVip's parameters.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct AssociateParams {
+    #[serde(rename = "HaVipId")]
+    pub ha_vip_id: Option<String>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceType")]
+    pub instance_type: Option<String>,
+}
+
+/// UnassociateHaVip's parameters.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct UnassociateParams {
+    #[serde(rename = "HaVipId")]
+    pub ha_vip_id: Option<String>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: Option<String>,
+}
+
+/// DescribeHaVips' parameters. Numbers stay text: the operation parses them itself to answer
+/// its own error codes.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct DescribeParams {
+    #[serde(rename = "HaVipId")]
+    pub ha_vip_id: Option<String>,
+    #[serde(rename = "HaVipAddress")]
+    pub ha_vip_address: Option<String>,
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+    #[serde(rename = "NetworkId")]
+    pub network_id: Option<String>,
+    #[serde(rename = "VSwitchId")]
+    pub vswitch_id: Option<String>,
+    #[serde(rename = "EnsRegionId")]
+    pub ens_region_id: Option<String>,
+    #[serde(rename = "Status")]
+    pub status: Option<String>,
+    #[serde(rename = "PageNumber")]
+    pub page_number: Option<String>,
+    #[serde(rename = "PageSize")]
+    pub page_size: Option<String>,
+    /// `EnsRegionIds.1` … `EnsRegionIds.100`.
+    #[serde(flatten)]
+    pub ens_region_ids: EnsRegionIds,
+}
+
+/// The `EnsRegionIds.N` family: every parameter whose name starts with `EnsRegionIds.`, as
+/// (what follows the dot, value), in order. Other names are skipped.
+#[derive(Debug, Default)]
+pub(crate) struct EnsRegionIds(pub Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for EnsRegionIds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Collect;
+
+        impl<'de> Visitor<'de> for Collect {
+            type Value = EnsRegionIds;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("EnsRegionIds.N parameters")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    match name.strip_prefix("EnsRegionIds.") {
+                        Some(index) => out.push((index.to_owned(), map.next_value::<String>()?)),
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EnsRegionIds(out))
+            }
+        }
+
+        deserializer.deserialize_map(Collect)
+    }
+}
