@@ -99,9 +99,17 @@ async fn run(args: Args) -> Result<(), Error> {
                 "No credentials in the environment: running against the local ENS emulator at {}\n",
                 emu.endpoint()
             );
-            let client = emu.client()?;
+            let client = Client::builder()
+                .endpoint(emu.endpoint())
+                .credentials(emu.credentials())
+                .build()?;
             emulator = Some(emu);
-            (client, "vsw-demo".to_owned(), "i-demo".to_owned(), "i-demo-2".to_owned())
+            (
+                client,
+                "vsw-demo".to_owned(),
+                "i-demo".to_owned(),
+                "i-demo-2".to_owned(),
+            )
         }
         (Err(e), Some(_)) => return Err(e.into()),
         (Ok(credentials), endpoint) => {
@@ -133,7 +141,10 @@ async fn run(args: Args) -> Result<(), Error> {
         .send()
         .await?;
     let id = created.ha_vip_ids().first().cloned().unwrap_or_default();
-    step(&format!("created {id} (request id {})", created.request_id()));
+    step(&format!(
+        "created {id} (request id {})",
+        created.request_id()
+    ));
 
     // 2. Wait until it is available.
     let ready = client.wait_until_available([id.as_str()]).wait().await?;
@@ -166,7 +177,11 @@ async fn run(args: Args) -> Result<(), Error> {
         .name("高可用 VIP — renamed")
         .send()
         .await?;
-    let renamed = client.get_ha_vip(&id).await?.map(|h| h.name).unwrap_or_default();
+    let renamed = client
+        .get_ha_vip(&id)
+        .await?
+        .map(|h| h.name)
+        .unwrap_or_default();
     step(&format!("renamed to {renamed:?}"));
 
     // 6. Unassociate both.
@@ -181,7 +196,11 @@ async fn run(args: Args) -> Result<(), Error> {
     ));
 
     // 7. Delete and wait until it is gone.
-    client.delete_ha_vips().ha_vip_id(&id).send_and_wait().await?;
+    client
+        .delete_ha_vips()
+        .ha_vip_id(&id)
+        .send_and_wait()
+        .await?;
     let gone = client.get_ha_vip(&id).await?.is_none();
     step(&format!("deleted {id}; DescribeHaVips lists it: {}", !gone));
     drop(emulator);
