@@ -3,7 +3,6 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::Url;
 use time::OffsetDateTime;
@@ -126,70 +125,7 @@ pub struct OidcRoleArnProviderBuilder {
 }
 
 impl OidcRoleArnProviderBuilder {
-    /// The role session name (default `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else generated).
-    pub fn role_session_name(mut self, name: impl Into<String>) -> Self {
-        self.sts.session_name = Some(name.into());
-        self
-    }
-
-    /// How long the credentials last (`DurationSeconds`; default 3600, at least 900).
-    pub fn duration_seconds(mut self, seconds: u64) -> Self {
-        self.sts.duration_seconds = Some(seconds);
-        self
-    }
-
-    /// A policy (JSON) that narrows the role's permissions for this session (`Policy`).
-    pub fn policy(mut self, policy: impl Into<String>) -> Self {
-        self.sts.policy = Some(policy.into());
-        self
-    }
-
-    /// The STS region (default `ALIBABA_CLOUD_STS_REGION`, else the central endpoint).
-    pub fn sts_region(mut self, region: impl Into<String>) -> Self {
-        self.sts.region = Some(region.into());
-        self
-    }
-
-    /// Uses the VPC endpoint (default `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED`); only with a region.
-    pub fn enable_vpc(mut self, on: bool) -> Self {
-        self.sts.vpc = Some(on);
-        self
-    }
-
-    /// Sends STS requests to `endpoint`: a host (reached over https) or a URL such as
-    /// `http://127.0.0.1:8080`. Wins over the region.
-    pub fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.sts.endpoint = Some(endpoint.into());
-        self
-    }
-
-    /// Reads time from `clock` (default [`TokioClock`](crate::clock::TokioClock)).
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.sts.clock = Some(Arc::new(clock));
-        self
-    }
-
-    pub(crate) fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.sts.clock = Some(clock);
-        self
-    }
-
-    /// Limits the time to connect to STS (default 5 s).
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.sts.connect_timeout = Some(d);
-        self
-    }
-
-    /// Limits the wait for STS's whole answer (default 10 s).
-    pub fn read_timeout(mut self, d: Duration) -> Self {
-        self.sts.read_timeout = Some(d);
-        self
-    }
-
-    pub(crate) fn env(mut self, env: Env) -> Self {
-        self.env = env;
-        self
-    }
+    sts::sts_builder_methods!();
 
     /// The provider. Nothing is read or sent until credentials are asked for.
     ///
@@ -342,6 +278,7 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::credentials::environment::tests::{assert_no_secret, lookup, TempDir};
     use crate::credentials::test_server::{sts_reply, Seen, TestServer};
+    use std::time::Duration;
 
     const ROLE: &str = "acs:ram::1234567890:role/pod";
     const PROVIDER: &str = "acs:ram::1234567890:oidc-provider/ack-rrsa";

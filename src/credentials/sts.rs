@@ -41,6 +41,85 @@ pub(crate) struct StsOptions {
     pub(crate) read_timeout: Option<Duration>,
 }
 
+/// The builder methods both STS sources share; the builder keeps them in `sts: StsOptions` and
+/// the environment in `env: Env`.
+macro_rules! sts_builder_methods {
+    () => {
+        /// The role session name (`RoleSessionName`: 2–64 of letters, digits, `.`, `@`, `-`,
+        /// `_`; default `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else `credentials-rust-<unix ms>`).
+        pub fn role_session_name(mut self, name: impl Into<String>) -> Self {
+            self.sts.session_name = Some(name.into());
+            self
+        }
+
+        /// How long the credentials last (`DurationSeconds`; default 3600, at least 900).
+        pub fn duration_seconds(mut self, seconds: u64) -> Self {
+            self.sts.duration_seconds = Some(seconds);
+            self
+        }
+
+        /// A policy (JSON) that narrows the role's permissions for this session (`Policy`).
+        pub fn policy(mut self, policy: impl Into<String>) -> Self {
+            self.sts.policy = Some(policy.into());
+            self
+        }
+
+        /// The STS region: `https://sts.<region>.aliyuncs.com` (default
+        /// `ALIBABA_CLOUD_STS_REGION`, else the central `sts.aliyuncs.com`).
+        pub fn sts_region(mut self, region: impl Into<String>) -> Self {
+            self.sts.region = Some(region.into());
+            self
+        }
+
+        /// Uses the VPC endpoint `sts-vpc.<region>.aliyuncs.com` (default
+        /// `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED`); only with a region.
+        pub fn enable_vpc(mut self, on: bool) -> Self {
+            self.sts.vpc = Some(on);
+            self
+        }
+
+        /// Sends STS requests to `endpoint`: a host (reached over https) or a URL such as
+        /// `http://127.0.0.1:8080` (a test STS, e.g. the emulator's). Wins over the region.
+        pub fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+            self.sts.endpoint = Some(endpoint.into());
+            self
+        }
+
+        /// Reads time from `clock` (request timestamps, the answer timeout and the cache;
+        /// default [`TokioClock`](crate::clock::TokioClock)).
+        pub fn clock(mut self, clock: impl crate::clock::Clock) -> Self {
+            self.sts.clock = Some(std::sync::Arc::new(clock));
+            self
+        }
+
+        pub(crate) fn shared_clock(
+            mut self,
+            clock: std::sync::Arc<dyn crate::clock::Clock>,
+        ) -> Self {
+            self.sts.clock = Some(clock);
+            self
+        }
+
+        /// Limits the time to connect to STS (default 5 s).
+        pub fn connect_timeout(mut self, d: std::time::Duration) -> Self {
+            self.sts.connect_timeout = Some(d);
+            self
+        }
+
+        /// Limits the wait for STS's whole answer (default 10 s).
+        pub fn read_timeout(mut self, d: std::time::Duration) -> Self {
+            self.sts.read_timeout = Some(d);
+            self
+        }
+
+        pub(crate) fn env(mut self, env: super::environment::Env) -> Self {
+            self.env = env;
+            self
+        }
+    };
+}
+pub(crate) use sts_builder_methods;
+
 /// [`StsOptions`] resolved.
 pub(crate) struct Session {
     pub(crate) endpoint: Url,
