@@ -506,6 +506,8 @@ pub struct CredentialsError {
     /// The error beneath, if any.
     #[source]
     pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// The source failed in a way that may pass (a network error, HTTP 5xx, throttling).
+    retryable: bool,
 }
 
 impl PartialEq for CredentialsError {
@@ -523,7 +525,21 @@ impl CredentialsError {
         CredentialsError {
             message: message.into(),
             source: None,
+            retryable: false,
         }
+    }
+
+    /// `true` when the source failed in a way that may pass if asked again: the STS or the
+    /// metadata service could not be reached in time, answered HTTP 5xx, or throttled.
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+
+    /// Marks the error as one that may pass if the source is asked again.
+    #[must_use]
+    pub(crate) fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
     }
 
     /// The same error, caused by `source` (which must not contain secrets either).

@@ -38,6 +38,14 @@ OPTIONS:
     --delete-delay-ms N         how long a deleted HAVIP stays Deleting, in ms [default: 1000]
     --request-timeout-ms N      longest time to receive a request or write its answer, in ms;
                                 also how long an idle connection stays open [default: 30000]
+    --ram-role ARN              a role the STS's AssumeRole assumes (repeatable) [default: any]
+    --oidc ROLE,PROVIDER,FILE   let AssumeRoleWithOIDC assume ROLE (ARN) with OIDC provider
+                                PROVIDER (ARN) and the token in FILE (read once)
+    --instance-ram-role NAME    the instance's RAM role, served by the metadata service
+    --metadata-token-required   refuse metadata requests without a session token
+    --sts-credential-lifetime-ms N
+                                how long issued STS and metadata credentials live, in ms
+                                [default: as asked; 6 h for the metadata service]
     --quiet                     do not log one line per request
     -h, --help                  print this help
 
@@ -56,6 +64,12 @@ struct Args {
     delete_delay: Option<Duration>,
     request_timeout: Option<Duration>,
     quiet: bool,
+    ram_roles: Vec<String>,
+    /// Role ARN, provider ARN, token file.
+    oidc: Vec<(String, String, String)>,
+    instance_ram_role: Option<String>,
+    metadata_token_required: bool,
+    sts_credential_lifetime: Option<Duration>,
 }
 
 enum Parsed {
@@ -76,6 +90,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
         delete_delay: None,
         request_timeout: None,
         quiet: false,
+        ram_roles: Vec::new(),
+        oidc: Vec::new(),
+        instance_ram_role: None,
+        metadata_token_required: false,
+        sts_credential_lifetime: None,
     };
     while let Some(arg) = args.next() {
         // Accept both `--flag value` and `--flag=value`.
@@ -134,6 +153,32 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
             "--request-timeout-ms" => {
                 let v = value("--request-timeout-ms")?;
                 parsed.request_timeout = Some(millis("--request-timeout-ms", v)?);
+            }
+            "--ram-role" => parsed.ram_roles.push(value("--ram-role")?),
+            "--oidc" => {
+                let v = value("--oidc")?;
+                let mut parts = v.splitn(3, ',');
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(r), Some(p), Some(f))
+                        if !r.is_empty() && !p.is_empty() && !f.is_empty() =>
+                    {
+                        parsed.oidc.push((r.to_owned(), p.to_owned(), f.to_owned()))
+                    }
+                    _ => {
+                        return Err(format!(
+                            "--oidc must be ROLE_ARN,PROVIDER_ARN,TOKEN_FILE, not `{}`",
+                            log_safe(&v, ECHO_CHARS)
+                        ))
+                    }
+                }
+            }
+            "--instance-ram-role" => parsed.instance_ram_role = Some(value("--instance-ram-role")?),
+            "--metadata-token-required" if inline.is_none() => {
+                parsed.metadata_token_required = true
+            }
+            "--sts-credential-lifetime-ms" => {
+                let v = value("--sts-credential-lifetime-ms")?;
+                parsed.sts_credential_lifetime = Some(millis("--sts-credential-lifetime-ms", v)?);
             }
             _ => {
                 return Err(format!(
@@ -197,6 +242,31 @@ async fn run(args: Args) -> ExitCode {
     }
     if let Some(d) = args.request_timeout {
         builder = builder.request_timeout(d);
+    }
+    for role in &args.ram_roles {
+        builder = builder.ram_role(role);
+    }
+    for (role, provider, file) in &args.oidc {
+        // The token is never echoed; a file that cannot be read is named.
+        match std::fs::read_to_string(file) {
+            Ok(token) => builder = builder.oidc(role, provider, token.trim()),
+            Err(e) => {
+                eprintln!(
+                    "ens-emulator: cannot read the OIDC token file {}: {e}",
+                    log_safe(file, 200)
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if let Some(role) = &args.instance_ram_role {
+        builder = builder.instance_ram_role(role);
+    }
+    if args.metadata_token_required {
+        builder = builder.metadata_token_required(true);
+    }
+    if let Some(d) = args.sts_credential_lifetime {
+        builder = builder.sts_credential_lifetime(d);
     }
     let emulator = match builder.start().await {
         Ok(e) => e,
@@ -294,6 +364,37 @@ mod tests {
         };
         assert_eq!(a.request_timeout, Some(Duration::from_millis(1500)));
         assert!(parse(&["--request-timeout-ms", "1.5s"]).is_err());
+    }
+
+    #[test]
+    fn parses_the_sts_and_metadata_flags() {
+        let Ok(Parsed::Run(a)) = parse(&[
+            "--ram-role",
+            "acs:ram::1:role/a",
+            "--ram-role=acs:ram::1:role/b",
+            "--oidc",
+            "acs:ram::1:role/pod,acs:ram::1:oidc-provider/p,/var/run/token",
+            "--instance-ram-role",
+            "failover",
+            "--metadata-token-required",
+            "--sts-credential-lifetime-ms",
+            "5000",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(a.ram_roles, ["acs:ram::1:role/a", "acs:ram::1:role/b"]);
+        assert_eq!(
+            a.oidc,
+            [(
+                "acs:ram::1:role/pod".to_owned(),
+                "acs:ram::1:oidc-provider/p".to_owned(),
+                "/var/run/token".to_owned()
+            )]
+        );
+        assert_eq!(a.instance_ram_role.as_deref(), Some("failover"));
+        assert!(a.metadata_token_required);
+        assert_eq!(a.sts_credential_lifetime, Some(Duration::from_secs(5)));
+        assert!(parse(&["--oidc", "role-only"]).is_err());
     }
 
     #[test]

@@ -5,14 +5,22 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::environment::{list_names, Env, Lookup, Origin, ENV_PROFILE};
+use super::environment::{
+    list_names, Context, Lookup, Origin, ENV_CLI_PROFILE_DISABLED, ENV_PROFILE,
+};
 use super::profile_file::DEFAULT_PROFILE;
+use super::sts::{DEFAULT_DURATION_SECONDS, MIN_DURATION_SECONDS};
 use super::{Credentials, ProvideCredentials, ProvideCredentialsFuture};
 use crate::error::CredentialsError;
+
+/// The modes this crate reads, as listed in errors.
+const SUPPORTED: &str =
+    "`AK`, `StsToken`, `RamRoleArn`, `EcsRamRole`, `OIDC`, `ChainableRamRoleArn`";
 
 /// Credentials from a profile of the aliyun CLI configuration (`aliyun configure`).
 ///
@@ -20,27 +28,47 @@ use crate::error::CredentialsError;
 ///   the home directory being `HOME` (on Windows `USERPROFILE`, then `HOME`).
 /// * **Profile**: the name given to [`profile`](Self::profile); else the environment variable
 ///   `ALIBABA_CLOUD_PROFILE`; else the file's `current`; else `default`.
+/// * `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true` turns it off (in the chain: skipped).
 ///
-/// Supported modes are `AK` (`access_key_id`, `access_key_secret`) and `StsToken` (those and
-/// `sts_token`); a profile without `mode` is read as `AK`. Fields other modes use are ignored.
-/// The file is read on every call; wrap the provider in
+/// The modes, and the keys each reads:
+///
+/// | `mode` | keys |
+/// |---|---|
+/// | `AK` (or no `mode`) | `access_key_id`, `access_key_secret` |
+/// | `StsToken` | `access_key_id`, `access_key_secret`, `sts_token` |
+/// | `RamRoleArn` | `access_key_id`, `access_key_secret`, `ram_role_arn`, `ram_session_name`, `expired_seconds`, `policy`, `external_id`, `sts_region`, `enable_vpc` |
+/// | `EcsRamRole` | `ram_role_name` (else asked of the metadata service) |
+/// | `OIDC` | `ram_role_arn`, `oidc_provider_arn`, `oidc_token_file`, `role_session_name`, `expired_seconds`, `policy`, `sts_region`, `enable_vpc` |
+/// | `ChainableRamRoleArn` | `source_profile` (another profile of the file, any mode, whose credentials assume the role), and the role keys of `RamRoleArn` |
+///
+/// `expired_seconds` missing or `0` (what `aliyun configure` writes) means 3600 s, as in
+/// Alibaba's Go library; otherwise it must be at least 900. A `source_profile` chain that comes
+/// back to a profile already in it is an error naming the cycle. The role modes are
+/// [`RamRoleArnProvider`](super::RamRoleArnProvider),
+/// [`EcsRamRoleProvider`](super::EcsRamRoleProvider) and
+/// [`OidcRoleArnProvider`](super::OidcRoleArnProvider). Other modes (`CloudSSO`, `OAuth`,
+/// `External`) are reported as unsupported; keys a mode does not use are ignored.
+///
+/// The file is read on every call until a profile naming a role is found; that role's provider
+/// is then kept, so that its credentials are cached and refreshed. Wrap the provider in
 /// [`DefaultCredentialsChain`](super::DefaultCredentialsChain) to read it once.
 ///
 /// As a provider on its own, every failure is an error, including a missing file. Used by
 /// [`DefaultCredentialsChain`](super::DefaultCredentialsChain), a file that does not exist at the
-/// default path, or a missing `default` profile when no profile was chosen by any means, counts
-/// as "no credentials here"; everything else (a chosen file that does not exist, malformed JSON,
-/// a field of the wrong type, a missing field, an unsupported mode, a chosen profile that is not
-/// in the file) is an error. Errors name the file and the field, never a value.
+/// default path, a missing `default` profile when no profile was chosen by any means, or the
+/// disabling variable, counts as "no credentials here"; everything else (a chosen file that
+/// does not exist, malformed JSON, a field of the wrong type, a missing field, an unsupported
+/// mode, a chosen profile that is not in the file) is an error. Errors name the file and the
+/// field, never a value.
 ///
 /// # Errors
 ///
 /// The messages, after `credentials error: `; `FILE` is the path as displayed, `L` and `C`
 /// serde_json's line and column (its message, which may quote the file, is not shown), `I` an
-/// index into `profiles`, `K` a field, `P` a profile, `M` a mode. A field that is absent, `null`
-/// or empty is missing; the expected and found types vary (`a string`, `a number`, `a boolean`,
-/// `a list`, `an object`, `null`); the profile's origin reads `(from ALIBABA_CLOUD_PROFILE)`,
-/// `` (from `current`) `` or `(set on the provider)`:
+/// index into `profiles`, `K` a field, `P` a profile, `M` a mode, `S` seconds. A field that is
+/// absent, `null` or empty is missing; the expected and found types vary (`a string`, `a
+/// number`, `a boolean`, `a list`, `an object`, `null`); the profile's origin reads `(from
+/// ALIBABA_CLOUD_PROFILE)`, `` (from `current`) `` or `(set on the provider)`:
 ///
 /// ```text
 /// malformed JSON in aliyun CLI config FILE at line L, column C
@@ -53,8 +81,12 @@ use crate::error::CredentialsError;
 /// missing `profiles[I].name` in aliyun CLI config FILE
 /// `K` of profile `P` in aliyun CLI config FILE is not a string (found a number)
 /// missing `K` in profile `P` of FILE
-/// unsupported mode `M` in profile `P` of FILE (supported: `AK`, `StsToken`)
+/// `expired_seconds` in profile `P` of FILE is S; the minimum is 900 (0 means 3600)
+/// unsupported mode `M` in profile `P` of FILE (supported: `AK`, `StsToken`, `RamRoleArn`, `EcsRamRole`, `OIDC`, `ChainableRamRoleArn`)
 /// profile `P` (from `current`) not found in FILE; profiles present: `a`, `b`
+/// source profile `P` (from `source_profile` of profile `Q`) not found in FILE; profiles present: `a`, `b`
+/// `source_profile` of profile `P` in FILE makes a cycle: `P` -> `Q` -> `P`
+/// the role in profile `P` of FILE cannot be used
 /// aliyun CLI config FILE (set on the provider) does not exist
 /// cannot read aliyun CLI config FILE: <I/O error>
 /// ```
@@ -64,6 +96,7 @@ use crate::error::CredentialsError;
 /// ```text
 /// no credentials found: aliyun CLI config FILE (does not exist)
 /// no credentials found: aliyun CLI config FILE (no profile `default`; profiles present: none)
+/// no credentials found: aliyun CLI config (disabled by ALIBABA_CLOUD_CLI_PROFILE_DISABLED)
 /// ```
 ///
 /// ```
@@ -75,7 +108,9 @@ use crate::error::CredentialsError;
 pub struct CliConfigProvider {
     path: Option<PathBuf>,
     profile: Option<String>,
-    env: Env,
+    ctx: Context,
+    /// The role provider a profile named, once found (shared by clones).
+    role: Arc<OnceLock<Arc<dyn ProvideCredentials>>>,
 }
 
 impl CliConfigProvider {
@@ -98,16 +133,26 @@ impl CliConfigProvider {
         self
     }
 
-    pub(crate) fn with_env(mut self, env: Env) -> Self {
-        self.env = env;
+    #[cfg(test)]
+    pub(crate) fn with_env(self, env: super::environment::Env) -> Self {
+        self.with_context(Context::with_env(env))
+    }
+
+    pub(crate) fn with_context(mut self, ctx: Context) -> Self {
+        self.ctx = ctx;
         self
     }
 
     /// Reads the file. `Absent` when there is nothing to read (see the type's documentation).
     pub(crate) fn lookup(&self) -> Result<Lookup, CredentialsError> {
+        if self.ctx.env.flag(ENV_CLI_PROFILE_DISABLED) {
+            return Ok(Lookup::Absent(format!(
+                "aliyun CLI config (disabled by {ENV_CLI_PROFILE_DISABLED})"
+            )));
+        }
         let (path, path_origin) = match &self.path {
             Some(p) => (p.clone(), Origin::Given),
-            None => match self.env.home() {
+            None => match self.ctx.env.home() {
                 Ok(home) => (home.join(".aliyun").join("config.json"), Origin::Default),
                 Err(why) => {
                     return Ok(Lookup::Absent(format!(
@@ -139,32 +184,32 @@ impl CliConfigProvider {
         };
         let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
         let config = ConfigFile::parse(bytes, &path)?;
-        let (profile, origin) = match (&self.profile, self.env.var(ENV_PROFILE), &config.current) {
+        let (profile, origin) = match (
+            &self.profile,
+            self.ctx.env.var(ENV_PROFILE),
+            &config.current,
+        ) {
             (Some(p), _, _) => (p.clone(), Origin::Given),
             (None, Some(p), _) => (p, Origin::Var(ENV_PROFILE)),
             (None, None, Some(c)) => (c.clone(), Origin::Current),
             (None, None, None) => (DEFAULT_PROFILE.to_owned(), Origin::Default),
         };
-        let mut names = Vec::with_capacity(config.profiles.len());
         for (i, p) in config.profiles.iter().enumerate() {
-            match &p.name {
-                Some(name) => names.push(name.as_str()),
-                None => {
-                    return Err(CredentialsError::new(format!(
-                        "missing `profiles[{i}].name` in aliyun CLI config {shown}"
-                    )))
-                }
+            if p.name.is_none() {
+                return Err(CredentialsError::new(format!(
+                    "missing `profiles[{i}].name` in aliyun CLI config {shown}"
+                )));
             }
         }
-        let Some(entry) = config
-            .profiles
-            .iter()
-            .find(|p| p.name.as_deref() == Some(profile.as_str()))
-        else {
-            let present = list_names(names);
-            return if origin == Origin::Default {
+        let Some(entry) = config.find(&profile) else {
+            let present = config.names();
+            // `ALIBABA_CLOUD_PROFILE` also chooses the credentials file's profile: one that is
+            // only there is no mistake (the chain goes on to that file, as Alibaba's does).
+            return if matches!(origin, Origin::Default | Origin::Var(_)) {
                 Ok(Lookup::Absent(format!(
-                    "aliyun CLI config {shown} (no profile `{profile}`; profiles present: {present})"
+                    "aliyun CLI config {shown} (no profile `{profile}`{}; profiles present: \
+                     {present})",
+                    origin.note()
                 )))
             } else {
                 Err(CredentialsError::new(format!(
@@ -173,13 +218,28 @@ impl CliConfigProvider {
                 )))
             };
         };
-        entry.credentials(&profile, &path).map(Lookup::Found)
+        let mut resolving = Resolving {
+            config: &config,
+            path: &path,
+            ctx: &self.ctx,
+            chain: vec![profile.clone()],
+        };
+        resolving.lookup(entry, &profile)
     }
 }
 
 impl ProvideCredentials for CliConfigProvider {
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
-        Box::pin(async move { self.lookup()?.into_result() })
+        Box::pin(async move {
+            let role = match self.role.get() {
+                Some(role) => role,
+                None => match self.lookup()? {
+                    Lookup::Provider(p) => self.role.get_or_init(|| p),
+                    other => return other.into_provider()?.provide_credentials().await,
+                },
+            };
+            role.provide_credentials().await
+        })
     }
 }
 
@@ -446,29 +506,158 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     })
 }
 
-impl Profile {
-    fn credentials(&self, profile: &str, path: &Path) -> Result<Credentials, CredentialsError> {
-        let shown = path.display();
+impl ConfigFile {
+    fn find(&self, name: &str) -> Option<&Profile> {
+        self.profiles
+            .iter()
+            .find(|p| p.name.as_deref() == Some(name))
+    }
+
+    fn names(&self) -> String {
+        list_names(self.profiles.iter().filter_map(|p| p.name.as_deref()))
+    }
+}
+
+/// A profile being resolved, and the `source_profile` chain that led to it.
+struct Resolving<'a> {
+    config: &'a ConfigFile,
+    path: &'a Path,
+    ctx: &'a Context,
+    /// The profiles being resolved, outermost first: a `source_profile` already here is a cycle.
+    chain: Vec<String>,
+}
+
+impl Resolving<'_> {
+    fn lookup(&mut self, entry: &Profile, profile: &str) -> Result<Lookup, CredentialsError> {
+        let shown = self.path.display();
         let require = |key: &str, v: &Option<String>| -> Result<String, CredentialsError> {
             v.clone().ok_or_else(|| {
                 CredentialsError::new(format!("missing `{key}` in profile `{profile}` of {shown}"))
             })
         };
-        match self.mode.as_deref().unwrap_or("AK") {
-            "AK" => Ok(Credentials::new(
-                require("access_key_id", &self.access_key_id)?,
-                require("access_key_secret", &self.access_key_secret)?,
+        let found = |c: Credentials| Ok(Lookup::Found(c.with_provider_name("cli_profile")));
+        let in_profile = |e: CredentialsError| {
+            CredentialsError::new(format!(
+                "the role in profile `{profile}` of {shown} cannot be used"
+            ))
+            .with_source(e)
+        };
+        let duration = || match entry.expired_seconds {
+            None | Some(0) => Ok(DEFAULT_DURATION_SECONDS),
+            Some(s) if s < MIN_DURATION_SECONDS => Err(CredentialsError::new(format!(
+                "`expired_seconds` in profile `{profile}` of {shown} is {s}; the minimum is \
+                 {MIN_DURATION_SECONDS} (0 means {DEFAULT_DURATION_SECONDS})"
+            ))),
+            Some(s) => Ok(s),
+        };
+        match entry.mode.as_deref().unwrap_or("AK") {
+            "AK" => found(Credentials::new(
+                require("access_key_id", &entry.access_key_id)?,
+                require("access_key_secret", &entry.access_key_secret)?,
             )),
-            "StsToken" => Ok(Credentials::with_security_token(
-                require("access_key_id", &self.access_key_id)?,
-                require("access_key_secret", &self.access_key_secret)?,
-                require("sts_token", &self.sts_token)?,
+            "StsToken" => found(Credentials::with_security_token(
+                require("access_key_id", &entry.access_key_id)?,
+                require("access_key_secret", &entry.access_key_secret)?,
+                require("sts_token", &entry.sts_token)?,
             )),
+            mode @ ("RamRoleArn" | "ChainableRamRoleArn") => {
+                let source: Arc<dyn ProvideCredentials> = if mode == "RamRoleArn" {
+                    Arc::new(
+                        Credentials::new(
+                            require("access_key_id", &entry.access_key_id)?,
+                            require("access_key_secret", &entry.access_key_secret)?,
+                        )
+                        .with_provider_name("cli_profile"),
+                    )
+                } else {
+                    let name = require("source_profile", &entry.source_profile)?;
+                    self.source(&name, profile)?
+                };
+                let role_arn = require("ram_role_arn", &entry.ram_role_arn)?;
+                let mut b = self
+                    .ctx
+                    .ram_role_arn(source, role_arn)
+                    .duration_seconds(duration()?);
+                if let Some(s) = &entry.ram_session_name {
+                    b = b.role_session_name(s);
+                }
+                if let Some(p) = &entry.policy {
+                    b = b.policy(p);
+                }
+                if let Some(e) = &entry.external_id {
+                    b = b.external_id(e);
+                }
+                if let Some(r) = &entry.sts_region {
+                    b = b.sts_region(r);
+                }
+                if let Some(v) = entry.enable_vpc {
+                    b = b.enable_vpc(v);
+                }
+                Ok(Lookup::Provider(Arc::new(b.build().map_err(in_profile)?)))
+            }
+            "OIDC" => {
+                let mut b = self
+                    .ctx
+                    .oidc_role_arn(
+                        require("ram_role_arn", &entry.ram_role_arn)?,
+                        require("oidc_provider_arn", &entry.oidc_provider_arn)?,
+                        PathBuf::from(require("oidc_token_file", &entry.oidc_token_file)?),
+                    )
+                    .duration_seconds(duration()?);
+                if let Some(s) = &entry.role_session_name {
+                    b = b.role_session_name(s);
+                }
+                if let Some(p) = &entry.policy {
+                    b = b.policy(p);
+                }
+                if let Some(r) = &entry.sts_region {
+                    b = b.sts_region(r);
+                }
+                if let Some(v) = entry.enable_vpc {
+                    b = b.enable_vpc(v);
+                }
+                Ok(Lookup::Provider(Arc::new(b.build().map_err(in_profile)?)))
+            }
+            "EcsRamRole" => {
+                let mut b = self.ctx.ecs_ram_role();
+                if let Some(r) = &entry.ram_role_name {
+                    b = b.role_name(r);
+                }
+                Ok(Lookup::Provider(Arc::new(b.build().map_err(in_profile)?)))
+            }
             other => Err(CredentialsError::new(format!(
                 "unsupported mode `{other}` in profile `{profile}` of {shown} \
-                 (supported: `AK`, `StsToken`)"
+                 (supported: {SUPPORTED})"
             ))),
         }
+    }
+
+    /// The credentials of `name`, the `source_profile` of profile `of`.
+    fn source(
+        &mut self,
+        name: &str,
+        of: &str,
+    ) -> Result<Arc<dyn ProvideCredentials>, CredentialsError> {
+        let shown = self.path.display();
+        if self.chain.iter().any(|p| p == name) {
+            let mut names: Vec<String> = self.chain.iter().map(|p| format!("`{p}`")).collect();
+            names.push(format!("`{name}`"));
+            return Err(CredentialsError::new(format!(
+                "`source_profile` of profile `{of}` in {shown} makes a cycle: {}",
+                names.join(" -> ")
+            )));
+        }
+        let Some(entry) = self.config.find(name) else {
+            return Err(CredentialsError::new(format!(
+                "source profile `{name}` (from `source_profile` of profile `{of}`) not found in \
+                 {shown}; profiles present: {}",
+                self.config.names()
+            )));
+        };
+        self.chain.push(name.to_owned());
+        let found = self.lookup(entry, name);
+        self.chain.pop();
+        found?.into_provider()
     }
 }
 
@@ -476,6 +665,7 @@ impl Profile {
 mod tests {
     use super::*;
     use crate::credentials::environment::tests::{assert_no_secret, lookup, TempDir};
+    use crate::credentials::environment::Env;
 
     const SECRET: &str = "ClIsEcReT789";
     const TOKEN: &str = "ClItOkEn012";
@@ -595,7 +785,7 @@ mod tests {
     #[test]
     fn unsupported_modes() {
         let dir = TempDir::new("cli-modes");
-        for mode in ["RamRoleArn", "EcsRamRole", "RsaKeyPair", "ak"] {
+        for mode in ["CloudSSO", "OAuth", "External", "RsaKeyPair", "ak"] {
             let path = write_config(
                 &dir,
                 &config(
@@ -608,8 +798,8 @@ mod tests {
             assert_eq!(
                 err(provider(&dir, &[]).lookup()),
                 format!(
-                    "unsupported mode `{mode}` in profile `default` of {} \
-                     (supported: `AK`, `StsToken`)",
+                    "unsupported mode `{mode}` in profile `default` of {} (supported: `AK`, \
+                     `StsToken`, `RamRoleArn`, `EcsRamRole`, `OIDC`, `ChainableRamRoleArn`)",
                     path.display()
                 )
             );
@@ -729,11 +919,24 @@ mod tests {
                 path.display()
             )
         );
+        // `ALIBABA_CLOUD_PROFILE` also chooses the credentials file's profile: a name only
+        // that file has is no mistake here.
+        match provider(&dir, &[(ENV_PROFILE, "qa")]).lookup() {
+            Ok(Lookup::Absent(place)) => assert_eq!(
+                place,
+                format!(
+                    "aliyun CLI config {} (no profile `qa` (from ALIBABA_CLOUD_PROFILE); \
+                     profiles present: `dev`)",
+                    path.display()
+                )
+            ),
+            other => panic!("{other:?}"),
+        }
+        // Set on the provider, it must be there.
         assert_eq!(
-            err(provider(&dir, &[(ENV_PROFILE, "qa")]).lookup()),
+            err(provider(&dir, &[]).profile("qa").lookup()),
             format!(
-                "profile `qa` (from ALIBABA_CLOUD_PROFILE) not found in {}; \
-                 profiles present: `dev`",
+                "profile `qa` (set on the provider) not found in {}; profiles present: `dev`",
                 path.display()
             )
         );

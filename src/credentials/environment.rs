@@ -1,9 +1,15 @@
 //! Credentials from environment variables, and the environment access shared by every provider.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::clock::{Clock, TokioClock};
+
+use super::ecs_ram_role::{EcsRamRoleProvider, EcsRamRoleProviderBuilder};
+use super::oidc::{OidcRoleArnProvider, OidcRoleArnProviderBuilder};
+use super::ram_role_arn::{RamRoleArnProvider, RamRoleArnProviderBuilder};
 use super::{
     Credentials, ProvideCredentials, ProvideCredentialsFuture, ENV_ACCESS_KEY_ID,
     ENV_ACCESS_KEY_SECRET,
@@ -15,17 +21,77 @@ use crate::error::CredentialsError;
 pub const ENV_PROFILE: &str = "ALIBABA_CLOUD_PROFILE";
 /// Environment variable overriding the path of the credentials file.
 pub const ENV_CREDENTIALS_FILE: &str = "ALIBABA_CLOUD_CREDENTIALS_FILE";
+/// Environment variable that, set to `true` (any case), takes the aliyun CLI config out of the
+/// default chain.
+pub const ENV_CLI_PROFILE_DISABLED: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
+/// Environment variable naming the instance's RAM role (otherwise the metadata service is asked).
+pub const ENV_ECS_METADATA: &str = "ALIBABA_CLOUD_ECS_METADATA";
+/// Environment variable that, set to `true` (any case), turns the instance metadata source off:
+/// it leaves the default chain, and building an [`EcsRamRoleProvider`](super::EcsRamRoleProvider)
+/// fails.
+pub const ENV_ECS_METADATA_DISABLED: &str = "ALIBABA_CLOUD_ECS_METADATA_DISABLED";
+/// Environment variable that, set to `true` (any case), forbids the metadata service's IMDSv1
+/// fallback (requests without a session token).
+pub const ENV_IMDSV1_DISABLED: &str = "ALIBABA_CLOUD_IMDSV1_DISABLED";
+/// Environment variable holding the RAM role ARN (OIDC; also the default of the credentials
+/// file's `ram_role_arn` and `oidc_role_arn` profiles).
+pub const ENV_ROLE_ARN: &str = "ALIBABA_CLOUD_ROLE_ARN";
+/// Environment variable holding the OIDC provider ARN (RRSA).
+pub const ENV_OIDC_PROVIDER_ARN: &str = "ALIBABA_CLOUD_OIDC_PROVIDER_ARN";
+/// Environment variable holding the path of the OIDC token file (RRSA).
+pub const ENV_OIDC_TOKEN_FILE: &str = "ALIBABA_CLOUD_OIDC_TOKEN_FILE";
+/// Environment variable holding the role session name of the STS sources.
+pub const ENV_ROLE_SESSION_NAME: &str = "ALIBABA_CLOUD_ROLE_SESSION_NAME";
+/// Environment variable choosing the STS region (`sts.<region>.aliyuncs.com`).
+pub const ENV_STS_REGION: &str = "ALIBABA_CLOUD_STS_REGION";
+/// Environment variable that, set to `true` (any case), selects the VPC STS endpoint
+/// (`sts-vpc.<region>.aliyuncs.com`; only when a region is known).
+pub const ENV_VPC_ENDPOINT_ENABLED: &str = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED";
+/// Environment variable holding the credentials URI.
+pub const ENV_CREDENTIALS_URI: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
+
+/// Every variable a provider reads: what a snapshot keeps.
+const KNOWN: &[&str] = &[
+    super::ENV_ACCESS_KEY_ID,
+    super::ENV_ACCESS_KEY_SECRET,
+    super::ENV_SECURITY_TOKEN,
+    ENV_PROFILE,
+    ENV_CREDENTIALS_FILE,
+    ENV_CLI_PROFILE_DISABLED,
+    ENV_ECS_METADATA,
+    ENV_ECS_METADATA_DISABLED,
+    ENV_IMDSV1_DISABLED,
+    ENV_ROLE_ARN,
+    ENV_OIDC_PROVIDER_ARN,
+    ENV_OIDC_TOKEN_FILE,
+    ENV_ROLE_SESSION_NAME,
+    ENV_STS_REGION,
+    ENV_VPC_ENDPOINT_ENABLED,
+    ENV_CREDENTIALS_URI,
+    "HOME",
+    "USERPROFILE",
+];
 
 /// An injected environment lookup.
 pub(crate) type EnvFn = dyn Fn(&str) -> Option<String> + Send + Sync;
 
-/// Where providers read environment variables and the home directory from: the process, or (in
-/// tests and [`DefaultCredentialsChain::with_home_and_env`](super::DefaultCredentialsChain::with_home_and_env))
-/// an injected lookup and home directory. Never mutates the process environment.
+/// Where providers read environment variables and the home directory from: the process (read
+/// at each use), an injected lookup (tests and
+/// [`DefaultCredentialsChain::with_home_and_env`](super::DefaultCredentialsChain::with_home_and_env)),
+/// or a snapshot of either taken once (what the default chain uses). Never mutates the process
+/// environment.
 #[derive(Clone, Default)]
 pub(crate) struct Env {
-    lookup: Option<Arc<EnvFn>>,
+    source: Source,
     home: Option<PathBuf>,
+}
+
+#[derive(Clone, Default)]
+enum Source {
+    #[default]
+    Process,
+    Injected(Arc<EnvFn>),
+    Snapshot(Arc<Vec<(&'static str, OsString)>>),
 }
 
 impl Env {
@@ -37,32 +103,60 @@ impl Env {
     /// An injected lookup and, when given, a fixed home directory.
     pub(crate) fn injected(home: Option<PathBuf>, lookup: Arc<EnvFn>) -> Self {
         Env {
-            lookup: Some(lookup),
+            source: Source::Injected(lookup),
             home,
+        }
+    }
+
+    /// The same environment with every variable a provider reads copied now: later changes are
+    /// not seen.
+    pub(crate) fn snapshot(self) -> Self {
+        let vars = KNOWN
+            .iter()
+            .filter_map(|&name| self.raw(name).map(|v| (name, v)))
+            .collect();
+        Env {
+            source: Source::Snapshot(Arc::new(vars)),
+            home: self.home,
+        }
+    }
+
+    fn raw(&self, name: &str) -> Option<OsString> {
+        match &self.source {
+            Source::Process => std::env::var_os(name),
+            Source::Injected(f) => f(name).map(OsString::from),
+            Source::Snapshot(vars) => {
+                debug_assert!(KNOWN.contains(&name), "{name} is not in the snapshot list");
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.clone())
+            }
         }
     }
 
     /// The variable's value, trimmed; `None` when unset, blank or not Unicode.
     pub(crate) fn var(&self, name: &str) -> Option<String> {
-        let raw = match &self.lookup {
-            Some(f) => f(name),
-            None => std::env::var(name).ok(),
-        };
-        raw.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        self.raw(name)
+            .and_then(|v| v.into_string().ok())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `true` when the variable is `true`, in any case.
+    pub(crate) fn flag(&self, name: &str) -> bool {
+        self.var(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
     /// The variable as a path (which, unlike [`var`](Self::var), may be non-Unicode), trimmed
     /// when Unicode; `None` when unset or blank.
     pub(crate) fn path(&self, name: &str) -> Option<PathBuf> {
-        match &self.lookup {
-            Some(_) => self.var(name).map(PathBuf::from),
-            None => std::env::var_os(name)
-                .map(|v| match v.into_string() {
-                    Ok(s) => PathBuf::from(s.trim()),
-                    Err(raw) => PathBuf::from(raw),
-                })
-                .filter(|p| !p.as_os_str().is_empty()),
-        }
+        self.raw(name)
+            .map(|v| match v.into_string() {
+                Ok(s) => PathBuf::from(s.trim()),
+                Err(raw) => PathBuf::from(raw),
+            })
+            .filter(|p| !p.as_os_str().is_empty())
     }
 
     /// The home directory, or why it is unknown.
@@ -84,36 +178,116 @@ impl Env {
     }
 
     fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        match &self.lookup {
-            None => Credentials::from_env(),
-            Some(f) => Credentials::from_lookup(|k| f(k)),
+        Credentials::from_lookup(|k| self.var(k)).map(|c| c.with_provider_name("env"))
+    }
+}
+
+/// What a provider built from configuration (a file, the chain) needs besides the environment:
+/// the clock its cache runs on, and the endpoints tests point at 127.0.0.1.
+#[derive(Clone, Debug)]
+pub(crate) struct Context {
+    pub(crate) env: Env,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Replaces the STS endpoint of every STS source built (a host, or a URL with its scheme).
+    pub(crate) sts_endpoint: Option<String>,
+    /// Replaces the instance metadata endpoint (`http://100.100.100.200`).
+    pub(crate) metadata_endpoint: Option<String>,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            env: Env::process(),
+            clock: Arc::new(TokioClock),
+            sts_endpoint: None,
+            metadata_endpoint: None,
+        }
+    }
+}
+
+impl Context {
+    pub(crate) fn with_env(env: Env) -> Self {
+        Context {
+            env,
+            ..Context::default()
+        }
+    }
+
+    /// A RAM role builder reading this environment, on this clock, at the overriding STS
+    /// endpoint if any.
+    pub(crate) fn ram_role_arn(
+        &self,
+        source: Arc<dyn ProvideCredentials>,
+        role_arn: String,
+    ) -> RamRoleArnProviderBuilder {
+        let b = RamRoleArnProvider::builder_shared(source, role_arn)
+            .env(self.env.clone())
+            .shared_clock(Arc::clone(&self.clock));
+        match &self.sts_endpoint {
+            Some(e) => b.sts_endpoint(e.clone()),
+            None => b,
+        }
+    }
+
+    /// An OIDC role builder, likewise.
+    pub(crate) fn oidc_role_arn(
+        &self,
+        role_arn: String,
+        oidc_provider_arn: String,
+        token_file: PathBuf,
+    ) -> OidcRoleArnProviderBuilder {
+        let b = OidcRoleArnProvider::builder(role_arn, oidc_provider_arn, token_file)
+            .env(self.env.clone())
+            .shared_clock(Arc::clone(&self.clock));
+        match &self.sts_endpoint {
+            Some(e) => b.sts_endpoint(e.clone()),
+            None => b,
+        }
+    }
+
+    /// An instance RAM role builder reading this environment, on this clock, at the overriding
+    /// metadata endpoint if any.
+    pub(crate) fn ecs_ram_role(&self) -> EcsRamRoleProviderBuilder {
+        let b = EcsRamRoleProvider::builder()
+            .env(self.env.clone())
+            .shared_clock(Arc::clone(&self.clock));
+        match &self.metadata_endpoint {
+            Some(e) => b.endpoint(e.clone()),
+            None => b,
         }
     }
 }
 
 impl fmt::Debug for Env {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.lookup, &self.home) {
-            (None, _) => f.write_str("process environment"),
-            (Some(_), Some(h)) => write!(f, "injected environment (home {})", h.display()),
-            (Some(_), None) => f.write_str("injected environment"),
+        f.write_str(match self.source {
+            Source::Process => "process environment",
+            Source::Injected(_) => "injected environment",
+            Source::Snapshot(_) => "environment snapshot",
+        })?;
+        match &self.home {
+            Some(h) => write!(f, " (home {})", h.display()),
+            None => Ok(()),
         }
     }
 }
 
-/// What a source found: credentials, or nothing (and where it looked, for the chain's
-/// "nothing found" error). A broken source is an `Err` instead.
+/// What a source found: credentials, a provider to ask for them (a role: the file or variables
+/// name it, the STS or the metadata service has the credentials), or nothing (and where it
+/// looked, for the chain's "nothing found" error). A broken source is an `Err` instead.
 #[derive(Debug)]
 pub(crate) enum Lookup {
     Found(Credentials),
+    Provider(Arc<dyn ProvideCredentials>),
     Absent(String),
 }
 
 impl Lookup {
-    /// The credentials, or a "nothing found" error naming where the source looked.
-    pub(crate) fn into_result(self) -> Result<Credentials, CredentialsError> {
+    /// The provider to ask, or a "nothing found" error naming where the source looked.
+    pub(crate) fn into_provider(self) -> Result<Arc<dyn ProvideCredentials>, CredentialsError> {
         match self {
-            Lookup::Found(c) => Ok(c),
+            Lookup::Found(c) => Ok(Arc::new(c)),
+            Lookup::Provider(p) => Ok(p),
             Lookup::Absent(place) => Err(CredentialsError::new(format!(
                 "no credentials found: {place}"
             ))),

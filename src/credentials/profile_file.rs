@@ -3,26 +3,51 @@
 //! See the [module documentation](super#the-credentials-file) for the format.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
-use super::environment::{list_names, Env, Lookup, Origin, ENV_CREDENTIALS_FILE, ENV_PROFILE};
+use super::environment::{
+    list_names, Context, Lookup, Origin, ENV_CREDENTIALS_FILE, ENV_OIDC_PROVIDER_ARN,
+    ENV_OIDC_TOKEN_FILE, ENV_PROFILE, ENV_ROLE_ARN,
+};
 use super::{Credentials, ProvideCredentials, ProvideCredentialsFuture};
 use crate::error::CredentialsError;
 
 /// The profile used when none is chosen.
 pub const DEFAULT_PROFILE: &str = "default";
 
+/// The `type`s this crate reads, as listed in errors.
+const SUPPORTED: &str = "`access_key`, `sts`, `ram_role_arn`, `oidc_role_arn`, `ecs_ram_role`";
+
 /// Credentials from a profile of the Alibaba Cloud credentials file.
 ///
 /// * **File**: the path given to [`with_path`](Self::with_path); else the environment variable
-///   `ALIBABA_CLOUD_CREDENTIALS_FILE`; else `~/.alibabacloud/credentials`, the home directory
-///   being `HOME` (on Windows `USERPROFILE`, then `HOME`).
+///   `ALIBABA_CLOUD_CREDENTIALS_FILE`; else `~/.alibabacloud/credentials` (what Alibaba's Go,
+///   Java and PHP libraries read) or, when only that exists, `~/.alibabacloud/credentials.ini`
+///   (what its Python library reads). The home directory is `HOME` (on Windows `USERPROFILE`,
+///   then `HOME`).
 /// * **Profile**: the name given to [`profile`](Self::profile); else the environment variable
 ///   `ALIBABA_CLOUD_PROFILE`; else `default`.
 ///
-/// Supported `type`s are `access_key` (`access_key_id`, `access_key_secret`) and `sts` (those
-/// and `security_token`). The file is read on every call; wrap the provider in
-/// [`DefaultCredentialsChain`](super::DefaultCredentialsChain) to read it once. Reading is
-/// blocking file I/O of a small file.
+/// The `type`s, and the keys each reads (missing ones fall back to the variables named, as in
+/// Alibaba's libraries):
+///
+/// | `type` | keys |
+/// |---|---|
+/// | `access_key` | `access_key_id`, `access_key_secret` |
+/// | `sts` | `access_key_id`, `access_key_secret`, `security_token` |
+/// | `ram_role_arn` | `access_key_id`, `access_key_secret`, `role_arn` (`ALIBABA_CLOUD_ROLE_ARN`), `role_session_name`, `policy` |
+/// | `oidc_role_arn` | `role_arn` (`ALIBABA_CLOUD_ROLE_ARN`), `oidc_provider_arn` (`ALIBABA_CLOUD_OIDC_PROVIDER_ARN`), `oidc_token_file_path` (`ALIBABA_CLOUD_OIDC_TOKEN_FILE`), `role_session_name`, `policy` |
+/// | `ecs_ram_role` | `role_name` (`ALIBABA_CLOUD_ECS_METADATA`; else asked of the metadata service) |
+///
+/// `ram_role_arn` is a [`RamRoleArnProvider`](super::RamRoleArnProvider) over the profile's
+/// AccessKey, `oidc_role_arn` an [`OidcRoleArnProvider`](super::OidcRoleArnProvider),
+/// `ecs_ram_role` an [`EcsRamRoleProvider`](super::EcsRamRoleProvider); their STS endpoint and
+/// session settings come from the environment.
+///
+/// The file is read on every call until a profile naming a role is found; that role's provider
+/// is then kept, so that its credentials are cached and refreshed (as Alibaba's libraries do).
+/// Wrap the provider in [`DefaultCredentialsChain`](super::DefaultCredentialsChain) to read
+/// the file once. Reading is blocking file I/O of a small file.
 ///
 /// As a provider on its own, every failure is an error, including a missing file. Used by
 /// [`DefaultCredentialsChain`](super::DefaultCredentialsChain), a file that does not exist at the
@@ -35,9 +60,9 @@ pub const DEFAULT_PROFILE: &str = "default";
 /// # Errors
 ///
 /// The messages, after `credentials error: `; `FILE` is the path as displayed, `N` and `M` line
-/// numbers, `K` a key, `P` a profile, `T` a type; `(from ALIBABA_CLOUD_PROFILE)` reads
-/// `(set on the provider)` when the profile was chosen with [`profile`](Self::profile), and the
-/// list of profiles reads `none` when there are none:
+/// numbers, `K` a key, `P` a profile, `T` a type, `V` a variable; `(from ALIBABA_CLOUD_PROFILE)`
+/// reads `(set on the provider)` when the profile was chosen with [`profile`](Self::profile),
+/// and the list of profiles reads `none` when there are none:
 ///
 /// ```text
 /// syntax error at line N of FILE: expected `[profile]`, `key = value` or a comment
@@ -48,21 +73,24 @@ pub const DEFAULT_PROFILE: &str = "default";
 /// syntax error at line N of FILE: duplicate profile `[P]` (first at line M)
 /// syntax error at line N of FILE: duplicate key `K` in profile `P` (first at line M)
 /// missing `K` in profile `P` of FILE
+/// missing `K` in profile `P` of FILE, and V is not set
 /// empty `K` in profile `P` at line N of FILE
-/// missing `type` in profile `P` of FILE (supported: `access_key`, `sts`)
-/// unsupported credentials type `T` in profile `P` of FILE (supported: `access_key`, `sts`)
+/// missing `type` in profile `P` of FILE (supported: `access_key`, `sts`, `ram_role_arn`, `oidc_role_arn`, `ecs_ram_role`)
+/// unsupported credentials type `T` in profile `P` of FILE (supported: …)
 /// invalid `enable` in profile `P` at line N of FILE (expected `true` or `false`)
 /// profile `P` (from ALIBABA_CLOUD_PROFILE) not found in FILE; profiles present: `a`, `b`
 /// credentials file FILE (from ALIBABA_CLOUD_CREDENTIALS_FILE) does not exist
 /// credentials file FILE (set on the provider) does not exist
 /// cannot read credentials file FILE: <I/O error>
 /// credentials file FILE is not valid UTF-8
+/// the role in profile `P` of FILE cannot be used
+///   (its source(): e.g. ecs_ram_role: the instance metadata source is disabled by ALIBABA_CLOUD_ECS_METADATA_DISABLED)
 /// ```
 ///
 /// On its own (not in the chain), also:
 ///
 /// ```text
-/// no credentials found: credentials file FILE (does not exist)
+/// no credentials found: credentials file FILE (does not exist, nor does FILE.ini)
 /// no credentials found: credentials file FILE (no profile `default`; profiles present: `a`)
 /// no credentials found: credentials file FILE (profile `P` is disabled: `enable = false`)
 /// no credentials found: credentials file ~/.alibabacloud/credentials (home directory unknown: HOME is not set)
@@ -77,7 +105,9 @@ pub const DEFAULT_PROFILE: &str = "default";
 pub struct ProfileFileProvider {
     path: Option<PathBuf>,
     profile: Option<String>,
-    env: Env,
+    ctx: Context,
+    /// The role provider a profile named, once found (shared by clones).
+    role: Arc<OnceLock<Arc<dyn ProvideCredentials>>>,
 }
 
 impl ProfileFileProvider {
@@ -100,8 +130,13 @@ impl ProfileFileProvider {
         self
     }
 
-    pub(crate) fn with_env(mut self, env: Env) -> Self {
-        self.env = env;
+    #[cfg(test)]
+    pub(crate) fn with_env(self, env: super::environment::Env) -> Self {
+        self.with_context(Context::with_env(env))
+    }
+
+    pub(crate) fn with_context(mut self, ctx: Context) -> Self {
+        self.ctx = ctx;
         self
     }
 
@@ -109,14 +144,20 @@ impl ProfileFileProvider {
         if let Some(p) = &self.path {
             return Ok((p.clone(), Origin::Given));
         }
-        if let Some(p) = self.env.path(ENV_CREDENTIALS_FILE) {
+        if let Some(p) = self.ctx.env.path(ENV_CREDENTIALS_FILE) {
             return Ok((p, Origin::Var(ENV_CREDENTIALS_FILE)));
         }
-        match self.env.home() {
-            Ok(home) => Ok((
-                home.join(".alibabacloud").join("credentials"),
-                Origin::Default,
-            )),
+        match self.ctx.env.home() {
+            Ok(home) => {
+                let dir = home.join(".alibabacloud");
+                let plain = dir.join("credentials");
+                let ini = dir.join("credentials.ini");
+                if !plain.exists() && ini.exists() {
+                    Ok((ini, Origin::Default))
+                } else {
+                    Ok((plain, Origin::Default))
+                }
+            }
             Err(why) => Err(format!(
                 "credentials file ~/.alibabacloud/credentials ({why})"
             )),
@@ -127,7 +168,7 @@ impl ProfileFileProvider {
         if let Some(p) = &self.profile {
             return (p.clone(), Origin::Given);
         }
-        match self.env.var(ENV_PROFILE) {
+        match self.ctx.env.var(ENV_PROFILE) {
             Some(p) => (p, Origin::Var(ENV_PROFILE)),
             None => (DEFAULT_PROFILE.to_owned(), Origin::Default),
         }
@@ -145,7 +186,8 @@ impl ProfileFileProvider {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return if path_origin == Origin::Default {
                     Ok(Lookup::Absent(format!(
-                        "credentials file {shown} (does not exist)"
+                        "credentials file {shown} (does not exist, nor does {}.ini)",
+                        path.display()
                     )))
                 } else {
                     Err(CredentialsError::new(format!(
@@ -178,13 +220,22 @@ impl ProfileFileProvider {
                 )))
             };
         };
-        section.credentials(&path)
+        section.lookup(&path, &self.ctx)
     }
 }
 
 impl ProvideCredentials for ProfileFileProvider {
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
-        Box::pin(async move { self.lookup()?.into_result() })
+        Box::pin(async move {
+            let role = match self.role.get() {
+                Some(role) => role,
+                None => match self.lookup()? {
+                    Lookup::Provider(p) => self.role.get_or_init(|| p),
+                    other => return other.into_provider()?.provide_credentials().await,
+                },
+            };
+            role.provide_credentials().await
+        })
     }
 }
 
@@ -208,7 +259,7 @@ impl Section {
         self.entries.iter().find(|e| e.key == key)
     }
 
-    fn credentials(&self, path: &Path) -> Result<Lookup, CredentialsError> {
+    fn lookup(&self, path: &Path, ctx: &Context) -> Result<Lookup, CredentialsError> {
         let shown = path.display();
         let p = &self.name;
         if let Some(e) = self.get("enable") {
@@ -225,6 +276,7 @@ impl Section {
                 )));
             }
         }
+        // A key that must be there and not be empty.
         let require = |key: &str| match self.get(key) {
             None => Err(CredentialsError::new(format!(
                 "missing `{key}` in profile `{p}` of {shown}"
@@ -235,30 +287,86 @@ impl Section {
             ))),
             Some(e) => Ok(e.value.clone()),
         };
+        // A key that may be missing or empty.
+        let optional = |key: &str| {
+            self.get(key)
+                .map(|e| e.value.clone())
+                .filter(|v| !v.is_empty())
+        };
+        // A key that may fall back to an environment variable.
+        let or_env = |key: &str, var: &str| {
+            optional(key).or_else(|| ctx.env.var(var)).ok_or_else(|| {
+                CredentialsError::new(format!(
+                    "missing `{key}` in profile `{p}` of {shown}, and {var} is not set"
+                ))
+            })
+        };
+        // A role provider's own error (a variable it read), said to come from this profile.
+        let in_profile = |e: CredentialsError| {
+            CredentialsError::new(format!(
+                "the role in profile `{p}` of {shown} cannot be used"
+            ))
+            .with_source(e)
+        };
         let kind = match self.get("type") {
-            Some(e) if !e.value.is_empty() => e.value.as_str(),
+            Some(e) if !e.value.is_empty() => e.value.to_ascii_lowercase(),
             _ => {
                 return Err(CredentialsError::new(format!(
-                    "missing `type` in profile `{p}` of {shown} (supported: `access_key`, `sts`)"
+                    "missing `type` in profile `{p}` of {shown} (supported: {SUPPORTED})"
                 )))
             }
         };
-        if kind.eq_ignore_ascii_case("access_key") {
-            Ok(Lookup::Found(Credentials::new(
+        let found = |c: Credentials| Ok(Lookup::Found(c.with_provider_name("profile")));
+        let provider = |p: Arc<dyn ProvideCredentials>| Ok(Lookup::Provider(p));
+        match kind.as_str() {
+            "access_key" => found(Credentials::new(
                 require("access_key_id")?,
                 require("access_key_secret")?,
-            )))
-        } else if kind.eq_ignore_ascii_case("sts") {
-            Ok(Lookup::Found(Credentials::with_security_token(
+            )),
+            "sts" => found(Credentials::with_security_token(
                 require("access_key_id")?,
                 require("access_key_secret")?,
                 require("security_token")?,
-            )))
-        } else {
-            Err(CredentialsError::new(format!(
-                "unsupported credentials type `{kind}` in profile `{p}` of {shown} \
-                 (supported: `access_key`, `sts`)"
-            )))
+            )),
+            "ram_role_arn" => {
+                let source =
+                    Credentials::new(require("access_key_id")?, require("access_key_secret")?)
+                        .with_provider_name("profile");
+                let mut b = ctx.ram_role_arn(Arc::new(source), or_env("role_arn", ENV_ROLE_ARN)?);
+                if let Some(s) = optional("role_session_name") {
+                    b = b.role_session_name(s);
+                }
+                if let Some(policy) = optional("policy") {
+                    b = b.policy(policy);
+                }
+                provider(Arc::new(b.build().map_err(in_profile)?))
+            }
+            "oidc_role_arn" => {
+                let mut b = ctx.oidc_role_arn(
+                    or_env("role_arn", ENV_ROLE_ARN)?,
+                    or_env("oidc_provider_arn", ENV_OIDC_PROVIDER_ARN)?,
+                    PathBuf::from(or_env("oidc_token_file_path", ENV_OIDC_TOKEN_FILE)?),
+                );
+                if let Some(s) = optional("role_session_name") {
+                    b = b.role_session_name(s);
+                }
+                if let Some(policy) = optional("policy") {
+                    b = b.policy(policy);
+                }
+                provider(Arc::new(b.build().map_err(in_profile)?))
+            }
+            "ecs_ram_role" => {
+                let mut b = ctx.ecs_ram_role();
+                if let Some(role) = optional("role_name") {
+                    b = b.role_name(role);
+                }
+                provider(Arc::new(b.build().map_err(in_profile)?))
+            }
+            _ => Err(CredentialsError::new(format!(
+                "unsupported credentials type `{}` in profile `{p}` of {shown} \
+                 (supported: {SUPPORTED})",
+                self.get("type").map_or("", |e| e.value.as_str())
+            ))),
         }
     }
 }
@@ -380,6 +488,7 @@ fn parse(text: &str, path: &Path) -> Result<Vec<Section>, CredentialsError> {
 mod tests {
     use super::*;
     use crate::credentials::environment::tests::{assert_no_secret, lookup, TempDir};
+    use crate::credentials::environment::Env;
     use std::sync::Arc;
 
     const SECRET: &str = "SeCrEtVaLuE123";
@@ -520,7 +629,8 @@ mod tests {
         assert_eq!(
             err(provider(&dir, &[]).lookup()),
             format!(
-                "missing `type` in profile `default` of {} (supported: `access_key`, `sts`)",
+                "missing `type` in profile `default` of {} (supported: `access_key`, `sts`, \
+                 `ram_role_arn`, `oidc_role_arn`, `ecs_ram_role`)",
                 path.display()
             )
         );
@@ -529,7 +639,7 @@ mod tests {
     #[test]
     fn unsupported_types() {
         let dir = TempDir::new("pf-unsupported");
-        for kind in ["ecs_ram_role", "ram_role_arn", "rsa_key_pair"] {
+        for kind in ["rsa_key_pair", "credentials_uri", "chainable_ram_role_arn"] {
             let path = write_creds(
                 &dir,
                 &format!("[prod]\ntype = {kind}\naccess_key_secret = {SECRET}\n"),
@@ -538,7 +648,8 @@ mod tests {
                 err(provider(&dir, &[(ENV_PROFILE, "prod")]).lookup()),
                 format!(
                     "unsupported credentials type `{kind}` in profile `prod` of {} \
-                     (supported: `access_key`, `sts`)",
+                     (supported: `access_key`, `sts`, `ram_role_arn`, `oidc_role_arn`, \
+                     `ecs_ram_role`)",
                     path.display()
                 )
             );
@@ -685,7 +796,11 @@ mod tests {
         // Default path missing: nothing here.
         assert_eq!(
             absent(provider(&dir, &[]).lookup()),
-            format!("credentials file {} (does not exist)", home_path.display())
+            format!(
+                "credentials file {} (does not exist, nor does {}.ini)",
+                home_path.display(),
+                home_path.display()
+            )
         );
         // Chosen path missing: an error.
         let elsewhere = dir.0.join("nope");
@@ -750,7 +865,9 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "credentials error: no credentials found: credentials file {} (does not exist)",
+                "credentials error: no credentials found: credentials file {} (does not exist, \
+                 nor does {}.ini)",
+                dir.0.join(".alibabacloud").join("credentials").display(),
                 dir.0.join(".alibabacloud").join("credentials").display()
             )
         );

@@ -70,7 +70,8 @@ const V1_COMMON: &[&str] = &[
 /// `true` when `name` is an API parameter (not a common or signature parameter) for requests
 /// signed with `version`.
 pub(crate) fn is_api_param(version: Option<SignatureVersion>, name: &str) -> bool {
-    version != Some(SignatureVersion::V1) || !V1_COMMON.contains(&name)
+    // `None`: an unsigned request in the V1 form (the STS's AssumeRoleWithOIDC).
+    version == Some(SignatureVersion::V3) || !V1_COMMON.contains(&name)
 }
 
 /// The parts of a request authentication looks at.
@@ -99,6 +100,8 @@ pub(crate) struct Draft {
 pub(crate) struct Principal {
     pub action: String,
     pub deny: bool,
+    /// An STS request (`Version=2015-04-01`).
+    pub sts: bool,
 }
 
 /// Remembered nonces, per AccessKey id. Each entry is one shared allocation,
@@ -210,8 +213,8 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn check_version(version: &str) -> Result<(), ApiError> {
-    if version == API_VERSION {
+fn check_version(version: &str, action: &str) -> Result<(), ApiError> {
+    if version == API_VERSION || super::sts::is_sts(version, action) {
         Ok(())
     } else {
         Err(ApiError::bad(
@@ -223,7 +226,7 @@ fn check_version(version: &str) -> Result<(), ApiError> {
     }
 }
 
-fn check_time(name: &str, value: &str) -> Result<(), ApiError> {
+fn check_time(shared: &Shared, name: &str, value: &str) -> Result<(), ApiError> {
     let t = signer::parse_timestamp(value).ok_or_else(|| {
         ApiError::bad(
             "InvalidTimeStamp.Format",
@@ -233,7 +236,7 @@ fn check_time(name: &str, value: &str) -> Result<(), ApiError> {
             ),
         )
     })?;
-    let now = OffsetDateTime::now_utc();
+    let now = OffsetDateTime::from(shared.sts.now());
     let skew = (now - t).abs();
     if skew > MAX_CLOCK_SKEW {
         return Err(ApiError::bad(
@@ -277,6 +280,17 @@ fn check_token(key: &AccessKey, sent: Option<&str>) -> Result<(), ApiError> {
              security token.",
         )),
     }
+}
+
+/// Credentials issued by the emulator's STS or metadata service expire.
+fn check_expiry(shared: &Shared, key: &AccessKey) -> Result<(), ApiError> {
+    if shared.sts.expired(key) {
+        return Err(ApiError::bad(
+            "InvalidSecurityToken.Expired",
+            "Specified SecurityToken is expired.",
+        ));
+    }
+    Ok(())
 }
 
 fn check_nonce(shared: &Shared, key: &str, nonce: &str) -> Result<(), ApiError> {
@@ -345,11 +359,12 @@ fn authenticate_v1(
         given(&common.signature_nonce).ok_or_else(|| ApiError::missing("SignatureNonce"))?;
     check_nonce_length("parameter SignatureNonce", nonce)?;
     let timestamp = given(&common.timestamp).ok_or_else(|| ApiError::missing("Timestamp"))?;
-    check_version(version)?;
-    check_time("Timestamp", timestamp)?;
+    check_version(version, action)?;
+    check_time(shared, "Timestamp", timestamp)?;
     let key = lookup_key(shared, key_id)?;
     let token = given(&common.security_token);
     check_token(&key, token)?;
+    check_expiry(shared, &key)?;
 
     let signed: Vec<(&str, &str)> = req
         .params
@@ -381,6 +396,7 @@ fn authenticate_v1(
     Ok(Principal {
         action: action.to_owned(),
         deny: key.deny,
+        sts: super::sts::is_sts(version, action),
     })
 }
 
@@ -486,9 +502,9 @@ fn authenticate_v3(
         signed_values.push((name.clone(), value));
     }
 
-    check_version(&version)?;
+    check_version(&version, &action)?;
     let date = h("x-acs-date")?.unwrap_or_default();
-    check_time("x-acs-date", &date)?;
+    check_time(shared, "x-acs-date", &date)?;
     let content_sha256 = h("x-acs-content-sha256")?.unwrap_or_default();
     let actual = v3::payload_hash(req.body);
     if !content_sha256.eq_ignore_ascii_case(&actual) {
@@ -503,6 +519,7 @@ fn authenticate_v3(
     let key = lookup_key(shared, credential)?;
     let token = h("x-acs-security-token")?;
     check_token(&key, token.as_deref())?;
+    check_expiry(shared, &key)?;
 
     let query: Vec<(&str, &str)> = req
         .params
@@ -546,5 +563,6 @@ fn authenticate_v3(
     Ok(Principal {
         action,
         deny: key.deny,
+        sts: false,
     })
 }

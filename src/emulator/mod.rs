@@ -7,13 +7,17 @@
 //! `AssociateHaVip`, `UnassociateHaVip`, `ModifyHaVipAttribute`, `DeleteHaVips`) against an
 //! in-memory model of vSwitches (with CIDRs), instances, ENIs and HAVIPs, and can be told to
 //! misbehave (throttle, fail, hang, drop connections, answer HTML…) on demand, for any action.
+//! On the same port it also serves an STS and an instance metadata service, so that every
+//! credentials source of [`credentials`](crate::credentials) runs with no cloud (see
+//! [STS and instance metadata](#sts-and-instance-metadata)).
 //!
 //! [`Emulator::client`] returns a client ready to talk to it.
 //!
 //! Where to look in the source (`src/emulator/`): `mod.rs` (this API), `server.rs` (HTTP,
 //! time limits, dispatch, request log), `params.rs` (decoding the query and form body into typed
 //! parameters), `auth.rs` (the gateway's authentication checks, in order), `state.rs`
-//! (resources and the rules of each operation), `faults.rs`, `demo.rs`, `tests.rs`.
+//! (resources and the rules of each operation), `sts.rs` (the STS and the credentials it
+//! issues), `metadata.rs` (the instance metadata service), `faults.rs`, `demo.rs`, `tests.rs`.
 //!
 //! # Starting it in a test
 //!
@@ -103,6 +107,12 @@
 //! | request log | last 10 000 requests, at most 16 MiB in all | [`log_requests`] also prints them |
 //! | request log, per request | method, action, AccessKey id, nonce, code cut to 128 bytes; at most 32 parameters, names cut to 64 bytes, values to 256, 2 KiB in all; a request that fails authentication is kept as a summary (no key id, nonce or parameters, only how many) | — |
 //! | log line | values cut to 64 characters, about 200 for all parameters; control characters escaped | — |
+//! | roles `AssumeRole` assumes | any well-formed role ARN | [`ram_role`] |
+//! | `AssumeRoleWithOIDC` trusts | none | [`oidc`] |
+//! | issued credentials live | the `DurationSeconds` asked (STS), 6 h (metadata) | [`sts_credential_lifetime`] |
+//! | instance RAM role | none (the metadata role paths answer 404) | [`instance_ram_role`] |
+//! | metadata session token | optional (IMDSv1 answered) | [`metadata_token_required`] |
+//! | wall clock (timestamps, credential expiry) | the system clock | [`clock`] |
 //!
 //! ENS does not publish its association limits; 10 and 5 are the emulator's assumption.
 //!
@@ -261,11 +271,58 @@
 //! | `eni-busy` | ENI (Primary), `vsw-demo`, Attaching | `IncorrectNetworkInterfaceStatus` |
 //! | `havip-missing`, `i-missing`, `eni-missing` | (absent) | `HaVipNotFound`, `InstanceNotFound`, `NetworkInterfaceNotFound` |
 //!
+//! # STS and instance metadata
+//!
+//! The emulator's STS answers `AssumeRole` and `AssumeRoleWithOIDC` (`Version=2015-04-01`, at
+//! the emulator's endpoint, path `/`): `AssumeRole` is V1-signed and authenticated exactly like
+//! an ENS request (any known key, issued STS keys included); `AssumeRoleWithOIDC` is unsigned
+//! and checks the token against the trusts given to [`oidc`]. Every call issues new
+//! credentials (`STS.…`, a secret, a `SecurityToken`, an `Expiration` in whole seconds), which
+//! ENS then accepts with their token, and refuses with `InvalidSecurityToken.Expired` once
+//! expired ([`Emulator::expire_issued_credentials`] expires them all at once). The instance
+//! metadata service, under `/latest/`, does the session-token flow
+//! (`PUT /latest/api/token` with `X-aliyun-ecs-metadata-token-ttl-seconds`, then `GET`s with
+//! `X-aliyun-ecs-metadata-token`) and serves the [`instance_ram_role`]'s rotating
+//! credentials. The STS actions, and `MetadataToken`, `MetadataRoleName` and
+//! `MetadataCredentials` for the metadata requests, appear in [`Emulator::requests`] and take
+//! injected faults like any action (an OIDC token is never kept). The errors are listed in
+//! `src/emulator/sts.rs` and `src/emulator/metadata.rs`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use alibabacloud_ens::credentials::{EcsRamRoleProvider, RamRoleArnProvider};
+//! use alibabacloud_ens::emulator::Emulator;
+//! use alibabacloud_ens::Client;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let emu = Emulator::builder()
+//!     .demo()
+//!     .ram_role("acs:ram::1234567890:role/failover")
+//!     .instance_ram_role("failover")
+//!     .sts_credential_lifetime(Duration::from_secs(900))
+//!     .start()
+//!     .await?;
+//! // A RAM role assumed with the emulator's key, from the emulator's STS.
+//! let role = RamRoleArnProvider::builder(emu.credentials(), "acs:ram::1234567890:role/failover")
+//!     .sts_endpoint(emu.endpoint())
+//!     .build()?;
+//! let client = Client::builder().endpoint(emu.endpoint()).credentials_provider(role).build()?;
+//! client.describe_ha_vips().send().await?;
+//! // The instance's role, from the emulator's metadata service.
+//! let instance = EcsRamRoleProvider::builder().endpoint(emu.endpoint()).build()?;
+//! let client = Client::builder().endpoint(emu.endpoint()).credentials_provider(instance).build()?;
+//! client.describe_ha_vips().send().await?;
+//! assert_eq!(emu.requests().iter().filter(|r| r.action.as_deref() == Some("AssumeRole")).count(), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Secrets
 //!
 //! The emulator never logs or echoes an AccessKey secret, an STS token or a signature: the
 //! request log and [`RequestRecord`] keep only the API parameters (and only of authenticated
-//! requests), and the `SignatureDoesNotMatch` message (which shows the server's string to sign,
+//! requests; never an OIDC token nor an answer's credentials), and the `SignatureDoesNotMatch` message (which shows the server's string to sign,
 //! like the gateway) replaces an STS token by `REDACTED`. What it prints (the request log lines,
 //! `ens-emulator`'s output) goes through [`log_safe`], so a client cannot forge a line or send
 //! terminal escapes.
@@ -301,13 +358,22 @@
 //! [`log_requests`]: crate::emulator::EmulatorBuilder::log_requests
 //! [`request_timeout`]: crate::emulator::EmulatorBuilder::request_timeout
 //! [`log_safe`]: crate::emulator::log_safe
+//! [`ram_role`]: crate::emulator::EmulatorBuilder::ram_role
+//! [`oidc`]: crate::emulator::EmulatorBuilder::oidc
+//! [`sts_credential_lifetime`]: crate::emulator::EmulatorBuilder::sts_credential_lifetime
+//! [`instance_ram_role`]: crate::emulator::EmulatorBuilder::instance_ram_role
+//! [`metadata_token_required`]: crate::emulator::EmulatorBuilder::metadata_token_required
+//! [`clock`]: crate::emulator::EmulatorBuilder::clock
+//! [`Emulator::expire_issued_credentials`]: crate::emulator::Emulator::expire_issued_credentials
 
 mod auth;
 mod demo;
 mod faults;
+mod metadata;
 mod params;
 mod server;
 mod state;
+mod sts;
 #[cfg(test)]
 mod tests;
 
@@ -317,7 +383,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -328,6 +394,7 @@ pub use state::{
     InstanceStatus, NetworkInterfaceStatus, NetworkInterfaceType, DEFAULT_ENS_REGION_ID,
     DEFAULT_NETWORK_ID, MAX_DELETE_IDS,
 };
+pub use sts::STS_ACTIONS;
 
 use crate::{Credentials, HaVip, HaVipStatus, SignatureVersion};
 
@@ -419,6 +486,8 @@ pub struct AccessKey {
     secret: String,
     security_token: Option<String>,
     deny: bool,
+    /// Issued by the emulator's STS or metadata service: expires then.
+    pub(crate) expires_at: Option<SystemTime>,
 }
 
 impl AccessKey {
@@ -429,6 +498,7 @@ impl AccessKey {
             secret: secret.into(),
             security_token: None,
             deny: false,
+            expires_at: None,
         }
     }
 
@@ -653,6 +723,7 @@ pub(crate) struct Shared {
     records: Mutex<RequestLog>,
     log_requests: AtomicBool,
     pub(crate) request_timeout: Duration,
+    pub(crate) sts: sts::Sts,
 }
 
 /// The kept [`RequestRecord`]s, oldest first, and their total [`RequestRecord::weight`].
@@ -708,6 +779,7 @@ pub struct EmulatorBuilder {
     demo: bool,
     log_requests: bool,
     request_timeout: Duration,
+    sts: sts::StsSettings,
 }
 
 impl Default for EmulatorBuilder {
@@ -727,6 +799,7 @@ impl Default for EmulatorBuilder {
             demo: false,
             log_requests: false,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            sts: sts::StsSettings::default(),
         }
     }
 }
@@ -821,6 +894,65 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long the credentials the emulator's STS and metadata service issue live (default:
+    /// the `DurationSeconds` asked of STS, 6 hours for the metadata service). Short lifetimes
+    /// exercise a client's refresh; past it ENS answers `InvalidSecurityToken.Expired`.
+    /// `Expiration` is in whole seconds, so a lifetime under a second may issue credentials
+    /// that are expired at once (see [`Emulator::expire_issued_credentials`] instead).
+    pub fn sts_credential_lifetime(mut self, lifetime: Duration) -> Self {
+        self.sts.lifetime = Some(lifetime);
+        self
+    }
+
+    /// A role the STS lets `AssumeRole` assume (`acs:ram::<account>:role/<name>`); call it
+    /// once per role. With none, any well-formed role ARN is assumed; with some, any other
+    /// answers `EntityNotExist.Role`.
+    pub fn ram_role(mut self, role_arn: impl Into<String>) -> Self {
+        self.sts.roles.push(role_arn.into());
+        self
+    }
+
+    /// Lets `AssumeRoleWithOIDC` assume `role_arn` with OIDC provider `provider_arn` and this
+    /// `token` (what a pod's token file would hold); call it once per trust.
+    pub fn oidc(
+        mut self,
+        role_arn: impl Into<String>,
+        provider_arn: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Self {
+        self.sts.oidc.push(sts::OidcTrust {
+            role_arn: role_arn.into(),
+            provider_arn: provider_arn.into(),
+            token: token.into(),
+        });
+        self
+    }
+
+    /// Attaches the RAM role `name` to the emulated instance: the metadata service serves its
+    /// (rotating) credentials. Without it, the role paths answer 404.
+    pub fn instance_ram_role(mut self, name: impl Into<String>) -> Self {
+        self.sts.instance_role = Some(name.into());
+        self
+    }
+
+    /// Makes the metadata service refuse requests without a session token (IMDSv2 enforced;
+    /// default: both are answered).
+    pub fn metadata_token_required(mut self, required: bool) -> Self {
+        self.sts.metadata_token_required = required;
+        self
+    }
+
+    /// The emulator's wall clock (default: the system clock): request timestamps (`Timestamp`,
+    /// `x-acs-date`) are checked against it, and the credentials the STS and the metadata
+    /// service issue (and the metadata session tokens) expire by it. A test that ages
+    /// credentials on a [`ManualClock`](crate::clock::ManualClock) gives the same clock to the
+    /// emulator, the client and the provider. (Nonces and the HAVIP transitions keep real
+    /// time.)
+    pub fn clock(mut self, clock: impl crate::clock::Clock) -> Self {
+        self.sts.clock = Some(Arc::new(clock));
+        self
+    }
+
     /// Binds the listener and starts serving on the current Tokio runtime.
     ///
     /// # Errors
@@ -848,6 +980,7 @@ impl EmulatorBuilder {
             records: Mutex::new(RequestLog::default()),
             log_requests: AtomicBool::new(self.log_requests),
             request_timeout: self.request_timeout,
+            sts: sts::Sts::new(self.sts),
         });
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared)));
         Ok(Emulator {
@@ -1126,6 +1259,15 @@ impl Emulator {
     /// Removes every queued fault.
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
+    }
+
+    // ----- STS and metadata -----
+
+    /// Expires every credential the STS and the metadata service have issued, now: ENS then
+    /// answers `InvalidSecurityToken.Expired` to them (no test needs to wait for a lifetime to
+    /// pass). The metadata service issues new ones on its next request.
+    pub fn expire_issued_credentials(&self) {
+        self.shared.sts.expire_all(&self.shared);
     }
 
     // ----- lifecycle -----

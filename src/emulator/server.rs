@@ -67,7 +67,7 @@ pub(crate) const MAX_QUERY_BYTES: usize = 32 << 10;
 /// hyper's read buffer for a request head.
 const MAX_HEAD_BYTES: usize = 128 << 10;
 
-type Body = Full<Bytes>;
+pub(crate) type Body = Full<Bytes>;
 
 /// Returned by the service to make hyper close the connection without writing anything.
 #[derive(Debug)]
@@ -403,7 +403,11 @@ fn with_header(mut resp: Response<Body>, name: &'static str, value: &str) -> Res
     resp
 }
 
-fn response(status: u16, content_type: Option<&str>, body: impl Into<Bytes>) -> Response<Body> {
+pub(crate) fn response(
+    status: u16,
+    content_type: Option<&str>,
+    body: impl Into<Bytes>,
+) -> Response<Body> {
     let mut resp = Response::new(Full::new(body.into()));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match content_type {
@@ -492,6 +496,9 @@ fn admit(
     draft.param_count =
         params::count_params(raw_query.as_bytes()) + raw_form.map_or(0, params::count_params);
     let params = Params::decode(raw_query, raw_form)?;
+    if let Some(principal) = super::sts::admit_unsigned(&params, draft)? {
+        return Ok((principal, params));
+    }
     let view = RequestView {
         method: parts.method.as_str(),
         headers: &parts.headers,
@@ -502,7 +509,8 @@ fn admit(
     Ok((principal, params))
 }
 
-/// The operations the emulator serves (their names are [`ACTIONS`]).
+/// The operations the emulator serves (their names are [`ACTIONS`], and the STS's
+/// [`STS_ACTIONS`](super::STS_ACTIONS)).
 #[derive(Debug, Clone, Copy)]
 enum Operation {
     Associate,
@@ -511,17 +519,21 @@ enum Operation {
     Create,
     Delete,
     Modify,
+    AssumeRole,
+    AssumeRoleWithOidc,
 }
 
 impl Operation {
-    fn from_action(action: &str) -> Option<Self> {
-        match action {
-            "AssociateHaVip" => Some(Operation::Associate),
-            "UnassociateHaVip" => Some(Operation::Unassociate),
-            "DescribeHaVips" => Some(Operation::Describe),
-            "CreateHaVip" => Some(Operation::Create),
-            "DeleteHaVips" => Some(Operation::Delete),
-            "ModifyHaVipAttribute" => Some(Operation::Modify),
+    fn from_action(principal: &auth::Principal) -> Option<Self> {
+        match (principal.sts, principal.action.as_str()) {
+            (false, "AssociateHaVip") => Some(Operation::Associate),
+            (false, "UnassociateHaVip") => Some(Operation::Unassociate),
+            (false, "DescribeHaVips") => Some(Operation::Describe),
+            (false, "CreateHaVip") => Some(Operation::Create),
+            (false, "DeleteHaVips") => Some(Operation::Delete),
+            (false, "ModifyHaVipAttribute") => Some(Operation::Modify),
+            (true, "AssumeRole") => Some(Operation::AssumeRole),
+            (true, "AssumeRoleWithOIDC") => Some(Operation::AssumeRoleWithOidc),
             _ => None,
         }
     }
@@ -554,6 +566,8 @@ impl Operation {
                 let p: ModifyParams = params.typed()?;
                 lock(&shared.state).modify(&p, deny)
             }
+            Operation::AssumeRole => shared.sts.assume_role(shared, params, deny),
+            Operation::AssumeRoleWithOidc => shared.sts.assume_role_with_oidc(shared, params),
         }
     }
 }
@@ -602,6 +616,9 @@ pub(crate) async fn process(
     body: Result<Bytes, ApiError>,
     received_at: Instant,
 ) -> Option<Response<Body>> {
+    if super::metadata::is_metadata_path(parts.uri.path()) {
+        return super::metadata::serve(&shared, &parts, received_at).await;
+    }
     let request_id = new_request_id();
     let mut draft = Draft::default();
     let mut fault: Option<Fault> = None;
@@ -610,7 +627,7 @@ pub(crate) async fn process(
 
     let answer = match &admission {
         Err(e) => Answer::error(&request_id, e.clone()),
-        Ok((principal, params)) => match Operation::from_action(&principal.action) {
+        Ok((principal, params)) => match Operation::from_action(principal) {
             None => Answer::error(
                 &request_id,
                 ApiError::new(
@@ -722,7 +739,10 @@ pub(crate) fn record_params(
 ) -> Vec<(String, String)> {
     let mut kept = Vec::new();
     let mut bytes = 0usize;
-    for (k, v) in params.all().filter(|(k, _)| auth::is_api_param(version, k)) {
+    for (k, v) in params
+        .all()
+        .filter(|(k, _)| auth::is_api_param(version, k) && !super::sts::is_secret_param(k))
+    {
         let (k, v) = (cut(k, RECORD_NAME_BYTES), cut(v, RECORD_VALUE_BYTES));
         bytes += k.len() + v.len();
         if kept.len() == RECORD_MAX_PARAMS || bytes > RECORD_PARAM_BYTES {

@@ -1,0 +1,362 @@
+//! What every networked source shares: its HTTP client, one exchange bounded in time and size,
+//! and the decoding of a credentials answer. An answer (it holds secrets) never reaches an
+//! error, a log or a `Debug` output: errors name the step, the HTTP status, the server's error
+//! code and request id, and the path of a field, never a value.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::Credentials;
+use crate::clock::{within, Clock};
+use crate::error::{CredentialsError, Error, Escaped, MAX_ID_CHARS};
+use crate::lenient;
+use crate::wire::{self, RawAnswer};
+
+/// The largest answer read, in bytes (a credentials answer is about 2 KiB).
+pub(crate) const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Whether requests may go through the proxy the environment names (`HTTPS_PROXY`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Proxy {
+    /// As the client does: the STS is on the internet.
+    System,
+    /// Never: the metadata service is link-local, a credentials URI usually local.
+    Never,
+}
+
+/// An HTTP client with the source's time limits: connecting (inside reqwest, real time), and
+/// the whole answer (on the clock, so tests drive it).
+#[derive(Clone)]
+pub(crate) struct Http {
+    client: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    read_timeout: Duration,
+}
+
+impl Http {
+    pub(crate) fn new(
+        connect_timeout: Duration,
+        read_timeout: Duration,
+        clock: Arc<dyn Clock>,
+        proxy: Proxy,
+    ) -> Result<Self, CredentialsError> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            // A request may carry a signature or a token: never replay it elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "alibabacloud-ens-rust/",
+                env!("CARGO_PKG_VERSION"),
+                " credentials"
+            ));
+        if proxy == Proxy::Never {
+            builder = builder.no_proxy();
+        }
+        let client = builder.build().map_err(|e| {
+            CredentialsError::new("cannot create the HTTP client of a credentials source")
+                .with_source(e.without_url())
+        })?;
+        Ok(Http {
+            client,
+            clock,
+            read_timeout,
+        })
+    }
+
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends `request` and reads its answer (at most [`MAX_ANSWER_BYTES`]) within the read
+    /// timeout. Errors start with `step` (which names the source, the request and the host).
+    pub(crate) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        step: &str,
+    ) -> Result<RawAnswer, CredentialsError> {
+        let request = request.build().map_err(|e| {
+            CredentialsError::new(format!("{step}: the request cannot be made"))
+                .with_source(e.without_url())
+        })?;
+        #[cfg(test)]
+        assert!(
+            matches!(
+                request.url().host_str(),
+                Some("127.0.0.1" | "localhost" | "[::1]")
+            ),
+            "a unit test tried to reach {:?}: tests talk to 127.0.0.1 only",
+            request.url().host_str()
+        );
+        let exchange = async {
+            let mut resp = self
+                .client
+                .execute(request)
+                .await
+                .map_err(|e| failed(step, e))?;
+            let status = resp.status().as_u16();
+            let header_request_id = resp
+                .headers()
+                .get("x-acs-request-id")
+                .and_then(|v| v.to_str().ok())
+                .and_then(wire::request_id);
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(|e| failed(step, e))? {
+                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                    return Err(CredentialsError::new(format!(
+                        "{step}: the answer (HTTP {status}) is larger than {MAX_ANSWER_BYTES} bytes"
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(RawAnswer {
+                status,
+                body,
+                header_request_id,
+                retry_after: None,
+            })
+        };
+        let deadline = self.clock.now() + self.read_timeout;
+        within(&*self.clock, deadline, exchange)
+            .await
+            .unwrap_or_else(|| {
+                Err(CredentialsError::new(format!(
+                    "{step}: no answer within {:?}",
+                    self.read_timeout
+                ))
+                .retryable(true))
+            })
+    }
+}
+
+/// A request that could not be sent or whose answer could not be read. Not being able to
+/// connect is not worth retrying at once (the service is not there); anything else is.
+fn failed(step: &str, e: reqwest::Error) -> CredentialsError {
+    let what = match (e.is_connect(), e.is_timeout()) {
+        (true, true) => "cannot connect in time",
+        (true, false) => "cannot connect",
+        (false, true) => "no answer in time",
+        (false, false) => "the exchange failed",
+    };
+    let retryable = !e.is_connect();
+    CredentialsError::new(format!("{step}: {what}"))
+        .with_source(e.without_url())
+        .retryable(retryable)
+}
+
+/// The error a non-2xx answer of an Alibaba API (the STS) stands for: the service error (code,
+/// bounded and escaped message, request id) as the source, or, for an answer without a JSON
+/// error code, what it was (no snippet of it: it is kept out of errors altogether).
+pub(crate) fn api_error(answer: RawAnswer, action: &str, step: &str) -> CredentialsError {
+    match answer.into_error(action) {
+        Error::Service(s) => {
+            let retryable = s.is_retryable();
+            CredentialsError::new(format!("{step} failed"))
+                .with_source(*s)
+                .retryable(retryable)
+        }
+        Error::InvalidResponse(r) => CredentialsError::new(format!(
+            "{step}: {}{}",
+            r.reason,
+            request_id_note(r.request_id.as_deref())
+        ))
+        .retryable(r.http_status >= 500 || r.http_status == 429),
+        other => CredentialsError::new(format!("{step} failed")).with_source(other),
+    }
+}
+
+/// The error a non-2xx answer of a service without JSON errors stands for: its status.
+pub(crate) fn status_error(answer: &RawAnswer, step: &str) -> CredentialsError {
+    CredentialsError::new(format!("{step}: answered HTTP {}", answer.status))
+        .retryable(answer.status >= 500 || answer.status == 429)
+}
+
+/// ` (request id X)`, escaped, or nothing.
+pub(crate) fn request_id_note(id: Option<&str>) -> String {
+    id.map(|id| format!(" (request id {})", Escaped::new(id, MAX_ID_CHARS)))
+        .unwrap_or_default()
+}
+
+/// Decodes a JSON answer. The reason names the path of a field of the wrong kind, never a value
+/// (serde's own messages may quote one, so they are not used).
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err("the answer is empty".into());
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let syntax = || {
+        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+            "the answer is HTML, not JSON".to_owned()
+        } else {
+            "the answer is not valid JSON".to_owned()
+        }
+    };
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        if !e.inner().is_data() {
+            return syntax();
+        }
+        match e.path().to_string().as_str() {
+            "." => "the answer is not a JSON object".to_owned(),
+            path => format!("the answer's `{path}` is of the wrong kind"),
+        }
+    })?;
+    de.end().map_err(|_| syntax())?;
+    Ok(value)
+}
+
+/// The credentials fields of an answer: the STS's `Credentials` object, or the whole answer of
+/// the metadata service and of a credentials URI. No `Debug`: it holds secrets.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct AnswerCredentials {
+    #[serde(rename = "AccessKeyId", deserialize_with = "lenient::opt_string")]
+    access_key_id: Option<String>,
+    #[serde(rename = "AccessKeySecret", deserialize_with = "lenient::opt_string")]
+    access_key_secret: Option<String>,
+    #[serde(rename = "SecurityToken", deserialize_with = "lenient::opt_string")]
+    security_token: Option<String>,
+    #[serde(rename = "Expiration", deserialize_with = "lenient::opt_string")]
+    expiration: Option<String>,
+}
+
+impl AnswerCredentials {
+    /// STS credentials named `provider`; `prefix` is the path of these fields in the answer
+    /// (`Credentials.` or empty), for the reason a field is missing.
+    pub(crate) fn into_credentials(
+        self,
+        prefix: &str,
+        provider: impl Into<Cow<'static, str>>,
+    ) -> Result<Credentials, String> {
+        let need = |v: Option<String>, name: &str| {
+            v.filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| format!("the answer has no `{prefix}{name}`"))
+        };
+        let id = need(self.access_key_id, "AccessKeyId")?;
+        let secret = need(self.access_key_secret, "AccessKeySecret")?;
+        let token = need(self.security_token, "SecurityToken")?;
+        let expiration = need(self.expiration, "Expiration")?;
+        let expiry = lenient::parse_time(&expiration)
+            .map(SystemTime::from)
+            .ok_or_else(|| format!("the answer's `{prefix}Expiration` is not a time"))?;
+        Ok(
+            Credentials::with_security_token(id.trim(), secret.trim(), token.trim())
+                .expiring_at(expiry)
+                .with_provider_name(provider),
+        )
+    }
+}
+
+/// The answer's `Code`.
+#[derive(Deserialize)]
+struct Code {
+    #[serde(rename = "Code", default, deserialize_with = "lenient::opt_string")]
+    code: Option<String>,
+}
+
+/// The credentials in a flat answer (`Code`, `AccessKeyId`, …: the metadata service's and a
+/// credentials URI's), named `provider`. `Code` must be `Success`.
+pub(crate) fn flat_credentials(
+    body: &[u8],
+    step: &str,
+    provider: &'static str,
+) -> Result<Credentials, CredentialsError> {
+    let invalid = |reason: String| CredentialsError::new(format!("{step}: {reason}"));
+    let code: Code = decode(body).map_err(invalid)?;
+    if code.code.as_deref().map(str::trim) != Some("Success") {
+        return Err(invalid(match code.code {
+            Some(c) => format!(
+                "the answer's `Code` is `{}`, not `Success`",
+                Escaped::new(&c, 64)
+            ),
+            None => "the answer has no `Code`".to_owned(),
+        }));
+    }
+    let fields: AnswerCredentials = decode(body).map_err(invalid)?;
+    fields.into_credentials("", provider).map_err(invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(rename = "Credentials", default)]
+        credentials: Option<AnswerCredentials>,
+    }
+
+    #[test]
+    fn decode_reasons_name_paths_never_values() {
+        let reason = |body: &str| match decode::<Probe>(body.as_bytes()) {
+            Err(reason) => reason,
+            Ok(_) => panic!("decoded {body}"),
+        };
+        assert_eq!(reason(""), "the answer is empty");
+        assert_eq!(
+            reason("<html>SECRET</html>"),
+            "the answer is HTML, not JSON"
+        );
+        assert_eq!(
+            reason(r#"{"Credentials": "SECRET"#),
+            "the answer is not valid JSON"
+        );
+        assert_eq!(
+            reason(r#"{"Credentials": {}} SECRET"#),
+            "the answer is not valid JSON"
+        );
+        assert_eq!(reason(r#""SECRET""#), "the answer is not a JSON object");
+        assert_eq!(
+            reason(r#"{"Credentials": "SECRET"}"#),
+            "the answer's `Credentials` is of the wrong kind"
+        );
+        assert_eq!(
+            reason(r#"{"Credentials": {"AccessKeySecret": ["SECRET"]}}"#),
+            "the answer's `Credentials.AccessKeySecret` is of the wrong kind"
+        );
+    }
+
+    #[test]
+    fn credentials_need_every_field_and_a_time() {
+        let creds = |body: &str| {
+            decode::<Probe>(body.as_bytes())
+                .unwrap()
+                .credentials
+                .unwrap_or_default()
+                .into_credentials("Credentials.", "test")
+        };
+        let c = creds(
+            r#"{"Credentials": {"AccessKeyId": "STS.id", "AccessKeySecret": "s",
+                "SecurityToken": "t", "Expiration": "2030-01-02T03:04:05Z"}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.access_key_id(), "STS.id");
+        assert_eq!(c.security_token(), Some("t"));
+        assert_eq!(c.provider_name(), Some("test"));
+        assert_eq!(
+            c.expiry(),
+            Some(SystemTime::from(
+                time::macros::datetime!(2030-01-02 03:04:05 UTC)
+            ))
+        );
+        assert_eq!(
+            creds(r#"{"Credentials": {"AccessKeyId": "STS.id", "AccessKeySecret": " "}}"#)
+                .unwrap_err(),
+            "the answer has no `Credentials.AccessKeySecret`"
+        );
+        assert_eq!(
+            creds(r#"{}"#).unwrap_err(),
+            "the answer has no `Credentials.AccessKeyId`"
+        );
+        assert_eq!(
+            creds(
+                r#"{"Credentials": {"AccessKeyId": "i", "AccessKeySecret": "s",
+                    "SecurityToken": "t", "Expiration": "SECRET"}}"#
+            )
+            .unwrap_err(),
+            "the answer's `Credentials.Expiration` is not a time"
+        );
+    }
+}
