@@ -58,6 +58,8 @@ use crate::clock::jitter;
 use crate::error::{WaiterFailureState, WaiterOperationFailed, WaiterTimedOut};
 use crate::model::{AssociationStatus, HaVip, HaVipStatus};
 use crate::operation::associate_ha_vip::AssociateHaVipFluentBuilder;
+use crate::operation::create_ha_vip::CreateHaVipFluentBuilder;
+use crate::operation::delete_ha_vips::DeleteHaVipsFluentBuilder;
 use crate::operation::describe_ha_vips::DescribeHaVipsFluentBuilder;
 use crate::transport::Transport;
 use crate::{Error, ErrorCode, RetryConfig};
@@ -510,6 +512,35 @@ impl AssociateHaVipFluentBuilder {
         WaitUntilInUse::new(transport, ha_vip_id, instance_id)
             .wait()
             .await
+    }
+}
+
+impl CreateHaVipFluentBuilder {
+    /// Sends the request, then waits with the default waiter settings until every created
+    /// HAVIP is available (see [`Client::wait_until_available`](crate::Client::wait_until_available)).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send), then as [`WaitUntilAvailable::wait`].
+    pub async fn send_and_wait(self) -> Result<WaitAllOutput, Error> {
+        let transport = self.transport().clone();
+        let out = self.send().await?;
+        WaitUntilAvailable::new(transport, out.ha_vip_ids().to_vec())
+            .wait()
+            .await
+    }
+}
+
+impl DeleteHaVipsFluentBuilder {
+    /// Sends the request, then waits with the default waiter settings until DescribeHaVips
+    /// lists none of the ids (see [`Client::wait_until_deleted`](crate::Client::wait_until_deleted)).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send), then as [`WaitUntilDeleted::wait`].
+    pub async fn send_and_wait(self) -> Result<WaitAllOutput, Error> {
+        let transport = self.transport().clone();
+        let ids = self.ids()?;
+        self.send().await?;
+        WaitUntilDeleted::new(transport, ids).wait().await
     }
 }
 

@@ -219,17 +219,8 @@ impl CreateHaVipFluentBuilder {
         })
     }
 
-    /// Sends the request, then waits with the default waiter settings until every created
-    /// HAVIP is available (see [`Client::wait_until_available`](crate::Client::wait_until_available)).
-    ///
-    /// # Errors
-    /// As [`send`](Self::send), then as [`crate::waiter::WaitUntilAvailable::wait`].
-    pub async fn send_and_wait(self) -> Result<crate::waiter::WaitAllOutput, Error> {
-        let transport = self.transport.clone();
-        let out = self.send().await?;
-        crate::waiter::WaitUntilAvailable::new(transport, out.ha_vip_ids)
-            .wait()
-            .await
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
     }
 }
 

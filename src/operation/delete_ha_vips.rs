@@ -128,18 +128,13 @@ impl DeleteHaVipsFluentBuilder {
         })
     }
 
-    /// Sends the request, then waits with the default waiter settings until DescribeHaVips
-    /// lists none of the ids (see [`Client::wait_until_deleted`](crate::Client::wait_until_deleted)).
-    ///
-    /// # Errors
-    /// As [`send`](Self::send), then as [`crate::waiter::WaitUntilDeleted::wait`].
-    pub async fn send_and_wait(self) -> Result<crate::waiter::WaitAllOutput, Error> {
-        let transport = self.transport.clone();
-        let ids = self.checked()?.ids;
-        self.send().await?;
-        crate::waiter::WaitUntilDeleted::new(transport, ids)
-            .wait()
-            .await
+    /// The ids, checked (for `send_and_wait`, in [`crate::waiter`]).
+    pub(crate) fn ids(&self) -> Result<Vec<String>, Error> {
+        Ok(self.checked()?.ids)
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
     }
 }
 
