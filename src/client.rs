@@ -20,7 +20,7 @@ use crate::operation::modify_ha_vip_attribute::ModifyHaVipAttributeFluentBuilder
 use crate::operation::unassociate_ha_vip::UnassociateHaVipFluentBuilder;
 use crate::retry::RetryConfig;
 use crate::signer::SignatureVersion;
-use crate::transport::{Settings, Transport};
+use crate::transport::{BoxFuture, Settings, Transport};
 use crate::waiter::{WaitUntilAvailable, WaitUntilDeleted, WaitUntilInUse, WaitUntilUnassociated};
 use crate::Error;
 
@@ -133,7 +133,17 @@ impl Client {
     /// [`Error::InvalidInput`] for a bad id (nothing sent); any other [`Error`] the service or
     /// the network produces.
     pub async fn get_ha_vip(&self, ha_vip_id: impl AsRef<str>) -> Result<Option<HaVip>, Error> {
-        let id = ha_vip_id.as_ref();
+        self.get_ha_vip_boxed(ha_vip_id.as_ref().to_owned()).await
+    }
+
+    /// [`get_ha_vip`](Self::get_ha_vip)'s work, compiled once here (see `transport::BoxFuture`).
+    #[inline(never)]
+    fn get_ha_vip_boxed(&self, id: String) -> BoxFuture<'_, Result<Option<HaVip>, Error>> {
+        Box::pin(self.get_ha_vip_work(id))
+    }
+
+    async fn get_ha_vip_work(&self, id: String) -> Result<Option<HaVip>, Error> {
+        let id = id.as_str();
         crate::operation::check_id("HaVipId", id)?;
         match self.describe_ha_vips().ha_vip_id(id).send().await {
             Ok(page) => Ok(page.into_ha_vips().into_iter().find(|h| h.ha_vip_id == id)),

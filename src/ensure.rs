@@ -38,7 +38,7 @@ use crate::model::{AssociationStatus, HaVip, HaVipStatus, InstanceType};
 use crate::operation::associate_ha_vip::AssociateHaVipFluentBuilder;
 use crate::operation::unassociate_ha_vip::UnassociateHaVipFluentBuilder;
 use crate::operation::{check_id, get_ha_vip_once};
-use crate::transport::Transport;
+use crate::transport::{BoxFuture, Transport};
 use crate::waiter::{
     Schedule, WaitProgress, WaitUntilInUse, WaitUntilUnassociated, FAST_POLL_WINDOW,
 };
@@ -156,7 +156,7 @@ macro_rules! ensure_builder {
             /// [`Error::WaiterTimedOut`], [`Error::WaiterFailureState`] (the HAVIP does not
             /// exist or is being deleted) or [`Error::WaiterOperationFailed`].
             pub async fn send(self) -> Result<EnsureOutput, Error> {
-                self.state.$run().await
+                self.state.boxed(|s| Box::pin(s.$run())).await
             }
         }
 
@@ -223,6 +223,15 @@ struct Run {
 }
 
 impl<'a> Ensure<'a> {
+    /// Runs `work` on this state, boxed and compiled once here (see `transport::BoxFuture`).
+    #[inline(never)]
+    fn boxed(
+        self,
+        work: fn(Self) -> BoxFuture<'a, Result<EnsureOutput, Error>>,
+    ) -> BoxFuture<'a, Result<EnsureOutput, Error>> {
+        work(self)
+    }
+
     fn goal(&self, associated: bool) -> String {
         if associated {
             format!("{} to be in use by {}", self.ha_vip_id, self.instance_id)

@@ -7,7 +7,7 @@
 //! | [`opt_string`] | the same | `Option<String>` (`null` → `None`) |
 //! | [`count`] | a number, a string of digits, `null`, an empty string | `Option<u64>` |
 //! | [`list`] | an array, `null`, `{}`, or one wrapped array `{"HaVip": [..]}` | `Vec<T>` |
-//! | [`time`] | an RFC 3339 or ISO 8601 time (seconds optional), `null`, anything unparseable | `Option<OffsetDateTime>` (unparseable → `None`) |
+//! | [`time`] | an RFC 3339 time, or one without seconds, `null`, anything unparseable | `Option<OffsetDateTime>` (unparseable → `None`) |
 //!
 //! A value of the wrong kind (an object where a string belongs) is still an error; decoding
 //! through `serde_path_to_error` names its path. The helpers' own messages name kinds, never
@@ -19,7 +19,7 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Serializer;
-use time::format_description::well_known::{Iso8601, Rfc3339};
+use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 /// Text, leniently: `None` for `null`.
@@ -195,13 +195,19 @@ pub(crate) fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateT
 }
 
 /// Parses RFC 3339 (`2024-01-02T03:04:05Z`; fractions, offsets, a lower-case `t`/`z` or a space
-/// allowed) or ISO 8601 (which adds `2024-01-02T03:04Z`, without seconds, seen in some Alibaba
-/// APIs). An offset is required; anything else is `None`.
+/// allowed), and the ISO 8601 form without seconds seen in some Alibaba APIs
+/// (`2024-01-02T03:04Z`, read as `03:04:00`). An offset is required; anything else is `None`.
 pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
     let s = s.trim();
-    OffsetDateTime::parse(s, &Rfc3339)
-        .or_else(|_| OffsetDateTime::parse(s, &Iso8601::DEFAULT))
-        .ok()
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t);
+    }
+    // `…T03:04` then the offset: add the seconds and read it as RFC 3339.
+    let (minutes, offset) = (s.get(..16)?, s.get(16..)?);
+    if offset.starts_with(['Z', 'z', '+', '-']) && minutes.as_bytes().get(13) == Some(&b':') {
+        return OffsetDateTime::parse(&format!("{minutes}:00{offset}"), &Rfc3339).ok();
+    }
+    None
 }
 
 /// Formats in UTC as RFC 3339: `2024-01-02T03:04:05Z` (fractions only when not zero).

@@ -72,6 +72,11 @@ impl Request<'_> {
     }
 }
 
+/// A boxed future. Every public `async fn` of the crate awaits one, made in a function that is
+/// never inlined: otherwise the body of an `async fn` (and every generic function it calls, serde's
+/// decoding included) is compiled again in each crate that awaits it.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 /// The future a [`SafeWrite`] check returns.
 pub(crate) type CheckFuture<'a> = Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>;
 
@@ -163,7 +168,15 @@ impl Transport {
     ///
     /// Runs inside a `ens_operation` span (fields `action`, `attempts`, `probes`, `request_id`,
     /// `error_code`, `outcome`); each attempt inside an `ens_attempt` span.
-    pub(crate) async fn invoke(&self, req: &Request<'_>) -> Result<Settled, Error> {
+    #[inline(never)]
+    pub(crate) fn invoke<'a>(
+        &'a self,
+        req: &'a Request<'_>,
+    ) -> BoxFuture<'a, Result<Settled, Error>> {
+        Box::pin(self.invoke_traced(req))
+    }
+
+    async fn invoke_traced(&self, req: &Request<'_>) -> Result<Settled, Error> {
         let span = tracing::debug_span!(
             "ens_operation",
             action = req.action,

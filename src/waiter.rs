@@ -61,7 +61,7 @@ use crate::operation::associate_ha_vip::AssociateHaVipFluentBuilder;
 use crate::operation::create_ha_vip::CreateHaVipFluentBuilder;
 use crate::operation::delete_ha_vips::DeleteHaVipsFluentBuilder;
 use crate::operation::describe_ha_vips::DescribeHaVipsFluentBuilder;
-use crate::transport::Transport;
+use crate::transport::{BoxFuture, Transport};
 use crate::{Error, ErrorCode, RetryConfig};
 
 /// Default longest wait: 5 minutes.
@@ -380,7 +380,7 @@ macro_rules! waiter_builder {
             /// [`Error::WaiterTimedOut`], [`Error::WaiterFailureState`] or
             /// [`Error::WaiterOperationFailed`] as described in [`crate::waiter`].
             pub async fn wait(self) -> Result<$output, Error> {
-                let (observed, elapsed, polls) = self.engine.run().await?;
+                let (observed, elapsed, polls) = self.engine.run_boxed().await?;
                 Ok($finish(observed, elapsed, polls))
             }
         }
@@ -506,12 +506,8 @@ impl AssociateHaVipFluentBuilder {
     /// # Errors
     /// As [`send`](Self::send), then as [`WaitUntilInUse::wait`].
     pub async fn send_and_wait(self) -> Result<WaitOutput, Error> {
-        let transport = self.transport().clone();
-        let (ha_vip_id, instance_id) = self.ids()?;
-        self.send().await?;
-        WaitUntilInUse::new(transport, ha_vip_id, instance_id)
-            .wait()
-            .await
+        let work: BoxFuture<'static, Result<WaitOutput, Error>> = send_and_wait_associate(self);
+        work.await
     }
 }
 
@@ -522,11 +518,8 @@ impl CreateHaVipFluentBuilder {
     /// # Errors
     /// As [`send`](Self::send), then as [`WaitUntilAvailable::wait`].
     pub async fn send_and_wait(self) -> Result<WaitAllOutput, Error> {
-        let transport = self.transport().clone();
-        let out = self.send().await?;
-        WaitUntilAvailable::new(transport, out.ha_vip_ids().to_vec())
-            .wait()
-            .await
+        let work: BoxFuture<'static, Result<WaitAllOutput, Error>> = send_and_wait_create(self);
+        work.await
     }
 }
 
@@ -537,11 +530,49 @@ impl DeleteHaVipsFluentBuilder {
     /// # Errors
     /// As [`send`](Self::send), then as [`WaitUntilDeleted::wait`].
     pub async fn send_and_wait(self) -> Result<WaitAllOutput, Error> {
-        let transport = self.transport().clone();
-        let ids = self.ids()?;
-        self.send().await?;
-        WaitUntilDeleted::new(transport, ids).wait().await
+        let work: BoxFuture<'static, Result<WaitAllOutput, Error>> = send_and_wait_delete(self);
+        work.await
     }
+}
+
+// The work of each `send_and_wait`, compiled once here (see `transport::BoxFuture`).
+#[inline(never)]
+fn send_and_wait_associate(
+    b: AssociateHaVipFluentBuilder,
+) -> BoxFuture<'static, Result<WaitOutput, Error>> {
+    Box::pin(async move {
+        let transport = b.transport().clone();
+        let (ha_vip_id, instance_id) = b.ids()?;
+        b.send().await?;
+        WaitUntilInUse::new(transport, ha_vip_id, instance_id)
+            .wait()
+            .await
+    })
+}
+
+#[inline(never)]
+fn send_and_wait_create(
+    b: CreateHaVipFluentBuilder,
+) -> BoxFuture<'static, Result<WaitAllOutput, Error>> {
+    Box::pin(async move {
+        let transport = b.transport().clone();
+        let out = b.send().await?;
+        WaitUntilAvailable::new(transport, out.ha_vip_ids().to_vec())
+            .wait()
+            .await
+    })
+}
+
+#[inline(never)]
+fn send_and_wait_delete(
+    b: DeleteHaVipsFluentBuilder,
+) -> BoxFuture<'static, Result<WaitAllOutput, Error>> {
+    Box::pin(async move {
+        let transport = b.transport().clone();
+        let ids = b.ids()?;
+        b.send().await?;
+        WaitUntilDeleted::new(transport, ids).wait().await
+    })
 }
 
 struct Engine<'a> {
@@ -554,6 +585,9 @@ struct Engine<'a> {
 
 /// What the waiter last reported for one HAVIP.
 type State = (Option<HaVipStatus>, Option<AssociationStatus>);
+
+/// What a finished wait observed last, how long it took, and how many polls it made.
+type Finished = (Vec<Option<HaVip>>, Duration, u32);
 
 impl<'a> Engine<'a> {
     fn new(transport: Transport, ids: Vec<String>, goal: Goal) -> Self {
@@ -614,8 +648,14 @@ impl<'a> Engine<'a> {
         Ok(out)
     }
 
+    /// [`run`](Self::run), compiled once here (see `transport::BoxFuture`).
+    #[inline(never)]
+    fn run_boxed(self) -> BoxFuture<'a, Result<Finished, Error>> {
+        Box::pin(self.run())
+    }
+
     /// Polls until done; returns what the last poll observed, the time taken and the polls.
-    async fn run(mut self) -> Result<(Vec<Option<HaVip>>, Duration, u32), Error> {
+    async fn run(mut self) -> Result<Finished, Error> {
         self.check()?;
         let s = self.schedule;
         let transport = self.transport.clone();

@@ -126,7 +126,7 @@ impl RawAnswer {
     /// UTF-8 in the body is read lossily, so the code and request id survive it.
     pub(crate) fn into_error(self, action: &str) -> Error {
         let text = String::from_utf8_lossy(&self.body);
-        let parsed: Option<ErrorBody> = serde_json::from_str(&text).ok();
+        let parsed: Option<ErrorBody> = from_json(&text).ok();
         if let Some(body) = parsed {
             if let Some(code) = body.code.as_deref().and_then(nonblank) {
                 let text = |pc: &Option<String>, lc: &Option<String>, max| {
@@ -218,22 +218,46 @@ fn any_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D:
     })
 }
 
-/// Decodes JSON text as `T`. The error says why, naming the path of a value of the wrong kind.
+/// JSON that did not decode: where (the path of a value of the wrong kind, `.` at the top) and
+/// serde_json's error.
+pub(crate) struct JsonError {
+    pub(crate) path: String,
+    pub(crate) inner: serde_json::Error,
+}
+
+/// The one way this crate decodes JSON: text, through `serde_path_to_error`. (One deserializer
+/// type for every answer, error body and file keeps serde's generic code instantiated once per
+/// decoded type.)
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| JsonError {
+        path: e.path().to_string(),
+        inner: e.into_inner(),
+    })?;
+    de.end().map_err(|inner| JsonError {
+        path: ".".to_owned(),
+        inner,
+    })?;
+    Ok(value)
+}
+
+/// Decodes an answer body (invalid UTF-8 read lossily) as `T`. The error says why, naming the
+/// path of a value of the wrong kind.
 pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err("the answer has an empty body".into());
     }
     let text = String::from_utf8_lossy(body);
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-        if e.inner().is_data() {
-            format!("the JSON answer has an unexpected shape ({e})")
+    from_json(&text).map_err(|e| {
+        if e.inner.is_data() {
+            format!(
+                "the JSON answer has an unexpected shape ({}: {})",
+                e.path, e.inner
+            )
         } else {
-            syntax_reason(body, e.inner())
+            syntax_reason(body, &e.inner)
         }
-    })?;
-    de.end().map_err(|e| syntax_reason(body, &e))?;
-    Ok(value)
+    })
 }
 
 /// Why a body is not (complete) JSON.

@@ -310,30 +310,29 @@ impl ConfigFile {
                 e.column()
             ))
         };
-        let de = &mut serde_json::Deserializer::from_slice(bytes);
-        let Root(config) = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-            if !e.inner().is_data() {
-                return syntax(e.inner());
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            CredentialsError::new(format!("aliyun CLI config {shown} is not valid UTF-8"))
+        })?;
+        let Root(config) = crate::wire::from_json(text).map_err(|e| {
+            if !e.inner.is_data() {
+                return syntax(&e.inner);
             }
             // Every value is read through a guard below, whose message names kinds only.
-            let path = e.path().to_string();
-            let what = if path == "." {
+            let what = if e.path == "." {
                 "the top level".to_owned()
             } else {
-                format!("`{path}`")
+                format!("`{}`", e.path)
             };
-            let inner = e.inner();
-            let message = inner.to_string();
+            let message = e.inner.to_string();
             let message = message
                 .rsplit_once(" at line ")
                 .map_or(message.as_str(), |(m, _)| m);
             CredentialsError::new(format!(
                 "{what} in aliyun CLI config {shown} {message} (line {}, column {})",
-                inner.line(),
-                inner.column()
+                e.inner.line(),
+                e.inner.column()
             ))
         })?;
-        de.end().map_err(|e| syntax(&e))?;
         Ok(config)
     }
 }

@@ -186,25 +186,20 @@ pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err("the answer is empty".into());
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    let syntax = || {
-        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
-            "the answer is HTML, not JSON".to_owned()
+    let text = String::from_utf8_lossy(body);
+    crate::wire::from_json(&text).map_err(|e| {
+        if !e.inner.is_data() {
+            if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+                "the answer is HTML, not JSON".to_owned()
+            } else {
+                "the answer is not valid JSON".to_owned()
+            }
+        } else if e.path == "." {
+            "the answer is not a JSON object".to_owned()
         } else {
-            "the answer is not valid JSON".to_owned()
+            format!("the answer's `{}` is of the wrong kind", e.path)
         }
-    };
-    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-        if !e.inner().is_data() {
-            return syntax();
-        }
-        match e.path().to_string().as_str() {
-            "." => "the answer is not a JSON object".to_owned(),
-            path => format!("the answer's `{path}` is of the wrong kind"),
-        }
-    })?;
-    de.end().map_err(|_| syntax())?;
-    Ok(value)
+    })
 }
 
 /// The credentials fields of an answer: the STS's `Credentials` object, or the whole answer of

@@ -85,11 +85,14 @@ const BLOCKING_PAUSE: Duration = Duration::from_millis(200);
 /// # Ok(()) }
 /// ```
 pub struct RefreshingProvider<P> {
-    shared: Arc<Shared<P>>,
+    shared: Arc<Shared>,
+    source: Arc<P>,
 }
 
-struct Shared<P> {
-    source: P,
+/// The cache itself, the same code for every source (only the thin [`RefreshingProvider`]
+/// shell is generic).
+struct Shared {
+    source: Arc<dyn ProvideCredentials>,
     clock: Arc<dyn Clock>,
     max_window: Duration,
     state: Mutex<State>,
@@ -172,7 +175,7 @@ impl<P: ProvideCredentials + 'static> RefreshingProvider<P> {
 
     /// The source asked for fresh credentials.
     pub fn source(&self) -> &P {
-        &self.shared.source
+        &self.source
     }
 }
 
@@ -204,9 +207,11 @@ impl<P: ProvideCredentials + 'static> RefreshingProviderBuilder<P> {
 
     /// The provider.
     pub fn build(self) -> RefreshingProvider<P> {
+        let source = Arc::new(self.source);
         RefreshingProvider {
+            source: Arc::clone(&source),
             shared: Arc::new(Shared {
-                source: self.source,
+                source,
                 clock: self.clock,
                 max_window: self.max_window,
                 state: Mutex::new(State::default()),
@@ -216,7 +221,7 @@ impl<P: ProvideCredentials + 'static> RefreshingProviderBuilder<P> {
     }
 }
 
-impl<P> Shared<P> {
+impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         // Every update leaves the state consistent: a panic elsewhere cannot corrupt it.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -333,16 +338,16 @@ impl<P> Shared<P> {
 
 /// Marks the end of a refresh, however it ends (a refresh cancelled half-way included): the
 /// next caller may start another, and the callers waiting look again.
-struct InFlight<'a, P>(&'a Shared<P>);
+struct InFlight<'a>(&'a Shared);
 
-impl<P> Drop for InFlight<'_, P> {
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.state().refreshing = false;
         self.0.done.notify_waiters();
     }
 }
 
-impl<P: ProvideCredentials + 'static> Shared<P> {
+impl Shared {
     /// One refresh (the caller has set `refreshing`). `blocking`: the caller has nothing usable
     /// and waits, so a failure that may pass is tried again at once, a few times.
     async fn refresh(&self, blocking: bool) -> Result<Credentials, CredentialsError> {
@@ -399,7 +404,7 @@ impl<P: fmt::Debug> fmt::Debug for RefreshingProvider<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = self.shared.state();
         f.debug_struct("RefreshingProvider")
-            .field("source", &self.shared.source)
+            .field("source", &self.source)
             .field(
                 "cached_expiry",
                 &st.cached.as_ref().and_then(|c| c.credentials.expiry()),

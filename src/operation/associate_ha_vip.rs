@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{CallOverrides, PairCheck};
-use crate::transport::Transport;
+use crate::transport::{BoxFuture, Transport};
 use crate::{Error, InstanceType};
 
 /// Builder for AssociateHaVip; see [`Client::associate_ha_vip`](crate::Client::associate_ha_vip).
@@ -102,6 +102,16 @@ impl AssociateHaVipFluentBuilder {
     /// blank; otherwise any [`Error`] the service or the network produces, e.g.
     /// [`ErrorCode::IncorrectInstanceVSwitch`](crate::ErrorCode::IncorrectInstanceVSwitch).
     pub async fn send(self) -> Result<AssociateHaVipOutput, Error> {
+        self.send_boxed().await
+    }
+
+    /// [`send`](Self::send)'s work, compiled once here (see `transport::BoxFuture`).
+    #[inline(never)]
+    fn send_boxed(self) -> BoxFuture<'static, Result<AssociateHaVipOutput, Error>> {
+        Box::pin(self.send_work())
+    }
+
+    async fn send_work(self) -> Result<AssociateHaVipOutput, Error> {
         let check = self.checked()?;
         let mut req = check.request("AssociateHaVip");
         if let Some(t) = &self.instance_type {

@@ -11,7 +11,7 @@ use super::{check_id, check_name, check_text, CallOverrides};
 use crate::error::OutcomeUnknown;
 use crate::lenient;
 use crate::model::HaVip;
-use crate::transport::{CheckFuture, Outcome, SafeWrite, Transport, Verdict};
+use crate::transport::{BoxFuture, CheckFuture, Outcome, SafeWrite, Transport, Verdict};
 use crate::wire::HasRequestId;
 use crate::{Error, ErrorCode, RetryConfig};
 
@@ -182,6 +182,16 @@ impl CreateHaVipFluentBuilder {
     /// [`Error::OutcomeUnknown`] when an attempt may have created HAVIPs that cannot be told
     /// apart (see above); otherwise any [`Error`] the service or the network produces.
     pub async fn send(self) -> Result<CreateHaVipOutput, Error> {
+        self.send_boxed().await
+    }
+
+    /// [`send`](Self::send)'s work, compiled once here (see `transport::BoxFuture`).
+    #[inline(never)]
+    fn send_boxed(self) -> BoxFuture<'static, Result<CreateHaVipOutput, Error>> {
+        Box::pin(self.send_work())
+    }
+
+    async fn send_work(self) -> Result<CreateHaVipOutput, Error> {
         let check = self.checked()?;
         let mut req = self.transport.request("CreateHaVip", reqwest::Method::POST);
         req.param("VSwitchId", check.vswitch_id.as_str());

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{get_ha_vip_once, required_id, CallOverrides};
 use crate::model::HaVipStatus;
-use crate::transport::{CheckFuture, SafeWrite, Transport, Verdict};
+use crate::transport::{BoxFuture, CheckFuture, SafeWrite, Transport, Verdict};
 use crate::{Error, ErrorCode};
 
 /// The most ids one call takes (the API documents no limit; this keeps a request bounded).
@@ -108,6 +108,16 @@ impl DeleteHaVipsFluentBuilder {
     /// [`Error`] the service or the network produces (an HAVIP that still has associations is
     /// refused).
     pub async fn send(self) -> Result<DeleteHaVipsOutput, Error> {
+        self.send_boxed().await
+    }
+
+    /// [`send`](Self::send)'s work, compiled once here (see `transport::BoxFuture`).
+    #[inline(never)]
+    fn send_boxed(self) -> BoxFuture<'static, Result<DeleteHaVipsOutput, Error>> {
+        Box::pin(self.send_work())
+    }
+
+    async fn send_work(self) -> Result<DeleteHaVipsOutput, Error> {
         let check = self.checked()?;
         let mut req = self
             .transport

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{check_id, check_text, CallOverrides};
 use crate::lenient;
 use crate::model::{HaVip, HaVipStatus};
-use crate::transport::{Outcome, Request, Transport};
+use crate::transport::{BoxFuture, Outcome, Request, Transport};
 use crate::wire::HasRequestId;
 use crate::Error;
 
@@ -211,6 +211,16 @@ impl DescribeHaVipsFluentBuilder {
     /// [`Error::InvalidInput`] (nothing sent) for a bad filter or page setting; otherwise any
     /// [`Error`] the service or the network produces.
     pub async fn send(self) -> Result<DescribeHaVipsOutput, Error> {
+        self.send_boxed().await
+    }
+
+    /// [`send`](Self::send)'s work, compiled once here (see `transport::BoxFuture`).
+    #[inline(never)]
+    fn send_boxed(self) -> BoxFuture<'static, Result<DescribeHaVipsOutput, Error>> {
+        Box::pin(self.send_work())
+    }
+
+    async fn send_work(self) -> Result<DescribeHaVipsOutput, Error> {
         let req = self.request()?;
         let settled = self.transport.invoke(&req).await?;
         let Outcome::Answered(raw) = settled.outcome else {
@@ -249,6 +259,15 @@ impl DescribeHaVipsFluentBuilder {
     /// # Errors
     /// The first error any page returns.
     pub async fn send_all(self) -> Result<Vec<HaVip>, Error> {
+        self.send_all_boxed().await
+    }
+
+    #[inline(never)]
+    fn send_all_boxed(self) -> BoxFuture<'static, Result<Vec<HaVip>, Error>> {
+        Box::pin(self.send_all_work())
+    }
+
+    async fn send_all_work(self) -> Result<Vec<HaVip>, Error> {
         let mut pages = self.into_paginator();
         let mut all = Vec::new();
         while let Some(page) = pages.next_page().await {
@@ -268,6 +287,15 @@ pub struct HaVipPaginator {
 impl HaVipPaginator {
     /// The next page, or `None` after the last one (or after an error).
     pub async fn next_page(&mut self) -> Option<Result<DescribeHaVipsOutput, Error>> {
+        self.next_page_boxed().await
+    }
+
+    #[inline(never)]
+    fn next_page_boxed(&mut self) -> BoxFuture<'_, Option<Result<DescribeHaVipsOutput, Error>>> {
+        Box::pin(self.next_page_work())
+    }
+
+    async fn next_page_work(&mut self) -> Option<Result<DescribeHaVipsOutput, Error>> {
         let builder = self.next.take()?;
         let page_number = builder.filters.page_number.unwrap_or(1);
         let following = builder.clone();

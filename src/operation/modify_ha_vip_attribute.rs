@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{check_name, required_id, CallOverrides};
-use crate::transport::Transport;
+use crate::transport::{BoxFuture, Transport};
 use crate::Error;
 
 /// Builder for ModifyHaVipAttribute; see
@@ -70,6 +70,16 @@ impl ModifyHaVipAttributeFluentBuilder {
     /// [`Error::InvalidInput`] (nothing sent) for a missing or bad `HaVipId` or `Name`;
     /// otherwise any [`Error`] the service or the network produces.
     pub async fn send(self) -> Result<ModifyHaVipAttributeOutput, Error> {
+        self.send_boxed().await
+    }
+
+    /// [`send`](Self::send)'s work, compiled once here (see `transport::BoxFuture`).
+    #[inline(never)]
+    fn send_boxed(self) -> BoxFuture<'static, Result<ModifyHaVipAttributeOutput, Error>> {
+        Box::pin(self.send_work())
+    }
+
+    async fn send_work(self) -> Result<ModifyHaVipAttributeOutput, Error> {
         let ha_vip_id = required_id("HaVipId", self.ha_vip_id)?;
         let name = match self.name {
             None => return Err(Error::invalid_input("Name", "is required")),

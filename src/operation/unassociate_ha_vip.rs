@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{CallOverrides, PairCheck};
-use crate::transport::Transport;
+use crate::transport::{BoxFuture, Transport};
 use crate::Error;
 
 /// Builder for UnassociateHaVip; see
@@ -71,6 +71,16 @@ impl UnassociateHaVipFluentBuilder {
     /// blank; otherwise any [`Error`] the service or the network produces, e.g.
     /// [`ErrorCode::InstanceNotAssociated`](crate::ErrorCode::InstanceNotAssociated).
     pub async fn send(self) -> Result<UnassociateHaVipOutput, Error> {
+        self.send_boxed().await
+    }
+
+    /// [`send`](Self::send)'s work, compiled once here (see `transport::BoxFuture`).
+    #[inline(never)]
+    fn send_boxed(self) -> BoxFuture<'static, Result<UnassociateHaVipOutput, Error>> {
+        Box::pin(self.send_work())
+    }
+
+    async fn send_work(self) -> Result<UnassociateHaVipOutput, Error> {
         let check = PairCheck::new(&self.transport, self.ha_vip_id, self.instance_id, false)?;
         let mut req = check.request("UnassociateHaVip");
         self.overrides.apply(&mut req);
