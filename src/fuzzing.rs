@@ -19,7 +19,7 @@ pub fn decode_answers(data: &[u8]) {
     let e = raw().into_error("Fuzz");
     let _ = (e.to_string(), e.code(), e.request_id(), e.is_retryable());
     if let Ok((b, _)) = raw().decode::<DescribeBody>("DescribeHaVips") {
-        for h in &b.ha_vips {
+        for h in &b.ha_vips.0 {
             let _ = (h.status.to_string(), h.is_in_use_by("i-1"));
         }
     }

@@ -19,13 +19,103 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Serializer;
+
+/// Deserializes a struct derived with `#[serde(remote = "Self")]` (which makes the derived code
+/// inherent functions) from a JSON object only, and serializes it as derived. The derived code
+/// alone would also accept an array of the fields in order, and compile that path (`visit_seq`)
+/// for every struct: reading maps only keeps the crate's decoding small, and strict.
+macro_rules! object_only {
+    ($ty:ident, $expecting:literal) => {
+        object_only!(@de $ty, $expecting);
+
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $ty::serialize(self, s)
+            }
+        }
+    };
+    (@de $ty:ident, $expecting:literal) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct ObjectVisitor;
+                impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        map: A,
+                    ) -> Result<$ty, A::Error> {
+                        $ty::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                d.deserialize_map(ObjectVisitor)
+            }
+        }
+    };
+}
+
+/// Leniency as types, for the crate's own wire structs: one type per leniency keeps one copy of
+/// serde's generic code for all fields of that kind (each `deserialize_with` field would get a
+/// copy of its own).
+///
+/// Text, leniently: a string, a number or boolean as its text, `null` as `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Text(pub(crate) Option<String>);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        opt_string(d).map(Text)
+    }
+}
+
+/// Any JSON value as text: a string as is, anything else as its JSON, `null` as `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct AnyText(pub(crate) Option<String>);
+
+impl<'de> Deserialize<'de> for AnyText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(AnyText(match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        }))
+    }
+}
+
+/// An optional count, as [`count`] reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Count(pub(crate) Option<u64>);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        count(d).map(Count)
+    }
+}
+
+/// A list, as [`list`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Listed<T>(pub(crate) Vec<T>);
+
+impl<T> Default for Listed<T> {
+    fn default() -> Self {
+        Listed(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Listed<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        list(d).map(Listed)
+    }
+}
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 /// Text, leniently: `None` for `null`.
-struct Text;
+struct TextVisitor;
 
-impl<'de> Visitor<'de> for Text {
+impl<'de> Visitor<'de> for TextVisitor {
     type Value = Option<String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -62,17 +152,17 @@ impl<'de> Visitor<'de> for Text {
 
 /// A string; a number or boolean as its text; `null` as empty.
 pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(d.deserialize_any(Text)?.unwrap_or_default())
+    Ok(d.deserialize_any(TextVisitor)?.unwrap_or_default())
 }
 
 /// As [`string`], but `null` is `None`.
 pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    d.deserialize_any(Text)
+    d.deserialize_any(TextVisitor)
 }
 
-struct Count;
+struct CountVisitor;
 
-impl Visitor<'_> for Count {
+impl Visitor<'_> for CountVisitor {
     type Value = Option<u64>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -105,7 +195,7 @@ impl Visitor<'_> for Count {
 
 /// An optional count: a JSON number, a string of digits, `null` or an empty string (`None`).
 pub(crate) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    d.deserialize_any(Count)
+    d.deserialize_any(CountVisitor)
 }
 
 struct List<T>(PhantomData<T>);
@@ -191,7 +281,9 @@ where
 
 /// A time, leniently: see [`parse_time`]; anything unparseable (or `null`) is `None`.
 pub(crate) fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
-    Ok(d.deserialize_any(Text)?.as_deref().and_then(parse_time))
+    Ok(d.deserialize_any(TextVisitor)?
+        .as_deref()
+        .and_then(parse_time))
 }
 
 /// Parses RFC 3339 (`2024-01-02T03:04:05Z`; fractions, offsets, a lower-case `t`/`z` or a space

@@ -74,11 +74,13 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// Declaration order follows the layers: each module uses only modules above it.
+// `lenient` first, on its own: its macros serve the modules declared after it.
+#[macro_use]
+mod lenient;
+
 pub mod clock;
 pub mod credentials;
 pub mod error;
-mod lenient;
 pub mod model;
 pub mod retry;
 pub mod signer;

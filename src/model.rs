@@ -27,7 +27,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
@@ -171,35 +170,6 @@ wire_enum! {
         /// `Unassociating`: the association is being removed.
         Unassociating => "Unassociating",
     }
-}
-
-/// The serde traits of a struct derived with `#[serde(remote = "Self")]` (which makes the derived
-/// code inherent functions): serialized as derived, deserialized from a JSON object only (the
-/// derived code alone would also take an array of the fields in order).
-macro_rules! object_only {
-    ($ty:ident, $expecting:literal) => {
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                $ty::serialize(self, s)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct ObjectVisitor;
-                impl<'de> Visitor<'de> for ObjectVisitor {
-                    type Value = $ty;
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str($expecting)
-                    }
-                    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<$ty, A::Error> {
-                        $ty::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    }
-                }
-                d.deserialize_map(ObjectVisitor)
-            }
-        }
-    };
 }
 
 /// Chainable setters, `with_<field>(self, value) -> Self`, for public fields.

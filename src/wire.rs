@@ -13,7 +13,7 @@ use crate::error::{
     bounded, snippet, Error, ErrorCode, InvalidResponse, ServiceError, MAX_ADVICE_CHARS,
     MAX_ID_CHARS, MAX_MESSAGE_CHARS,
 };
-use crate::lenient;
+use crate::lenient::{AnyText, Text};
 
 /// The wire form of `params`: `application/x-www-form-urlencoded`, as Alibaba's Python SDK
 /// writes its query strings (space as `+`, `+` as `%2B`, UTF-8 bytes as `%XX`). The gateway
@@ -65,20 +65,18 @@ pub(crate) trait HasRequestId {
 }
 
 /// A body holding only a request id (the write operations' answer).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(remote = "Self", default)]
 pub(crate) struct RequestIdBody {
-    #[serde(
-        rename = "RequestId",
-        alias = "requestId",
-        default,
-        deserialize_with = "lenient::opt_string"
-    )]
-    pub(crate) request_id: Option<String>,
+    #[serde(rename = "RequestId", alias = "requestId")]
+    pub(crate) request_id: Text,
 }
+
+object_only!(@de RequestIdBody, "an answer");
 
 impl HasRequestId for RequestIdBody {
     fn body_request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.request_id.0.as_deref()
     }
 }
 
@@ -128,10 +126,10 @@ impl RawAnswer {
         let text = String::from_utf8_lossy(&self.body);
         let parsed: Option<ErrorBody> = from_json(&text).ok();
         if let Some(body) = parsed {
-            if let Some(code) = body.code.as_deref().and_then(nonblank) {
-                let text = |pc: &Option<String>, lc: &Option<String>, max| {
-                    pc.as_deref()
-                        .or(lc.as_deref())
+            if let Some(code) = body.code.0.as_deref().and_then(nonblank) {
+                let text = |pc: &AnyText, lc: &AnyText, max| {
+                    pc.0.as_deref()
+                        .or(lc.0.as_deref())
                         .and_then(nonblank)
                         .map(|s| bounded(s, max))
                 };
@@ -143,8 +141,9 @@ impl RawAnswer {
                         .unwrap_or_default(),
                     request_id: body
                         .request_id
+                        .0
                         .as_deref()
-                        .or(body.request_id_lc.as_deref())
+                        .or(body.request_id_lc.0.as_deref())
                         .and_then(request_id)
                         .or(self.header_request_id),
                     host_id: text(&body.host_id, &body.host_id_lc, MAX_ID_CHARS),
@@ -183,40 +182,33 @@ fn nonblank(s: &str) -> Option<&str> {
 /// An error body, read so that nothing in it can fail the decoding: every field takes any JSON
 /// kind (non-strings as their JSON text), and both key spellings are read.
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(remote = "Self", default)]
 struct ErrorBody {
-    #[serde(rename = "Code", alias = "code", deserialize_with = "any_text")]
-    code: Option<String>,
-    #[serde(rename = "Message", deserialize_with = "any_text")]
-    message: Option<String>,
-    #[serde(rename = "message", deserialize_with = "any_text")]
-    message_lc: Option<String>,
-    #[serde(rename = "RequestId", deserialize_with = "any_text")]
-    request_id: Option<String>,
-    #[serde(rename = "requestId", deserialize_with = "any_text")]
-    request_id_lc: Option<String>,
-    #[serde(rename = "HostId", deserialize_with = "any_text")]
-    host_id: Option<String>,
-    #[serde(rename = "hostId", deserialize_with = "any_text")]
-    host_id_lc: Option<String>,
-    #[serde(rename = "Recommend", deserialize_with = "any_text")]
-    recommend: Option<String>,
-    #[serde(rename = "recommend", deserialize_with = "any_text")]
-    recommend_lc: Option<String>,
-    #[serde(rename = "AccessDeniedDetail", deserialize_with = "any_text")]
-    access_denied_detail: Option<String>,
-    #[serde(rename = "accessDeniedDetail", deserialize_with = "any_text")]
-    access_denied_detail_lc: Option<String>,
+    #[serde(rename = "Code", alias = "code")]
+    code: AnyText,
+    #[serde(rename = "Message")]
+    message: AnyText,
+    #[serde(rename = "message")]
+    message_lc: AnyText,
+    #[serde(rename = "RequestId")]
+    request_id: AnyText,
+    #[serde(rename = "requestId")]
+    request_id_lc: AnyText,
+    #[serde(rename = "HostId")]
+    host_id: AnyText,
+    #[serde(rename = "hostId")]
+    host_id_lc: AnyText,
+    #[serde(rename = "Recommend")]
+    recommend: AnyText,
+    #[serde(rename = "recommend")]
+    recommend_lc: AnyText,
+    #[serde(rename = "AccessDeniedDetail")]
+    access_denied_detail: AnyText,
+    #[serde(rename = "accessDeniedDetail")]
+    access_denied_detail_lc: AnyText,
 }
 
-/// Any JSON value as text: a string as is, anything else as its JSON, `null` as `None`.
-fn any_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s),
-        other => Some(other.to_string()),
-    })
-}
+object_only!(@de ErrorBody, "an error body");
 
 /// JSON that did not decode: where (the path of a value of the wrong kind, `.` at the top) and
 /// serde_json's error.

@@ -258,41 +258,60 @@ struct ConfigFile {
 #[derive(Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Profile {
-    #[serde(deserialize_with = "text")]
-    pub(crate) name: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) mode: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) access_key_id: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) access_key_secret: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) sts_token: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) ram_role_arn: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) ram_session_name: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) role_session_name: Option<String>,
-    #[serde(deserialize_with = "seconds")]
-    pub(crate) expired_seconds: Option<u64>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) policy: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) external_id: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) sts_region: Option<String>,
-    #[serde(deserialize_with = "flag")]
-    pub(crate) enable_vpc: Option<bool>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) ram_role_name: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) oidc_provider_arn: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) oidc_token_file: Option<String>,
-    #[serde(deserialize_with = "text")]
-    pub(crate) source_profile: Option<String>,
+    pub(crate) name: CliText,
+    pub(crate) mode: CliText,
+    pub(crate) access_key_id: CliText,
+    pub(crate) access_key_secret: CliText,
+    pub(crate) sts_token: CliText,
+    pub(crate) ram_role_arn: CliText,
+    pub(crate) ram_session_name: CliText,
+    pub(crate) role_session_name: CliText,
+    pub(crate) expired_seconds: CliSeconds,
+    pub(crate) policy: CliText,
+    pub(crate) external_id: CliText,
+    pub(crate) sts_region: CliText,
+    pub(crate) enable_vpc: CliFlag,
+    pub(crate) ram_role_name: CliText,
+    pub(crate) oidc_provider_arn: CliText,
+    pub(crate) oidc_token_file: CliText,
+    pub(crate) source_profile: CliText,
 }
+
+/// The kinds of a profile's values, each read through its guard (one type per kind keeps one
+/// copy of serde's generic code for every field of that kind). Each derefs to its `Option`.
+macro_rules! cli_value {
+    ($(#[$doc:meta])* $name:ident($ty:ty) = $read:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Default)]
+        pub(crate) struct $name(Option<$ty>);
+
+        impl std::ops::Deref for $name {
+            type Target = Option<$ty>;
+            fn deref(&self) -> &Option<$ty> {
+                &self.0
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $read(d).map($name)
+            }
+        }
+    };
+}
+
+cli_value!(
+    /// A string value (trimmed; empty means absent).
+    CliText(String) = text
+);
+cli_value!(
+    /// A number of seconds.
+    CliSeconds(u64) = seconds
+);
+cli_value!(
+    /// A boolean.
+    CliFlag(bool) = flag
+);
 
 impl ConfigFile {
     fn parse(bytes: &[u8], path: &Path) -> Result<Self, CredentialsError> {
@@ -541,7 +560,7 @@ impl Resolving<'_> {
             ))
             .with_source(e)
         };
-        let duration = || match entry.expired_seconds {
+        let duration = || match *entry.expired_seconds {
             None | Some(0) => Ok(DEFAULT_DURATION_SECONDS),
             Some(s) if s < MIN_DURATION_SECONDS => Err(CredentialsError::new(format!(
                 "`expired_seconds` in profile `{profile}` of {shown} is {s}; the minimum is \
@@ -577,19 +596,19 @@ impl Resolving<'_> {
                     .ctx
                     .ram_role_arn(source, role_arn)
                     .duration_seconds(duration()?);
-                if let Some(s) = &entry.ram_session_name {
+                if let Some(s) = entry.ram_session_name.as_deref() {
                     b = b.role_session_name(s);
                 }
-                if let Some(p) = &entry.policy {
+                if let Some(p) = entry.policy.as_deref() {
                     b = b.policy(p);
                 }
-                if let Some(e) = &entry.external_id {
+                if let Some(e) = entry.external_id.as_deref() {
                     b = b.external_id(e);
                 }
-                if let Some(r) = &entry.sts_region {
+                if let Some(r) = entry.sts_region.as_deref() {
                     b = b.sts_region(r);
                 }
-                if let Some(v) = entry.enable_vpc {
+                if let Some(v) = *entry.enable_vpc {
                     b = b.enable_vpc(v);
                 }
                 Ok(Lookup::Provider(Arc::new(b.build().map_err(in_profile)?)))
@@ -603,23 +622,23 @@ impl Resolving<'_> {
                         PathBuf::from(require("oidc_token_file", &entry.oidc_token_file)?),
                     )
                     .duration_seconds(duration()?);
-                if let Some(s) = &entry.role_session_name {
+                if let Some(s) = entry.role_session_name.as_deref() {
                     b = b.role_session_name(s);
                 }
-                if let Some(p) = &entry.policy {
+                if let Some(p) = entry.policy.as_deref() {
                     b = b.policy(p);
                 }
-                if let Some(r) = &entry.sts_region {
+                if let Some(r) = entry.sts_region.as_deref() {
                     b = b.sts_region(r);
                 }
-                if let Some(v) = entry.enable_vpc {
+                if let Some(v) = *entry.enable_vpc {
                     b = b.enable_vpc(v);
                 }
                 Ok(Lookup::Provider(Arc::new(b.build().map_err(in_profile)?)))
             }
             "EcsRamRole" => {
                 let mut b = self.ctx.ecs_ram_role();
-                if let Some(r) = &entry.ram_role_name {
+                if let Some(r) = entry.ram_role_name.as_deref() {
                     b = b.role_name(r);
                 }
                 Ok(Lookup::Provider(Arc::new(b.build().map_err(in_profile)?)))

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::Credentials;
 use crate::clock::{within, Clock};
 use crate::error::{CredentialsError, Error, Escaped, MAX_ID_CHARS};
-use crate::lenient;
+use crate::lenient::{self, Text};
 use crate::wire::{self, RawAnswer};
 
 /// The largest answer read, in bytes (a credentials answer is about 2 KiB).
@@ -205,17 +205,19 @@ pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
 /// The credentials fields of an answer: the STS's `Credentials` object, or the whole answer of
 /// the metadata service and of a credentials URI. No `Debug`: it holds secrets.
 #[derive(Default, Deserialize)]
-#[serde(default)]
+#[serde(remote = "Self", default)]
 pub(crate) struct AnswerCredentials {
-    #[serde(rename = "AccessKeyId", deserialize_with = "lenient::opt_string")]
-    access_key_id: Option<String>,
-    #[serde(rename = "AccessKeySecret", deserialize_with = "lenient::opt_string")]
-    access_key_secret: Option<String>,
-    #[serde(rename = "SecurityToken", deserialize_with = "lenient::opt_string")]
-    security_token: Option<String>,
-    #[serde(rename = "Expiration", deserialize_with = "lenient::opt_string")]
-    expiration: Option<String>,
+    #[serde(rename = "AccessKeyId")]
+    access_key_id: Text,
+    #[serde(rename = "AccessKeySecret")]
+    access_key_secret: Text,
+    #[serde(rename = "SecurityToken")]
+    security_token: Text,
+    #[serde(rename = "Expiration")]
+    expiration: Text,
 }
+
+object_only!(@de AnswerCredentials, "credentials");
 
 impl AnswerCredentials {
     /// STS credentials named `provider`; `prefix` is the path of these fields in the answer
@@ -225,8 +227,8 @@ impl AnswerCredentials {
         prefix: &str,
         provider: impl Into<Cow<'static, str>>,
     ) -> Result<Credentials, String> {
-        let need = |v: Option<String>, name: &str| {
-            v.filter(|v| !v.trim().is_empty())
+        let need = |v: Text, name: &str| {
+            v.0.filter(|v| !v.trim().is_empty())
                 .ok_or_else(|| format!("the answer has no `{prefix}{name}`"))
         };
         let id = need(self.access_key_id, "AccessKeyId")?;
@@ -245,11 +247,14 @@ impl AnswerCredentials {
 }
 
 /// The answer's `Code`.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(remote = "Self", default)]
 struct Code {
-    #[serde(rename = "Code", default, deserialize_with = "lenient::opt_string")]
-    code: Option<String>,
+    #[serde(rename = "Code")]
+    code: Text,
 }
+
+object_only!(@de Code, "an answer");
 
 /// The credentials in a flat answer (`Code`, `AccessKeyId`, …: the metadata service's and a
 /// credentials URI's), named `provider`. `Code` must be `Success`.
@@ -260,8 +265,8 @@ pub(crate) fn flat_credentials(
 ) -> Result<Credentials, CredentialsError> {
     let invalid = |reason: String| CredentialsError::new(format!("{step}: {reason}"));
     let code: Code = decode(body).map_err(invalid)?;
-    if code.code.as_deref().map(str::trim) != Some("Success") {
-        return Err(invalid(match code.code {
+    if code.code.0.as_deref().map(str::trim) != Some("Success") {
+        return Err(invalid(match code.code.0 {
             Some(c) => format!(
                 "the answer's `Code` is `{}`, not `Success`",
                 Escaped::new(&c, 64)

@@ -7,12 +7,14 @@ use std::time::{Duration, SystemTime};
 use reqwest::Url;
 use serde::Deserialize;
 
+use crate::lenient::Text;
+
 use super::environment::{Env, ENV_ROLE_SESSION_NAME, ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED};
 use super::http::{api_error, decode, request_id_note, AnswerCredentials, Http, Proxy};
 use super::Credentials;
 use crate::clock::{Clock, TokioClock};
 use crate::error::CredentialsError;
-use crate::{lenient, wire};
+use crate::wire;
 
 /// The STS API version.
 pub(crate) const STS_API_VERSION: &str = "2015-04-01";
@@ -246,17 +248,16 @@ pub fn sts_endpoint(
 }
 
 /// An STS answer. No `Debug`: it holds secrets.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
+#[serde(remote = "Self", default)]
 struct StsAnswer {
-    #[serde(
-        rename = "RequestId",
-        default,
-        deserialize_with = "lenient::opt_string"
-    )]
-    request_id: Option<String>,
-    #[serde(rename = "Credentials", default)]
+    #[serde(rename = "RequestId")]
+    request_id: Text,
+    #[serde(rename = "Credentials")]
     credentials: Option<AnswerCredentials>,
 }
+
+object_only!(@de StsAnswer, "an STS answer");
 
 /// Sends an STS request and reads the credentials it answers, named `provider`. `step` opens
 /// every error (the source, the action, the role, the endpoint).
@@ -293,6 +294,7 @@ pub(crate) async fn call(
     let decoded: StsAnswer = decode(&answer.body).map_err(|r| invalid(r, request_id()))?;
     let id = decoded
         .request_id
+        .0
         .as_deref()
         .and_then(wire::request_id)
         .or_else(request_id);

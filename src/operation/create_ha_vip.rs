@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::{check_id, check_name, check_text, CallOverrides};
 use crate::error::OutcomeUnknown;
-use crate::lenient;
+use crate::lenient::{Listed, Text};
 use crate::model::HaVip;
 use crate::transport::{BoxFuture, CheckFuture, Outcome, SafeWrite, Transport, Verdict};
 use crate::wire::HasRequestId;
@@ -217,7 +217,8 @@ impl CreateHaVipFluentBuilder {
                 let (body, id) = raw
                     .decode::<Body>(req.action)
                     .map_err(|e| e.with_counts(counts.0, counts.1))?;
-                (id, body.ha_vip_ids, false)
+                let ids = body.ha_vip_ids.0.into_iter().filter_map(|t| t.0).collect();
+                (id, ids, false)
             }
         };
         Ok(CreateHaVipOutput {
@@ -236,17 +237,19 @@ impl CreateHaVipFluentBuilder {
 
 /// The answer's body.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[serde(remote = "Self", rename_all = "PascalCase", default)]
 struct Body {
-    #[serde(alias = "requestId", deserialize_with = "lenient::opt_string")]
-    request_id: Option<String>,
-    #[serde(rename = "HaVipIds", deserialize_with = "lenient::list")]
-    ha_vip_ids: Vec<String>,
+    #[serde(alias = "requestId")]
+    request_id: Text,
+    #[serde(rename = "HaVipIds")]
+    ha_vip_ids: Listed<Text>,
 }
+
+object_only!(@de Body, "a CreateHaVip answer");
 
 impl HasRequestId for Body {
     fn body_request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.request_id.0.as_deref()
     }
 }
 

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::{check_id, check_text, CallOverrides};
-use crate::lenient;
+use crate::lenient::{Count, Listed, Text};
 use crate::model::{HaVip, HaVipStatus};
 use crate::transport::{BoxFuture, Outcome, Request, Transport};
 use crate::wire::HasRequestId;
@@ -234,15 +234,17 @@ impl DescribeHaVipsFluentBuilder {
             .map_err(|e| e.with_counts(settled.attempts, settled.probes))?;
         let page_size = body
             .page_size
+            .0
             .unwrap_or(self.filters.page_size.unwrap_or(10) as u64);
         Ok(DescribeHaVipsOutput {
             request_id,
-            total_count: body.total_count.unwrap_or(body.ha_vips.len() as u64),
+            total_count: body.total_count.0.unwrap_or(body.ha_vips.0.len() as u64),
             page_number: body
                 .page_number
+                .0
                 .unwrap_or(self.filters.page_number.unwrap_or(1) as u64),
             page_size,
-            ha_vips: body.ha_vips,
+            ha_vips: body.ha_vips.0,
         })
     }
 
@@ -370,22 +372,21 @@ impl DescribeHaVipsOutput {
 
 /// The answer's body. Counts come as strings or numbers; `HaVips` may be wrapped or `null`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[serde(remote = "Self", rename_all = "PascalCase", default)]
 pub(crate) struct Body {
-    #[serde(alias = "requestId", deserialize_with = "lenient::opt_string")]
-    request_id: Option<String>,
-    #[serde(deserialize_with = "lenient::count")]
-    total_count: Option<u64>,
-    #[serde(deserialize_with = "lenient::count")]
-    page_number: Option<u64>,
-    #[serde(deserialize_with = "lenient::count")]
-    page_size: Option<u64>,
-    #[serde(rename = "HaVips", deserialize_with = "lenient::list")]
-    pub(crate) ha_vips: Vec<HaVip>,
+    #[serde(alias = "requestId")]
+    request_id: Text,
+    total_count: Count,
+    page_number: Count,
+    page_size: Count,
+    #[serde(rename = "HaVips")]
+    pub(crate) ha_vips: Listed<HaVip>,
 }
+
+object_only!(@de Body, "a DescribeHaVips answer");
 
 impl HasRequestId for Body {
     fn body_request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.request_id.0.as_deref()
     }
 }
