@@ -246,6 +246,7 @@ impl ProvideCredentials for CliConfigProvider {
 /// `~/.aliyun/config.json`, as `aliyun configure` writes it. Decoded with serde derive; the
 /// kind guards below make every error name a path and kinds, never a value.
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct ConfigFile {
     #[serde(default, deserialize_with = "text")]
     current: Option<String>,
@@ -256,7 +257,7 @@ struct ConfigFile {
 /// One entry of `profiles`: every key of every mode (a key a mode does not use is ignored).
 /// No `Debug`: it holds secrets.
 #[derive(Default, Deserialize)]
-#[serde(default)]
+#[serde(remote = "Self", default)]
 pub(crate) struct Profile {
     pub(crate) name: CliText,
     pub(crate) mode: CliText,
@@ -312,6 +313,9 @@ cli_value!(
     /// A boolean.
     CliFlag(bool) = flag
 );
+
+object_only!(@de ConfigFile, "the aliyun CLI config");
+object_only!(@de Profile, "a profile");
 
 impl ConfigFile {
     fn parse(bytes: &[u8], path: &Path) -> Result<Self, CredentialsError> {
