@@ -118,6 +118,7 @@ impl TestServer {
         let s = server.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
                 *s.connections.lock().unwrap() += 1;
                 let s = s.clone();
                 tokio::spawn(async move { s.serve(stream).await });
@@ -288,7 +289,11 @@ async fn write_raw(
         "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\n{extra}content-length: {}\r\n\r\n",
         body.len()
     );
-    stream.write_all(head.as_bytes()).await.is_ok() && stream.write_all(body).await.is_ok()
+    // One write: a body sent as a second small segment waits for the client's delayed ACK
+    // (Nagle), some 40 ms during which a test's manual clock may move past the read timeout.
+    let mut message = head.into_bytes();
+    message.extend_from_slice(body);
+    stream.write_all(&message).await.is_ok()
 }
 
 // ---------------------------------------------------------------------------------------------
