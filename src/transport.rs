@@ -441,7 +441,7 @@ impl Transport {
                     &params,
                     &signing,
                 );
-                url.set_query(Some(&signed.to_query()));
+                wire::set_query(&mut url, &signed.to_send());
                 cfg.http.request(req.method.clone(), url)
             }
             SignatureVersion::V3 => {
@@ -457,9 +457,7 @@ impl Transport {
                     },
                     &signing,
                 );
-                if !params.is_empty() {
-                    url.set_query(Some(&wire::encode_query(&params)));
-                }
+                wire::set_query(&mut url, &params);
                 let mut b = cfg.http.request(req.method.clone(), url);
                 for (k, v) in signed.headers {
                     b = b.header(k, v.into_owned());

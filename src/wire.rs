@@ -6,8 +6,10 @@
 
 use std::time::{Duration, SystemTime};
 
+use reqwest::Url;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::ser::SerializeMap as _;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{
     bounded, snippet, Error, ErrorCode, InvalidResponse, ServiceError, MAX_ADVICE_CHARS,
@@ -23,18 +25,39 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    let mut out = form_pairs(params);
-    out.shrink_to_fit();
-    out
+    // Serializing pairs of strings cannot fail; an empty query is the fallback all the same.
+    serde_urlencoded::to_string(FormPairs(params)).unwrap_or_default()
 }
 
-fn form_pairs<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> String {
-    let pairs: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_ref(), v.as_ref()))
-        .collect();
-    // Serializing pairs of strings cannot fail; an empty query is the fallback all the same.
-    serde_urlencoded::to_string(pairs).unwrap_or_default()
+/// Sets the query of `url` to the wire form of `params` (as [`encode_query`] writes it), or
+/// leaves it without a query when there are none. serde_urlencoded writes straight into the
+/// URL: no second string, and no second parse of the query by [`Url::set_query`].
+pub(crate) fn set_query<K, V>(url: &mut Url, params: &[(K, V)])
+where
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    url.set_query(None);
+    if params.is_empty() {
+        return;
+    }
+    let mut pairs = url.query_pairs_mut();
+    // As above: pairs of strings always serialize.
+    let _ = FormPairs(params).serialize(serde_urlencoded::Serializer::new(&mut pairs));
+}
+
+/// Parameters in order, serialized as a map: serde_urlencoded writes a map's string keys as
+/// they are, where the key of a `(key, value)` tuple is first copied into a `String`.
+struct FormPairs<'a, K, V>(&'a [(K, V)]);
+
+impl<K: AsRef<str>, V: AsRef<str>> Serialize for FormPairs<'_, K, V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k.as_ref(), v.as_ref())?;
+        }
+        map.end()
+    }
 }
 
 /// An answer as received: status, body (at most the transport's limit), and the headers that
@@ -326,6 +349,20 @@ mod tests {
             "Name=%E9%AB%98%E5%8F%AF%E7%94%A8+vip&Description=d+e%2Fs*c%7E&X=%2B%26%3D"
         );
         assert_eq!(encode_query::<&str, &str>(&[]), "");
+    }
+
+    #[test]
+    fn set_query_writes_what_encode_query_writes_and_replaces_any_query() {
+        let params = [
+            ("Name", "高可用 vip"),
+            ("X", "+&="),
+            ("Action", "DescribeHaVips"),
+        ];
+        let mut url = Url::parse("https://ens.aliyuncs.com/?stale=1").unwrap();
+        set_query(&mut url, &params);
+        assert_eq!(url.query(), Some(encode_query(&params).as_str()));
+        set_query::<&str, &str>(&mut url, &[]);
+        assert_eq!(url.as_str(), "https://ens.aliyuncs.com/");
     }
 
     #[test]

@@ -203,12 +203,15 @@ impl AssumeRoleWithOidc {
         );
         let timestamp = signer::format_timestamp(OffsetDateTime::from(self.clock.system_time()));
         let mut url = self.endpoint.clone();
-        url.set_query(Some(&encode_query(&[
-            ("Action", "AssumeRoleWithOIDC"),
-            ("Format", "JSON"),
-            ("Version", STS_API_VERSION),
-            ("Timestamp", &timestamp),
-        ])));
+        crate::wire::set_query(
+            &mut url,
+            &[
+                ("Action", "AssumeRoleWithOIDC"),
+                ("Format", "JSON"),
+                ("Version", STS_API_VERSION),
+                ("Timestamp", &timestamp),
+            ],
+        );
         let duration = self.duration_seconds.to_string();
         let mut form = vec![
             ("DurationSeconds", duration.as_str()),

@@ -193,7 +193,7 @@ impl AssumeRole {
         .with_security_token(source.security_token());
         let signed = v1::sign("GET", "AssumeRole", STS_API_VERSION, &params, &signing);
         let mut url = self.endpoint.clone();
-        url.set_query(Some(&signed.to_query()));
+        crate::wire::set_query(&mut url, &signed.to_send());
         let name = match source.provider_name() {
             Some(n) => format!("ram_role_arn/{n}").into(),
             None => "ram_role_arn".into(),
