@@ -40,7 +40,7 @@ use crate::operation::unassociate_ha_vip::UnassociateHaVipFluentBuilder;
 use crate::operation::{check_id, get_ha_vip_once};
 use crate::transport::{BoxFuture, Transport};
 use crate::waiter::{
-    Schedule, WaitProgress, WaitUntilInUse, WaitUntilUnassociated, FAST_POLL_WINDOW,
+    wait_for_instance, Goal, ProgressFn, Schedule, WaitProgress, FAST_POLL_WINDOW,
 };
 use crate::{Error, ErrorCode};
 
@@ -97,8 +97,6 @@ impl EnsureOutput {
         self.polls
     }
 }
-
-type ProgressFn<'a> = Box<dyn FnMut(&WaitProgress) + Send + 'a>;
 
 macro_rules! ensure_builder {
     ($(#[$doc:meta])* $name:ident, $run:ident) => {
@@ -361,34 +359,33 @@ impl<'a> Ensure<'a> {
         }
     }
 
-    async fn wait_in_use(&mut self, run: &mut Run) -> Result<HaVip, Error> {
-        let mut waiter = WaitUntilInUse::new(
+    /// Waits for `goal` (in use, or unassociated) within the time left to this run.
+    async fn wait_for(&mut self, run: &mut Run, goal: Goal) -> Result<HaVip, Error> {
+        let schedule = self.remaining(run);
+        let on_progress = self
+            .on_progress
+            .as_mut()
+            .map(|f| -> ProgressFn<'_> { Box::new(f) });
+        let out = wait_for_instance(
             self.transport.clone(),
             self.ha_vip_id.clone(),
-            self.instance_id.clone(),
+            goal,
+            schedule,
+            on_progress,
         )
-        .schedule(self.remaining(run));
-        if let Some(f) = self.on_progress.as_mut() {
-            waiter = waiter.on_progress(f);
-        }
-        let out = waiter.wait().await?;
+        .await?;
         run.polls += out.polls();
         Ok(out.into_ha_vip())
     }
 
+    async fn wait_in_use(&mut self, run: &mut Run) -> Result<HaVip, Error> {
+        self.wait_for(run, Goal::InUse(self.instance_id.clone()))
+            .await
+    }
+
     async fn wait_unassociated(&mut self, run: &mut Run) -> Result<HaVip, Error> {
-        let mut waiter = WaitUntilUnassociated::new(
-            self.transport.clone(),
-            self.ha_vip_id.clone(),
-            self.instance_id.clone(),
-        )
-        .schedule(self.remaining(run));
-        if let Some(f) = self.on_progress.as_mut() {
-            waiter = waiter.on_progress(f);
-        }
-        let out = waiter.wait().await?;
-        run.polls += out.polls();
-        Ok(out.into_ha_vip())
+        self.wait_for(run, Goal::Unassociated(self.instance_id.clone()))
+            .await
     }
 
     fn output(&self, run: &Run, ensured: Ensured, ha_vip: Option<HaVip>) -> EnsureOutput {

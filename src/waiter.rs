@@ -247,11 +247,11 @@ impl WaitAllOutput {
     }
 }
 
-type ProgressFn<'a> = Box<dyn FnMut(&WaitProgress) + Send + 'a>;
+pub(crate) type ProgressFn<'a> = Box<dyn FnMut(&WaitProgress) + Send + 'a>;
 
 /// What a waiter wants.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Goal {
+pub(crate) enum Goal {
     /// The one HAVIP `InUse` and the instance's association `InUse`.
     InUse(String),
     /// The instance no longer listed in the one HAVIP's associations.
@@ -341,13 +341,6 @@ macro_rules! waiter_builder {
         }
 
         impl<'a> $name<'a> {
-            // Used by `crate::ensure` (for the waiters about an instance).
-            #[allow(dead_code)]
-            pub(crate) fn schedule(mut self, schedule: Schedule) -> Self {
-                self.engine.schedule = schedule;
-                self
-            }
-
             /// The deadline, from the start of the wait (default 5 minutes).
             pub fn max_wait(mut self, d: Duration) -> Self {
                 self.engine.schedule.max_wait = d;
@@ -466,6 +459,22 @@ waiter_builder!(
     WaitUntilDeleted -> WaitAllOutput,
     all_output
 );
+
+/// The wait `crate::ensure` runs for one HAVIP and one instance (`goal`: [`Goal::InUse`] or
+/// [`Goal::Unassociated`]), on its own schedule and progress callback.
+pub(crate) async fn wait_for_instance<'a>(
+    transport: Transport,
+    ha_vip_id: String,
+    goal: Goal,
+    schedule: Schedule,
+    on_progress: Option<ProgressFn<'a>>,
+) -> Result<WaitOutput, Error> {
+    let mut engine = Engine::new(transport, vec![ha_vip_id], goal);
+    engine.schedule = schedule;
+    engine.on_progress = on_progress;
+    let (observed, elapsed, polls) = engine.run_boxed().await?;
+    Ok(pair_output(observed, elapsed, polls))
+}
 
 impl WaitUntilInUse<'_> {
     pub(crate) fn new(transport: Transport, ha_vip_id: String, instance_id: String) -> Self {
