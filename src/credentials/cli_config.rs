@@ -11,7 +11,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::environment::{
-    list_names, Context, Lookup, Origin, ENV_CLI_PROFILE_DISABLED, ENV_PROFILE,
+    list_names, provide_from_lookup, Context, Lookup, Origin, ENV_CLI_PROFILE_DISABLED, ENV_PROFILE,
 };
 use super::profile_file::DEFAULT_PROFILE;
 use super::sts::{DEFAULT_DURATION_SECONDS, MIN_DURATION_SECONDS};
@@ -230,16 +230,7 @@ impl CliConfigProvider {
 
 impl ProvideCredentials for CliConfigProvider {
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
-        Box::pin(async move {
-            let role = match self.role.get() {
-                Some(role) => role,
-                None => match self.lookup()? {
-                    Lookup::Provider(p) => self.role.get_or_init(|| p),
-                    other => return other.into_provider()?.provide_credentials().await,
-                },
-            };
-            role.provide_credentials().await
-        })
+        Box::pin(provide_from_lookup(&self.role, || self.lookup()))
     }
 }
 

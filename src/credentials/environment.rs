@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::clock::{Clock, TokioClock};
 
@@ -293,6 +293,23 @@ impl Lookup {
             ))),
         }
     }
+}
+
+/// What a file source (the credentials file, the CLI config) answers: a role its first lookup
+/// found is kept in `role` and asked from then on (it refreshes itself); anything else is
+/// looked up again on every call, so an edited file is read anew.
+pub(crate) async fn provide_from_lookup(
+    role: &OnceLock<Arc<dyn ProvideCredentials>>,
+    lookup: impl FnOnce() -> Result<Lookup, CredentialsError>,
+) -> Result<Credentials, CredentialsError> {
+    let role = match role.get() {
+        Some(role) => role,
+        None => match lookup()? {
+            Lookup::Provider(p) => role.get_or_init(|| p),
+            other => return other.into_provider()?.provide_credentials().await,
+        },
+    };
+    role.provide_credentials().await
 }
 
 /// Why a path or profile name was chosen; errors say so, because a surprising choice (a

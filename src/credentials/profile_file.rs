@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use super::environment::{
-    list_names, Context, Lookup, Origin, ENV_CREDENTIALS_FILE, ENV_OIDC_PROVIDER_ARN,
-    ENV_OIDC_TOKEN_FILE, ENV_PROFILE, ENV_ROLE_ARN,
+    list_names, provide_from_lookup, Context, Lookup, Origin, ENV_CREDENTIALS_FILE,
+    ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE, ENV_PROFILE, ENV_ROLE_ARN,
 };
 use super::{Credentials, ProvideCredentials, ProvideCredentialsFuture};
 use crate::error::CredentialsError;
@@ -226,16 +226,7 @@ impl ProfileFileProvider {
 
 impl ProvideCredentials for ProfileFileProvider {
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
-        Box::pin(async move {
-            let role = match self.role.get() {
-                Some(role) => role,
-                None => match self.lookup()? {
-                    Lookup::Provider(p) => self.role.get_or_init(|| p),
-                    other => return other.into_provider()?.provide_credentials().await,
-                },
-            };
-            role.provide_credentials().await
-        })
+        Box::pin(provide_from_lookup(&self.role, || self.lookup()))
     }
 }
 
