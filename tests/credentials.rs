@@ -125,19 +125,6 @@ async fn concurrent_calls_across_rotations_one_sts_call_per_refresh_and_a_failed
         .build()
         .unwrap();
 
-    let burst = |n: usize| {
-        let calls: Vec<_> = (0..n)
-            .map(|_| {
-                let client = client.clone();
-                tokio::spawn(async move { client.describe_ha_vips().send().await })
-            })
-            .collect();
-        async move {
-            for c in calls {
-                c.await.unwrap().unwrap();
-            }
-        }
-    };
     // The keys the emulator saw, in order of first use; and the last one.
     let keys_used = || {
         let mut keys: Vec<String> = Vec::new();
@@ -153,27 +140,27 @@ async fn concurrent_calls_across_rotations_one_sts_call_per_refresh_and_a_failed
     let last_key = || emu.requests().last().and_then(|r| r.access_key_id.clone());
 
     // The first calls wait for one AssumeRole.
-    burst(50).await;
+    burst(&client, 50).await;
     assert_eq!(sts.requests().len(), 1);
     assert_eq!(keys_used(), ["STS.1"]);
 
     // Rotation: due, the burst keeps the cached credentials while one refresh runs.
     make_due(&clock, &*role).await;
-    burst(50).await;
+    burst(&client, 50).await;
     until_serving(&*role, "STS.2").await;
     assert_eq!(sts.requests().len(), 2);
-    burst(20).await;
+    burst(&client, 20).await;
     assert_eq!(last_key().as_deref(), Some("STS.2"));
 
     // The next refresh fails: no call fails, STS is not asked on every call.
     make_due(&clock, &*role).await;
-    burst(50).await;
+    burst(&client, 50).await;
     let deadline = Instant::now() + Duration::from_secs(5);
     while sts.requests().len() < 3 {
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    burst(50).await;
+    burst(&client, 50).await;
     assert_eq!(
         sts.requests().len(),
         3,
@@ -182,16 +169,16 @@ async fn concurrent_calls_across_rotations_one_sts_call_per_refresh_and_a_failed
     assert_eq!(last_key().as_deref(), Some("STS.2"));
     // After the backoff (at most a minute on this clock), the retry succeeds.
     clock.advance(Duration::from_secs(61));
-    burst(10).await;
+    burst(&client, 10).await;
     until_serving(&*role, "STS.3").await;
     assert_eq!(sts.requests().len(), 4);
 
     // And once more.
     make_due(&clock, &*role).await;
-    burst(50).await;
+    burst(&client, 50).await;
     until_serving(&*role, "STS.4").await;
     assert_eq!(sts.requests().len(), 5);
-    burst(10).await;
+    burst(&client, 10).await;
     assert_eq!(keys_used(), ["STS.1", "STS.2", "STS.3", "STS.4"]);
     // Every call authenticated with its credentials' token: none failed.
     assert!(emu.requests().iter().all(|r| r.code == "Success"));

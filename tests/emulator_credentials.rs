@@ -4,6 +4,8 @@
 //! The providers and the emulator's credentials share a `ManualClock`: credentials age without
 //! anyone waiting.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,7 @@ use alibabacloud_ens::credentials::{
 };
 use alibabacloud_ens::emulator::{Emulator, Fault, RequestRecord};
 use alibabacloud_ens::{Client, Credentials, ProvideCredentials};
+use common::burst;
 
 const ROLE: &str = "acs:ram::1234567890:role/failover";
 const OIDC_PROVIDER: &str = "acs:ram::1234567890:oidc-provider/ack-rrsa";
@@ -30,19 +33,6 @@ fn ens_calls(emu: &Emulator) -> Vec<RequestRecord> {
         .into_iter()
         .filter(|r| r.action.as_deref() == Some("DescribeHaVips"))
         .collect()
-}
-
-/// `n` concurrent DescribeHaVips calls, all of which must succeed.
-async fn burst(client: &Client, n: usize) {
-    let calls: Vec<_> = (0..n)
-        .map(|_| {
-            let c = client.clone();
-            tokio::spawn(async move { c.describe_ha_vips().send().await })
-        })
-        .collect();
-    for c in calls {
-        c.await.unwrap().unwrap();
-    }
 }
 
 /// Waits (bounded, real time) until `p` serves credentials other than `old`.

@@ -162,8 +162,8 @@ fn assert_summary(r: &RequestRecord) {
     assert!(kept_bytes(r) < 256, "{} bytes kept", kept_bytes(r));
 }
 
+/// POSTs `body` as a form.
 async fn post_form(emu: &Emulator, body: &str) -> Answer {
-    assert!(body.len() < 1 << 20 && body.len() > 1_000_000);
     send(
         emu,
         "POST",
@@ -174,6 +174,11 @@ async fn post_form(emu: &Emulator, body: &str) -> Answer {
     .await
 }
 
+/// POSTs signed parameters as a form.
+async fn post_signed(emu: &Emulator, signed: &[(String, String)]) -> Answer {
+    post_form(emu, &encode(signed)).await
+}
+
 /// Unauthenticated requests with ~1 MiB of parameters, and a 32 KB query, are kept as
 /// summaries of a few dozen bytes (they were kept whole: ~1 MiB and ~1.26 MB each).
 #[tokio::test]
@@ -182,6 +187,7 @@ async fn unauthenticated_requests_are_logged_as_small_summaries() {
     // 1,000 parameters of ~1 KB: decoded, refused by authentication.
     let value = "v".repeat(1030);
     let wide: String = (0..1000).map(|i| format!("p{i}={value}&")).collect();
+    assert!(wide.len() < 1 << 20 && wide.len() > 1_000_000);
     for _ in 0..3 {
         let a = post_form(&emu, &wide).await;
         assert_eq!((a.status, a.code()), (400, "MissingAction"));
@@ -205,6 +211,7 @@ async fn unauthenticated_requests_are_logged_as_small_summaries() {
         many.push_str(&format!("p{names}&"));
         names += 1;
     }
+    assert!(many.len() < 1 << 20 && many.len() > 1_000_000);
     emu.clear_requests();
     for _ in 0..3 {
         let a = post_form(&emu, &many).await;
@@ -228,14 +235,7 @@ async fn authenticated_requests_keep_few_cut_parameters() {
     let mut params: Vec<(&str, &str)> = vec![("Action", "DescribeHaVips")];
     params.extend(names.iter().map(|n| (n.as_str(), big.as_str())));
     let signed = sign_v1(&emu, "POST", &params, &nonce());
-    let a = send(
-        &emu,
-        "POST",
-        "",
-        &[("content-type", FORM.to_owned())],
-        encode(&signed).into_bytes(),
-    )
-    .await;
+    let a = post_signed(&emu, &signed).await;
     assert_eq!(a.status, 200, "{}", a.json);
     let records = emu.requests();
     let r = &records[0];
@@ -347,14 +347,7 @@ async fn overlong_nonces_are_refused() {
     let emu = Emulator::start_demo().await.unwrap();
     let long = "n".repeat(1_000_000);
     let signed = sign_v1(&emu, "POST", &[("Action", "DescribeHaVips")], &long);
-    let a = send(
-        &emu,
-        "POST",
-        "",
-        &[("content-type", FORM.to_owned())],
-        encode(&signed).into_bytes(),
-    )
-    .await;
+    let a = post_signed(&emu, &signed).await;
     assert_eq!(
         (a.status, a.code()),
         (400, "InvalidParameter.SignatureNonce")
@@ -436,14 +429,7 @@ async fn log_lines_cannot_be_forged() {
         ],
         &nonce(),
     );
-    let a = send(
-        &emu,
-        "POST",
-        "",
-        &[("content-type", FORM.to_owned())],
-        encode(&signed).into_bytes(),
-    )
-    .await;
+    let a = post_signed(&emu, &signed).await;
     assert_eq!(a.status, 200, "{}", a.json);
 
     let lines: Vec<String> = emu.requests().iter().map(|r| r.log_line()).collect();
@@ -499,14 +485,7 @@ async fn repeated_parameters_are_refused() {
     params.extend(ids);
     params.push(("InstanceId", "i-demo-2"));
     let signed = sign_v1(&emu, "POST", &params, &nonce());
-    let a = send(
-        &emu,
-        "POST",
-        "",
-        &[("content-type", FORM.to_owned())],
-        encode(&signed).into_bytes(),
-    )
-    .await;
+    let a = post_signed(&emu, &signed).await;
     assert_eq!(a.message(), "The parameter InstanceId is repeated.");
 
     // V3: a repeated query parameter.

@@ -388,6 +388,19 @@ pub fn reference_v3(req: &Recorded, secret: &str) -> (String, String, String) {
     )
 }
 
+/// `n` concurrent DescribeHaVips calls, all of which must succeed.
+pub async fn burst(client: &alibabacloud_ens::Client, n: usize) {
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.describe_ha_vips().send().await })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap().unwrap();
+    }
+}
+
 pub fn client_for(server: &TestServer) -> alibabacloud_ens::ClientBuilder {
     alibabacloud_ens::Client::builder()
         .endpoint(server.endpoint())
