@@ -393,12 +393,7 @@ mod tests {
             match r.param("Action") {
                 Some("AssumeRole") => {
                     let id = r.param("AccessKeyId").unwrap_or_default();
-                    let signed: Vec<(&str, &str)> = r
-                        .query
-                        .iter()
-                        .filter(|(k, _)| k != "Signature")
-                        .map(|(k, v)| (k.as_str(), v.as_str()))
-                        .collect();
+                    let signed = r.signed_params();
                     let expected =
                         v1::signature(&secret_of(id), &v1::string_to_sign(&r.method, &signed));
                     if r.param("Signature") != Some(expected.as_str()) {

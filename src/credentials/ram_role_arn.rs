@@ -294,12 +294,7 @@ mod tests {
     }
 
     fn verify(r: &Seen) -> bool {
-        let signed: Vec<(&str, &str)> = r
-            .query
-            .iter()
-            .filter(|(k, _)| k != "Signature")
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let signed = r.signed_params();
         let id = r.param("AccessKeyId").unwrap_or_default();
         let expected = v1::signature(&secret_of(id), &v1::string_to_sign(&r.method, &signed));
         r.param("Signature") == Some(expected.as_str())
@@ -379,12 +374,7 @@ mod tests {
         );
         assert_eq!(p_("SignatureNonce").len(), 32);
         // Signed with `%20` for a space (the POP rule), whatever the wire form.
-        let signed: Vec<(&str, &str)> = r
-            .query
-            .iter()
-            .filter(|(k, _)| k != "Signature")
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let signed = r.signed_params();
         assert!(v1::string_to_sign("GET", &signed).contains("failover%2520controller"));
         assert_eq!(source.0.load(Ordering::SeqCst), 1);
     }

@@ -21,6 +21,15 @@ pub(crate) struct Seen {
 }
 
 impl Seen {
+    /// The query parameters a V1 signature covers: all but `Signature`.
+    pub(crate) fn signed_params(&self) -> Vec<(&str, &str)> {
+        self.query
+            .iter()
+            .filter(|(k, _)| k != "Signature")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
     pub(crate) fn param(&self, k: &str) -> Option<&str> {
         self.query
             .iter()

@@ -177,6 +177,14 @@ struct OidcParams {
     policy: Option<String>,
 }
 
+/// The `AssumedRoleUser` of both answers: the role with the session name, and a fresh id.
+fn assumed_role_user(role: &str, session_name: &str) -> Value {
+    json!({
+        "Arn": format!("{role}/{session_name}"),
+        "AssumedRoleId": format!("3{}:{session_name}", random_text(16)),
+    })
+}
+
 fn is_role_arn(s: &str) -> bool {
     s.strip_prefix("acs:ram::")
         .and_then(|rest| rest.split_once(":role/"))
@@ -348,10 +356,7 @@ impl Sts {
         let session_name = given(&p.role_session_name).unwrap_or_default();
         let issued = self.issue(shared, lifetime);
         Ok(json!({
-            "AssumedRoleUser": {
-                "Arn": format!("{role}/{session_name}"),
-                "AssumedRoleId": format!("3{}:{session_name}", random_text(16)),
-            },
+            "AssumedRoleUser": assumed_role_user(role, session_name),
             "Credentials": issued.fields(),
         }))
     }
@@ -393,10 +398,7 @@ impl Sts {
         let session_name = given(&p.role_session_name).unwrap_or_default();
         let issued = self.issue(shared, lifetime);
         Ok(json!({
-            "AssumedRoleUser": {
-                "Arn": format!("{role}/{session_name}"),
-                "AssumedRoleId": format!("3{}:{session_name}", random_text(16)),
-            },
+            "AssumedRoleUser": assumed_role_user(role, session_name),
             "OIDCTokenInfo": {"Issuer": provider, "Subject": "system:serviceaccount:emulator"},
             "Credentials": issued.fields(),
         }))
