@@ -38,35 +38,8 @@ pub(crate) fn count_params(raw: &[u8]) -> usize {
 /// escape decoded is UTF-8. (`&`, `=` and `+` are ASCII, so checking the whole text is the same
 /// as checking each name and value.)
 pub(crate) fn well_formed(raw: &str) -> bool {
-    if !raw.contains('%') {
-        // `raw` is a `str`: UTF-8 already, and nothing to decode.
-        return true;
-    }
-    let mut decoded = Vec::with_capacity(raw.len());
-    let mut bytes = raw.bytes();
-    while let Some(b) = bytes.next() {
-        if b == b'%' {
-            match (
-                bytes.next().and_then(hex_val),
-                bytes.next().and_then(hex_val),
-            ) {
-                (Some(hi), Some(lo)) => decoded.push(hi << 4 | lo),
-                _ => return false,
-            }
-        } else {
-            decoded.push(b);
-        }
-    }
-    std::str::from_utf8(&decoded).is_ok()
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    // `raw` is a `str`: without a `%` it is UTF-8 already, with nothing to decode.
+    !raw.contains('%') || crate::signer::percent_decode(raw).is_some()
 }
 
 /// Decodes form-urlencoded text into its pairs, in order: pieces split on `&` (empty ones
