@@ -866,18 +866,7 @@ impl State {
     pub fn create(&mut self, params: &CreateParams, deny: bool) -> Result<Value, ApiError> {
         let vswitch_id = required(&params.vswitch_id, "VSwitchId")?;
         valid_id("VSwitchId", vswitch_id)?;
-        let amount =
-            match given(&params.amount).map(str::trim) {
-                None => 1,
-                Some(a) => match a.parse::<usize>() {
-                    Ok(n) if (1..=10).contains(&n) => n,
-                    _ => return Err(ApiError::bad(
-                        "InvalidParameter.Amount",
-                        "The specified field Amount invalid. Please check it again. It must be \
-                         a whole number from 1 to 10.",
-                    )),
-                },
-            };
+        let amount = whole_number(&params.amount, "Amount", 1, 1..=10)? as usize;
         let ip = match given(&params.ip_address).map(str::trim) {
             None => None,
             Some(ip) => Some(ip.parse::<Ipv4Addr>().map_err(|_| {
@@ -1063,30 +1052,8 @@ impl State {
 
     /// DescribeHaVips.
     pub fn describe(&mut self, params: &DescribeParams, deny: bool) -> Result<Value, ApiError> {
-        let page_number =
-            match params.page_number.as_deref().map(str::trim) {
-                None | Some("") => 1,
-                Some(s) => match s.parse::<u64>() {
-                    Ok(n) if n >= 1 => n,
-                    _ => return Err(ApiError::bad(
-                        "InvalidParameter.PageNumber",
-                        "The specified field PageNumber invalid. Please check it again. It must \
-                         be a whole number of at least 1.",
-                    )),
-                },
-            };
-        let page_size =
-            match params.page_size.as_deref().map(str::trim) {
-                None | Some("") => 10,
-                Some(s) => match s.parse::<u64>() {
-                    Ok(n) if (1..=100).contains(&n) => n,
-                    _ => return Err(ApiError::bad(
-                        "InvalidParameter.PageSize",
-                        "The specified field PageSize invalid. Please check it again. It must be \
-                         a whole number from 1 to 100.",
-                    )),
-                },
-            };
+        let page_number = whole_number(&params.page_number, "PageNumber", 1, 1..=u64::MAX)?;
+        let page_size = whole_number(&params.page_size, "PageSize", 10, 1..=100)?;
         let bad_regions = || {
             ApiError::bad(
                 "InvalidParameter.EnsRegionIds",
@@ -1186,4 +1153,79 @@ fn havip_json(id: &str, h: &HaVipRecord) -> Value {
         })).collect::<Vec<_>>(),
         "AssociatedEipAddresses": [],
     })
+}
+
+/// A whole number in `range` from an optional parameter (`default` when absent or blank), or
+/// `InvalidParameter.<name>` saying what it must be.
+fn whole_number(
+    value: &Option<String>,
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ApiError> {
+    let Some(text) = given(value) else {
+        return Ok(default);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => {
+            let must = if *range.end() == u64::MAX {
+                format!("a whole number of at least {}", range.start())
+            } else {
+                format!("a whole number from {} to {}", range.start(), range.end())
+            };
+            Err(ApiError::bad(
+                format!("InvalidParameter.{name}"),
+                format!(
+                    "The specified field {name} invalid. Please check it again. It must be {must}."
+                ),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_numbers_default_when_blank_and_name_what_they_must_be() {
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(whole_number(&None, "PageSize", 10, 1..=100).unwrap(), 10);
+        assert_eq!(
+            whole_number(&some(" "), "PageSize", 10, 1..=100).unwrap(),
+            10
+        );
+        assert_eq!(
+            whole_number(&some(" 7 "), "PageSize", 10, 1..=100).unwrap(),
+            7
+        );
+        for (value, name, range, message) in [
+            (
+                "11",
+                "Amount",
+                1..=10,
+                "The specified field Amount invalid. Please check it again. It must be a whole \
+                 number from 1 to 10.",
+            ),
+            (
+                "0",
+                "PageNumber",
+                1..=u64::MAX,
+                "The specified field PageNumber invalid. Please check it again. It must be a \
+                 whole number of at least 1.",
+            ),
+            (
+                "ten",
+                "PageSize",
+                1..=100,
+                "The specified field PageSize invalid. Please check it again. It must be a whole \
+                 number from 1 to 100.",
+            ),
+        ] {
+            let e = whole_number(&some(value), name, 1, range).unwrap_err();
+            assert_eq!(e.code, format!("InvalidParameter.{name}"));
+            assert_eq!(e.message, message);
+        }
+    }
 }
