@@ -54,10 +54,12 @@ pub struct Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = self.transport.settings();
-        f.debug_struct("Client")
-            .field("endpoint", &c.endpoint.as_str())
-            .field("credentials", &c.credentials)
-            .field("signature_version", &c.signature_version)
+        let mut d = f.debug_struct("Client");
+        d.field("endpoint", &c.endpoint.as_str());
+        if let Some(credentials) = &c.credentials {
+            d.field("credentials", credentials);
+        }
+        d.field("signature_version", &c.signature_version)
             .field("retry", &c.retry)
             .field("attempt_timeout", &c.attempt_timeout)
             .field("operation_timeout", &c.operation_timeout)
@@ -94,6 +96,12 @@ impl Client {
         let chain = crate::credentials::DefaultCredentialsChain::new();
         chain.provide_credentials().await?;
         ClientBuilder::new().credentials_provider(chain).build()
+    }
+
+    /// The transport every operation of this client goes through.
+    #[cfg(test)]
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
     }
 
     /// The endpoint requests go to.
@@ -429,15 +437,8 @@ impl ClientBuilder {
                 return Err(Error::invalid_input(name, "must be greater than zero"));
             }
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            // Never follow redirects: a signed request (with, for STS, its token in the query)
-            // must not be replayed to another host. A 3xx is reported as an undecodable answer.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(user_agent)
-            .pool_idle_timeout(Duration::from_secs(50))
-            .build()
-            .map_err(|e| {
+        let http = crate::transport::http_client(self.connect_timeout, &user_agent, true).map_err(
+            |e| {
                 Error::Transport(crate::error::TransportError {
                     action: "build client".into(),
                     kind: crate::error::TransportErrorKind::Other,
@@ -445,13 +446,14 @@ impl ClientBuilder {
                     probes: 0,
                     source: Some(Box::new(e)),
                 })
-            })?;
+            },
+        )?;
         Ok(Client {
             transport: Transport::new(Settings {
                 http,
                 host: host_header(&endpoint),
                 endpoint,
-                credentials,
+                credentials: Some(credentials),
                 signature_version: self.signature_version,
                 connect_timeout: self.connect_timeout,
                 read_timeout: self.read_timeout,
@@ -459,6 +461,8 @@ impl ClientBuilder {
                 operation_timeout: self.operation_timeout,
                 retry: self.retry,
                 clock: self.clock,
+                max_answer_bytes: crate::transport::MAX_BODY_BYTES,
+                secret_answers: false,
             }),
         })
     }

@@ -7,6 +7,9 @@ use reqwest::Url;
 
 use crate::Error;
 
+/// The API version of ENS, sent with every ENS operation (`Version`, `x-acs-version`).
+pub(crate) const ENS_API_VERSION: &str = "2017-11-10";
+
 /// The default endpoint, serving every mainland China region.
 pub const DEFAULT_ENDPOINT: &str = "https://ens.aliyuncs.com";
 

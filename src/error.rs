@@ -77,8 +77,7 @@ pub enum Error {
     #[error(transparent)]
     InvalidResponse(Box<InvalidResponse>),
     /// A write without idempotency token may or may not have taken effect, and writing again
-    /// could do it twice: the call stops and says what to look for (CreateHaVip; see
-    /// [`crate::retry`]).
+    /// could do it twice: the call stops and says what to check (see [`crate::retry`]).
     #[error(transparent)]
     OutcomeUnknown(Box<OutcomeUnknown>),
     /// A waiter's deadline passed before the wanted state was observed.
@@ -147,6 +146,18 @@ impl Error {
             Error::Transport(_) => true,
             Error::Timeout(t) => t.kind != TimeoutKind::Operation,
             Error::InvalidResponse(r) => r.http_status >= 500 || r.http_status == 429,
+            _ => false,
+        }
+    }
+
+    /// `true` when a write may or may not have taken effect: an [`Error::OutcomeUnknown`], or
+    /// a [`TimeoutError`] whose operation timeout cut a write after an attempt whose outcome is
+    /// unknown ([`write_outcome_unknown`](TimeoutError::write_outcome_unknown)). Check whether
+    /// the write took effect before sending it again.
+    pub fn is_outcome_unknown(&self) -> bool {
+        match self.innermost() {
+            Error::OutcomeUnknown(_) => true,
+            Error::Timeout(t) => t.write_outcome_unknown,
             _ => false,
         }
     }
@@ -557,24 +568,60 @@ impl From<CredentialsError> for Error {
 }
 
 /// A write may or may not have taken effect, and the client cannot tell which without risking
-/// doing it twice (CreateHaVip without `IpAddress`). It names where and when to look; the
-/// attempt whose outcome is unknown is its [`source`](std::error::Error::source).
+/// doing it twice, so it was not sent again. It says which write and what to check before
+/// sending it again; the attempt whose outcome is unknown is its
+/// [`source`](std::error::Error::source).
+///
+/// Two kinds of write end this way (see [`crate::retry`]): a write without idempotency token
+/// and without a check whose attempt may have reached the service (the connection failed after
+/// sending, no answer in time, an HTTP 5xx), and a CreateHaVip whose check could not tell its
+/// HAVIPs apart, which also says where and when to look for them
+/// ([`possibly_created`](Self::possibly_created)).
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "{action}'s outcome is unknown ({reason}): an attempt may have created HAVIPs in vSwitch \
-     {vswitch_id}{}{} between {} and {}{}; look for them with DescribeHaVips before creating again",
-    name.as_ref().map(|n| format!(" named {:?}", n)).unwrap_or_default(),
-    ip_address.as_ref().map(|ip| format!(" with address {ip}")).unwrap_or_default(),
-    crate::lenient::format_time((*window_start).into()),
-    crate::lenient::format_time((*window_end).into()),
-    if candidates.is_empty() { String::new() } else { format!(" (seen: {})", candidates.join(", ")) }
+    "{action}'s outcome is unknown ({reason}): {}",
+    WhatToCheck(possibly_created.as_ref())
 )]
 #[non_exhaustive]
 pub struct OutcomeUnknown {
     /// The API action, e.g. `CreateHaVip`.
     pub action: String,
-    /// Why the check could not tell.
+    /// Why the outcome cannot be told (the attempt's failure, or why the check could not tell).
     pub reason: String,
+    /// How many attempts were made.
+    pub attempts: u32,
+    /// How many safe-write checks were made besides the attempts.
+    pub probes: u32,
+    /// For a CreateHaVip: the HAVIPs it may have made, and where to look for them.
+    pub possibly_created: Option<PossiblyCreated>,
+    /// The attempt whose outcome is unknown.
+    #[source]
+    pub source: Option<Box<Error>>,
+}
+
+impl OutcomeUnknown {
+    pub(crate) fn new(action: impl Into<String>, reason: impl Into<String>) -> Self {
+        OutcomeUnknown {
+            action: action.into(),
+            reason: reason.into(),
+            attempts: 0,
+            probes: 0,
+            possibly_created: None,
+            source: None,
+        }
+    }
+
+    /// For a CreateHaVip: the HAVIPs it may have made, and where to look for them.
+    pub fn possibly_created(&self) -> Option<&PossiblyCreated> {
+        self.possibly_created.as_ref()
+    }
+}
+
+/// The HAVIPs a CreateHaVip whose outcome is unknown may have made: the vSwitch, name and
+/// address it asked for, and the time window in which their `CreationTime` falls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PossiblyCreated {
     /// The vSwitch the write was for.
     pub vswitch_id: String,
     /// The name the write gave, if any.
@@ -588,13 +635,48 @@ pub struct OutcomeUnknown {
     pub window_end: std::time::SystemTime,
     /// The ids the check saw that may be this call's.
     pub candidates: Vec<String>,
-    /// How many attempts were made.
-    pub attempts: u32,
-    /// How many safe-write checks were made besides the attempts.
-    pub probes: u32,
-    /// The attempt whose outcome is unknown.
-    #[source]
-    pub source: Option<Box<Error>>,
+}
+
+/// The rest of [`OutcomeUnknown`]'s sentence: what may have happened and what to check.
+struct WhatToCheck<'a>(Option<&'a PossiblyCreated>);
+
+impl fmt::Display for WhatToCheck<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(p) = self.0 else {
+            return f.write_str(
+                "it may or may not have taken effect and was not sent again; check whether it \
+                 took effect before sending it again",
+            );
+        };
+        write!(
+            f,
+            "it may or may not have created HAVIPs in vSwitch {}",
+            Escaped::new(&p.vswitch_id, MAX_ID_CHARS)
+        )?;
+        if let Some(n) = &p.name {
+            write!(f, " named {:?}", n)?;
+        }
+        if let Some(ip) = &p.ip_address {
+            write!(f, " with address {}", Escaped::new(ip, MAX_ID_CHARS))?;
+        }
+        write!(
+            f,
+            " between {} and {}",
+            crate::lenient::format_time(p.window_start.into()),
+            crate::lenient::format_time(p.window_end.into())
+        )?;
+        if !p.candidates.is_empty() {
+            f.write_str(" (seen: ")?;
+            for (i, c) in p.candidates.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{}", Escaped::new(c, MAX_ID_CHARS))?;
+            }
+            f.write_str(")")?;
+        }
+        f.write_str("; look for them with DescribeHaVips before creating again")
+    }
 }
 
 /// The waiter's deadline passed before the wanted state was observed. The last poll's error, if

@@ -1,17 +1,33 @@
-//! Sending one operation: signing each attempt, retrying, time limits, and turning every answer
-//! into raw bytes or a typed [`Error`]. It knows no operation: what an operation sends is a
-//! [`Request`], and a write whose outcome can be unknown brings its own [`SafeWrite`] hook.
+//! Sending requests: one implementation of an HTTP exchange bounded in time and size
+//! ([`exchange`]), and on it the RPC call: signing each attempt, retrying, time limits, and
+//! turning every answer into raw bytes or a typed [`Error`].
+//!
+//! A [`Transport`] serves one endpoint (ENS's, from the client builder, or an STS's) and knows
+//! no service and no operation: what an operation sends is a [`Request`] (action, API version,
+//! method, query and form-body parameters, how it may be resent), and a write whose outcome can
+//! be unknown brings its own [`SafeWrite`] check. The credentials sources that speak plain HTTP
+//! (the instance metadata service, a credentials URI) use [`exchange`] directly.
 //!
 //! Every time limit (read, attempt, operation) runs on the client's [`Clock`]; only the connect
 //! timeout is enforced inside the HTTP client, on real time.
+//!
+//! # Events
+//!
+//! Each retry is one `INFO` event (`retrying`: `action`, `attempt`, `error_code` or
+//! `error_kind`, `http_status`, `backoff_ms`), and each safe-write check one `INFO` event
+//! (`checked whether the write took effect`: `action`, `attempt`, `checked`, `verdict`).
+//! Everything else is `DEBUG` (spans `ens_operation` and `ens_attempt`). The final failure is
+//! returned, never logged above `DEBUG`: what it means is the caller's business.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, Url};
 use time::OffsetDateTime;
 use tracing::field::Empty;
@@ -20,25 +36,26 @@ use tracing::Instrument as _;
 use crate::clock::{within, Clock};
 use crate::credentials::ProvideCredentials;
 use crate::error::{
-    snippet, Error, ErrorCode, Escaped, InvalidResponse, TimeoutError, TimeoutKind, TransportError,
-    TransportErrorKind,
+    snippet, CredentialsError, Error, ErrorCode, Escaped, InvalidResponse, OutcomeUnknown,
+    TimeoutError, TimeoutKind, TransportError, TransportErrorKind, MAX_ID_CHARS,
 };
 use crate::retry::RetryConfig;
 use crate::signer::{self, SignatureVersion, SigningParams};
 use crate::wire::{self, RawAnswer};
 
-/// The API version of ENS.
-pub(crate) const API_VERSION: &str = "2017-11-10";
-
-/// The largest answer body read, in bytes; a larger one is an [`Error::InvalidResponse`].
+/// The largest ENS answer body read, in bytes; a larger one is an [`Error::InvalidResponse`].
 pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// What the transport needs, resolved by the client builder.
+/// The content type of a form body, as Alibaba's SDK sends it (and, with V3, signs it).
+const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// What the transport needs, resolved by the client builder (or an STS source's builder).
 pub(crate) struct Settings {
     pub(crate) http: reqwest::Client,
     pub(crate) endpoint: Url,
     pub(crate) host: String,
-    pub(crate) credentials: Arc<dyn ProvideCredentials>,
+    /// `None`: the transport sends anonymous requests only (the STS of AssumeRoleWithOIDC).
+    pub(crate) credentials: Option<Arc<dyn ProvideCredentials>>,
     pub(crate) signature_version: SignatureVersion,
     pub(crate) connect_timeout: Duration,
     pub(crate) read_timeout: Duration,
@@ -46,6 +63,30 @@ pub(crate) struct Settings {
     pub(crate) operation_timeout: Option<Duration>,
     pub(crate) retry: RetryConfig,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The largest answer body read, in bytes.
+    pub(crate) max_answer_bytes: usize,
+    /// The answers may hold secrets (STS credentials): no answer text in the transport's events.
+    pub(crate) secret_answers: bool,
+}
+
+/// The HTTP client of every transport and credentials source: `connect_timeout` (enforced
+/// inside reqwest, on real time), `user_agent`, the environment's proxy (`HTTPS_PROXY`, …) only
+/// when `proxy`, and never a redirect: a request may carry a signature or a token, which must
+/// not be replayed to another host (a 3xx is an answer like any other).
+pub(crate) fn http_client(
+    connect_timeout: Duration,
+    user_agent: &str,
+    proxy: bool,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(user_agent)
+        .pool_idle_timeout(Duration::from_secs(50));
+    if !proxy {
+        builder = builder.no_proxy();
+    }
+    builder.build()
 }
 
 /// A handle on the settings, shared by the client, every builder and every waiter. Cheap to
@@ -55,20 +96,56 @@ pub(crate) struct Transport {
     inner: Arc<Settings>,
 }
 
-/// One operation to send.
+/// Whether a failed attempt of a request may be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// Reads, and writes that cannot apply twice (idempotency token, or setting absolute
+    /// values): every retryable failure is retried.
+    Always,
+    /// Writes without an idempotency token and no safe-write check: a failure after which the
+    /// request may have reached the service (timeout after sending, broken connection, 5xx) is
+    /// never resent: the call ends with [`Error::OutcomeUnknown`]. Failures that prove nothing
+    /// was applied (connect errors, throttling and the other 4xx the gateway answers before the
+    /// API runs, 429) are retried as usual. (A write with a [`SafeWrite`] check is governed by
+    /// its check.)
+    OnlyIfNotApplied,
+}
+
+/// One request to send.
 pub(crate) struct Request<'h> {
-    pub(crate) action: &'static str,
+    /// The API action (`CreateHaVip`; any string for runtime actions).
+    pub(crate) action: Cow<'static, str>,
+    /// The product's API version (`2017-11-10` for ENS), from the operation.
+    pub(crate) version: Cow<'static, str>,
     pub(crate) method: Method,
-    pub(crate) params: Vec<(Cow<'static, str>, String)>,
+    /// Query parameters, in order.
+    pub(crate) query: Vec<(Cow<'static, str>, String)>,
+    /// Form-body parameters, in order (sent as `application/x-www-form-urlencoded`).
+    pub(crate) body: Vec<(Cow<'static, str>, String)>,
+    pub(crate) resend: Resend,
     pub(crate) retry: RetryConfig,
     pub(crate) operation_timeout: Option<Duration>,
     /// The safe-write rule of a write without idempotency token.
     pub(crate) safe_write: Option<&'h dyn SafeWrite>,
+    /// An unsigned RPC call (AssumeRoleWithOIDC): `Action`, `Format`, `Version` and `Timestamp`
+    /// in the query, no credentials, no signature.
+    pub(crate) anonymous: bool,
 }
 
 impl Request<'_> {
+    /// Adds a query parameter.
     pub(crate) fn param(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) {
-        self.params.push((key.into(), value.into()));
+        self.query.push((key.into(), value.into()));
+    }
+
+    /// Adds a form-body parameter (never in the URL: for values such as passwords and long
+    /// tokens).
+    pub(crate) fn body_param(
+        &mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) {
+        self.body.push((key.into(), value.into()));
     }
 }
 
@@ -89,6 +166,19 @@ pub(crate) trait SafeWrite: Send + Sync {
 
     /// Asks the service (one check: usually one DescribeHaVips call).
     fn check(&self) -> CheckFuture<'_>;
+
+    /// Writes what the check looks at, for its event (`whether i-1 is associated with
+    /// havip-1`).
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+/// [`SafeWrite::describe`] as a `Display`.
+struct Checked<'a>(&'a dyn SafeWrite);
+
+impl fmt::Display for Checked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.describe(f)
+    }
 }
 
 /// What a [`SafeWrite`] check found.
@@ -102,6 +192,16 @@ pub(crate) enum Verdict {
     NotApplied,
     /// It cannot be told, and writing again might do the write twice: stop with this error.
     Unknown(Error),
+}
+
+impl Verdict {
+    fn name(&self) -> &'static str {
+        match self {
+            Verdict::Applied { .. } => "applied",
+            Verdict::NotApplied => "not_applied",
+            Verdict::Unknown(_) => "unknown",
+        }
+    }
 }
 
 /// How a call settled.
@@ -137,6 +237,33 @@ impl AttemptFailure {
     }
 }
 
+/// A request's parameters as the signers and the wire take them, made once per call (every
+/// attempt sends the same ones).
+struct WireForm<'r> {
+    query: Vec<(&'r str, &'r str)>,
+    body: Vec<(&'r str, &'r str)>,
+    /// The body as sent: the form encoding of `body`, or `None` when it has no parameters.
+    form: Option<String>,
+}
+
+impl<'r> WireForm<'r> {
+    fn new(req: &'r Request<'_>) -> Self {
+        let pairs = |params: &'r [(Cow<'static, str>, String)]| -> Vec<(&'r str, &'r str)> {
+            params
+                .iter()
+                .map(|(k, v)| (k.as_ref(), v.as_str()))
+                .collect()
+        };
+        let body = pairs(&req.body);
+        let form = (!body.is_empty()).then(|| wire::encode_query(&body));
+        WireForm {
+            query: pairs(&req.query),
+            body,
+            form,
+        }
+    }
+}
+
 impl Transport {
     pub(crate) fn new(settings: Settings) -> Self {
         Transport {
@@ -152,15 +279,26 @@ impl Transport {
         &*self.inner.clock
     }
 
-    /// A request for `action` with the client's retry policy and operation timeout.
-    pub(crate) fn request(&self, action: &'static str, method: Method) -> Request<'static> {
+    /// A request for `action` of the API `version`, with the transport's retry policy and
+    /// operation timeout; every retryable failure is resent ([`Resend::Always`]) unless the
+    /// caller says otherwise.
+    pub(crate) fn request(
+        &self,
+        action: impl Into<Cow<'static, str>>,
+        version: impl Into<Cow<'static, str>>,
+        method: Method,
+    ) -> Request<'static> {
         Request {
-            action,
+            action: action.into(),
+            version: version.into(),
             method,
-            params: Vec::new(),
+            query: Vec::new(),
+            body: Vec::new(),
+            resend: Resend::Always,
             retry: self.inner.retry,
             operation_timeout: self.inner.operation_timeout,
             safe_write: None,
+            anonymous: false,
         }
     }
 
@@ -179,7 +317,7 @@ impl Transport {
     async fn invoke_traced(&self, req: &Request<'_>) -> Result<Settled, Error> {
         let span = tracing::debug_span!(
             "ens_operation",
-            action = req.action,
+            action = &*req.action,
             attempts = Empty,
             probes = Empty,
             request_id = Empty,
@@ -225,13 +363,10 @@ impl Transport {
                     span.record("request_id", id);
                 }
                 if let Some(code) = e.code() {
-                    span.record(
-                        "error_code",
-                        tracing::field::display(Escaped::new(&code.to_string(), 128)),
-                    );
+                    span.record("error_code", tracing::field::display(CodeText(code)));
                 }
                 span.record("outcome", "error");
-                tracing::debug!(parent: &span, error = %e, "operation failed");
+                tracing::debug!(parent: &span, error = %self.logged(e), "operation failed");
             }
         }
         result
@@ -253,7 +388,7 @@ impl Transport {
         {
             Some(r) => r,
             None => Err(Error::Timeout(TimeoutError {
-                action: req.action.to_owned(),
+                action: req.action.to_string(),
                 kind: TimeoutKind::Operation,
                 limit,
                 attempts: counts.attempts.load(Ordering::Relaxed),
@@ -269,6 +404,10 @@ impl Transport {
         counts: &Counts,
         deadline: Option<Instant>,
     ) -> Result<Settled, Error> {
+        let form = WireForm::new(req);
+        // A write that must not be resent blindly and has no check: an attempt in flight, or
+        // one that failed after it may have reached the service, leaves its outcome unknown.
+        let blind = req.safe_write.is_none() && req.resend == Resend::OnlyIfNotApplied;
         let mut earlier_ambiguous = false;
         let mut attempt = 0u32;
         let mut probes = 0u32;
@@ -280,7 +419,10 @@ impl Transport {
         loop {
             attempt += 1;
             counts.attempts.store(attempt, Ordering::Relaxed);
-            let failure = match self.attempt(req, attempt).await {
+            if blind {
+                counts.unsettled_write.store(true, Ordering::Relaxed);
+            }
+            let failure = match self.attempt(req, &form, attempt).await {
                 Ok(raw) => return Ok(settled(Outcome::Answered(raw), attempt, probes)),
                 Err(f) => f,
             };
@@ -288,6 +430,12 @@ impl Transport {
                 error: failure.error.with_counts(attempt, probes),
                 ..failure
             };
+            if blind {
+                if failure.ambiguous {
+                    return Err(outcome_unknown(req, failure.error, attempt));
+                }
+                counts.unsettled_write.store(false, Ordering::Relaxed);
+            }
             if failure.ambiguous && req.safe_write.is_some() {
                 counts.unsettled_write.store(true, Ordering::Relaxed);
             }
@@ -309,9 +457,16 @@ impl Transport {
             if let (Some(hook), true) = (req.safe_write, outcome_unknown) {
                 probes += 1;
                 counts.probes.store(probes, Ordering::Relaxed);
-                match hook.check().await {
+                let verdict = hook.check().await;
+                tracing::info!(
+                    action = &*req.action,
+                    attempt,
+                    checked = %Checked(hook),
+                    verdict = verdict.name(),
+                    "checked whether the write took effect"
+                );
+                match verdict {
                     Verdict::Applied { request_id, ids } => {
-                        tracing::debug!(attempt, probes, "the write took effect");
                         let outcome = Outcome::AlreadyApplied {
                             request_id: Some(request_id),
                             ids,
@@ -340,11 +495,14 @@ impl Transport {
                 }
                 backoff = backoff.max(advice);
             }
-            tracing::debug!(
+            tracing::info!(
+                action = &*req.action,
                 attempt,
+                error_code = error.code().map(|c| tracing::field::display(CodeText(c))),
+                error_kind = error_kind(&error),
+                http_status = error.http_status(),
                 backoff_ms = backoff.as_millis() as u64,
                 outcome_unknown = failure.ambiguous,
-                error = %error,
                 "retrying"
             );
             self.clock().sleep(backoff).await;
@@ -354,10 +512,15 @@ impl Transport {
     /// One signed attempt, in an `ens_attempt` span (fields `action`, `attempt`, `http_status`,
     /// `request_id`, `error_code`, `latency_ms`). Nothing secret is recorded: no URL (it holds
     /// the signature and, with STS, the token), no header; server text is escaped and bounded.
-    async fn attempt(&self, req: &Request<'_>, attempt: u32) -> Result<RawAnswer, AttemptFailure> {
+    async fn attempt(
+        &self,
+        req: &Request<'_>,
+        form: &WireForm<'_>,
+        attempt: u32,
+    ) -> Result<RawAnswer, AttemptFailure> {
         let span = tracing::debug_span!(
             "ens_attempt",
-            action = req.action,
+            action = &*req.action,
             attempt,
             http_status = Empty,
             request_id = Empty,
@@ -365,11 +528,11 @@ impl Transport {
             latency_ms = Empty,
         );
         if span.is_disabled() {
-            return self.attempt_inner(req, attempt).await;
+            return self.attempt_inner(req, form, attempt).await;
         }
         let started = Instant::now();
         let result = self
-            .attempt_inner(req, attempt)
+            .attempt_inner(req, form, attempt)
             .instrument(span.clone())
             .await;
         span.record("latency_ms", started.elapsed().as_millis() as u64);
@@ -393,12 +556,9 @@ impl Transport {
                     span.record("request_id", id);
                 }
                 if let Some(code) = f.error.code() {
-                    span.record(
-                        "error_code",
-                        tracing::field::display(Escaped::new(&code.to_string(), 128)),
-                    );
+                    span.record("error_code", tracing::field::display(CodeText(code)));
                 }
-                tracing::debug!(parent: &span, error = %f.error, retryable = f.error.is_retryable(), "attempt failed");
+                tracing::debug!(parent: &span, error = %self.logged(&f.error), retryable = f.error.is_retryable(), "attempt failed");
             }
         }
         result
@@ -407,166 +567,251 @@ impl Transport {
     async fn attempt_inner(
         &self,
         req: &Request<'_>,
+        form: &WireForm<'_>,
         attempt: u32,
     ) -> Result<RawAnswer, AttemptFailure> {
         let cfg = &*self.inner;
-        let creds = cfg
-            .credentials
-            .provide_credentials()
-            .await
-            .map_err(|e| AttemptFailure::not_sent(Error::Credentials(e)))?;
-        let nonce = signer::new_nonce().map_err(AttemptFailure::not_sent)?;
         let now = OffsetDateTime::from(cfg.clock.system_time());
-        let signing = SigningParams::new(
-            creds.access_key_id(),
-            creds.access_key_secret(),
-            now,
-            &nonce,
-        )
-        .with_security_token(creds.security_token());
-        let params: Vec<(&str, &str)> = req
-            .params
-            .iter()
-            .map(|(k, v)| (k.as_ref(), v.as_str()))
-            .collect();
-
-        // The endpoint was parsed once when the client was built; only the query is new.
+        // The endpoint was parsed once when the transport was built; only the query is new.
         let mut url = cfg.endpoint.clone();
-        let builder = match cfg.signature_version {
-            SignatureVersion::V1 => {
-                let signed = signer::v1::sign(
-                    req.method.as_str(),
-                    req.action,
-                    API_VERSION,
-                    &params,
-                    &signing,
-                );
-                wire::set_query(&mut url, &signed.to_send());
-                cfg.http.request(req.method.clone(), url)
-            }
-            SignatureVersion::V3 => {
-                let signed = signer::v3::sign(
-                    &signer::v3::V3Request {
-                        method: req.method.as_str(),
-                        host: &cfg.host,
-                        action: req.action,
-                        version: API_VERSION,
-                        params: &params,
-                        extra_signed_headers: &[],
-                        body: b"",
-                    },
-                    &signing,
-                );
-                wire::set_query(&mut url, &params);
-                let mut b = cfg.http.request(req.method.clone(), url);
-                for (k, v) in signed.headers {
-                    b = b.header(k, v.into_owned());
+        let builder = if req.anonymous {
+            let timestamp = signer::format_timestamp(now);
+            let mut query: Vec<(&str, &str)> = Vec::with_capacity(form.query.len() + 4);
+            query.extend_from_slice(&[
+                ("Action", &*req.action),
+                ("Format", "JSON"),
+                ("Version", &*req.version),
+                ("Timestamp", &timestamp),
+            ]);
+            query.extend_from_slice(&form.query);
+            wire::set_query(&mut url, &query);
+            cfg.http.request(req.method.clone(), url)
+        } else {
+            let provider = cfg.credentials.as_ref().ok_or_else(|| {
+                AttemptFailure::not_sent(Error::Credentials(CredentialsError::new(
+                    "this endpoint has no credentials to sign with",
+                )))
+            })?;
+            let creds = provider
+                .provide_credentials()
+                .await
+                .map_err(|e| AttemptFailure::not_sent(Error::Credentials(e)))?;
+            let nonce = signer::new_nonce().map_err(AttemptFailure::not_sent)?;
+            let signing = SigningParams::new(
+                creds.access_key_id(),
+                creds.access_key_secret(),
+                now,
+                &nonce,
+            )
+            .with_security_token(creds.security_token());
+            match cfg.signature_version {
+                SignatureVersion::V1 => {
+                    // The signature covers the query's and the body's parameters together.
+                    let signed = signer::v1::sign_with_body(
+                        req.method.as_str(),
+                        &req.action,
+                        &req.version,
+                        &form.query,
+                        &form.body,
+                        &signing,
+                    );
+                    wire::set_query(&mut url, &signed.to_send());
+                    cfg.http.request(req.method.clone(), url)
                 }
-                b
+                SignatureVersion::V3 => {
+                    // The body is covered by its hash, and its content type signed, as
+                    // Alibaba's SDK signs every header it sends.
+                    let content_type: &[(&str, &str)] = match form.form {
+                        Some(_) => &[("content-type", FORM_CONTENT_TYPE)],
+                        None => &[],
+                    };
+                    let signed = signer::v3::sign(
+                        &signer::v3::V3Request {
+                            method: req.method.as_str(),
+                            host: &cfg.host,
+                            action: &req.action,
+                            version: &req.version,
+                            params: &form.query,
+                            extra_signed_headers: content_type,
+                            body: form.form.as_deref().unwrap_or_default().as_bytes(),
+                        },
+                        &signing,
+                    );
+                    wire::set_query(&mut url, &form.query);
+                    let mut b = cfg.http.request(req.method.clone(), url);
+                    for (k, v) in signed.headers {
+                        b = b.header(k, v.into_owned());
+                    }
+                    b
+                }
             }
         };
-        let builder = builder.header(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        );
+        let mut builder = builder.header(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(body) = &form.form {
+            builder = builder
+                .header(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE))
+                .body(body.clone());
+        }
 
-        let exchange = async {
-            let resp = builder
-                .send()
-                .await
-                .map_err(|e| self.transport_failure(req, attempt, e))?;
-            let status = resp.status().as_u16();
-            let headers = resp.headers();
-            let header_request_id = headers
-                .get("x-acs-request-id")
-                .and_then(|v| v.to_str().ok())
-                .and_then(wire::request_id);
-            let retry_after = headers
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| wire::parse_retry_after(v, cfg.clock.system_time()));
-            let body = read_body(resp, req.action, status, attempt)
-                .await
-                .map_err(|error| AttemptFailure {
-                    ambiguous: true,
-                    error,
-                })?;
-            Ok::<_, AttemptFailure>(RawAnswer {
-                status,
-                body,
-                header_request_id,
-                retry_after,
-            })
-        };
         // One timer per attempt bounds the wait for the whole answer: the read timeout, or the
         // attempt timeout when that is shorter.
         let (kind, limit) = match cfg.attempt_timeout {
             Some(a) if a <= cfg.read_timeout => (TimeoutKind::Attempt, a),
             _ => (TimeoutKind::Read, cfg.read_timeout),
         };
-        let deadline = cfg.clock.now() + limit;
-        let answer = within(&*cfg.clock, deadline, exchange)
+        let answer = exchange(builder, &*cfg.clock, limit, cfg.max_answer_bytes)
             .await
-            .ok_or_else(|| AttemptFailure {
-                error: Error::Timeout(TimeoutError {
-                    action: req.action.to_owned(),
-                    kind,
-                    limit,
-                    attempts: attempt,
-                    probes: 0,
-                    write_outcome_unknown: false,
-                }),
-                ambiguous: true,
-            })??;
-
+            .map_err(|e| self.exchange_failure(req, attempt, e, kind, limit))?;
         if (200..300).contains(&answer.status) {
             return Ok(answer);
         }
         let ambiguous = answer.status >= 500;
         Err(AttemptFailure {
-            error: answer.into_error(req.action),
+            error: answer.into_error(&req.action),
             ambiguous,
         })
     }
 
-    fn transport_failure(
+    /// The attempt failure an [`ExchangeError`] stands for.
+    fn exchange_failure(
         &self,
         req: &Request<'_>,
         attempt: u32,
-        e: reqwest::Error,
+        e: ExchangeError,
+        kind: TimeoutKind,
+        limit: Duration,
     ) -> AttemptFailure {
-        if e.is_timeout() {
-            let (kind, limit, ambiguous) = if e.is_connect() {
-                (TimeoutKind::Connect, self.inner.connect_timeout, false)
-            } else {
-                (TimeoutKind::Read, self.inner.read_timeout, true)
-            };
-            return AttemptFailure {
-                error: Error::Timeout(TimeoutError {
-                    action: req.action.to_owned(),
-                    kind,
-                    limit,
+        let timeout = |kind, limit, ambiguous| AttemptFailure {
+            error: Error::Timeout(TimeoutError {
+                action: req.action.to_string(),
+                kind,
+                limit,
+                attempts: attempt,
+                probes: 0,
+                write_outcome_unknown: false,
+            }),
+            ambiguous,
+        };
+        let transport = |kind, ambiguous, e| AttemptFailure {
+            error: transport_error(&req.action, kind, attempt, e),
+            ambiguous,
+        };
+        match e {
+            ExchangeError::Build(e) => transport(TransportErrorKind::Other, false, e),
+            ExchangeError::Send(e) if e.is_timeout() && e.is_connect() => {
+                timeout(TimeoutKind::Connect, self.inner.connect_timeout, false)
+            }
+            ExchangeError::Send(e) if e.is_timeout() => {
+                timeout(TimeoutKind::Read, self.inner.read_timeout, true)
+            }
+            ExchangeError::Send(e) => {
+                let kind = if e.is_connect() {
+                    TransportErrorKind::Connect
+                } else if e.is_body() || e.is_decode() {
+                    TransportErrorKind::Body
+                } else if e.is_request() {
+                    TransportErrorKind::Request
+                } else {
+                    TransportErrorKind::Other
+                };
+                transport(kind, kind != TransportErrorKind::Connect, e)
+            }
+            ExchangeError::Read(e) => transport(TransportErrorKind::Body, true, e),
+            ExchangeError::TooLarge { status, start } => AttemptFailure {
+                error: Error::InvalidResponse(Box::new(InvalidResponse {
+                    action: req.action.to_string(),
+                    http_status: status,
+                    reason: format!(
+                        "the answer is larger than {} bytes",
+                        self.inner.max_answer_bytes
+                    ),
+                    body_snippet: snippet(&start),
+                    request_id: None,
+                    retry_after: None,
                     attempts: attempt,
                     probes: 0,
-                    write_outcome_unknown: false,
-                }),
-                ambiguous,
-            };
-        }
-        let kind = if e.is_connect() {
-            TransportErrorKind::Connect
-        } else if e.is_body() || e.is_decode() {
-            TransportErrorKind::Body
-        } else if e.is_request() {
-            TransportErrorKind::Request
-        } else {
-            TransportErrorKind::Other
-        };
-        AttemptFailure {
-            ambiguous: kind != TransportErrorKind::Connect,
-            error: transport_error(req.action, kind, attempt, e),
+                })),
+                ambiguous: true,
+            },
+            ExchangeError::TimedOut => timeout(kind, limit, true),
         }
     }
+
+    /// `error` as this transport's events show it: without any answer text when the answers
+    /// may hold secrets.
+    fn logged<'e>(&self, error: &'e Error) -> Logged<'e> {
+        Logged {
+            error,
+            secret_answers: self.inner.secret_answers,
+        }
+    }
+}
+
+/// An error as the transport's events show it (see [`Transport::logged`]).
+struct Logged<'e> {
+    error: &'e Error,
+    secret_answers: bool,
+}
+
+impl fmt::Display for Logged<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.error {
+            Error::InvalidResponse(r) if self.secret_answers => write!(
+                f,
+                "{} got an undecodable answer (HTTP {}): {}",
+                r.action, r.http_status, r.reason
+            ),
+            e => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+/// An error code as an event field: escaped and bounded.
+struct CodeText<'a>(&'a ErrorCode);
+
+impl fmt::Display for CodeText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&Escaped::new(&self.0.to_string(), MAX_ID_CHARS), f)
+    }
+}
+
+/// What kind of failure `error` is, for the `retrying` event (beside its code, when it has one).
+fn error_kind(error: &Error) -> &'static str {
+    match error {
+        Error::Service(_) => "service_error",
+        Error::InvalidResponse(_) => "invalid_response",
+        Error::Timeout(t) => match t.kind {
+            TimeoutKind::Connect => "connect_timeout",
+            TimeoutKind::Read => "read_timeout",
+            TimeoutKind::Attempt => "attempt_timeout",
+            _ => "operation_timeout",
+        },
+        Error::Transport(t) => match t.kind {
+            TransportErrorKind::Connect => "connect",
+            TransportErrorKind::Request => "connection_lost",
+            TransportErrorKind::Body => "body_read",
+            _ => "transport",
+        },
+        Error::Credentials(_) => "credentials",
+        _ => "other",
+    }
+}
+
+/// The error of a write sent with [`Resend::OnlyIfNotApplied`] whose attempt may have reached
+/// the service: it was not sent again, and `cause` is the attempt's failure.
+fn outcome_unknown(req: &Request<'_>, cause: Error, attempts: u32) -> Error {
+    let reason = match &cause {
+        Error::Timeout(t) => format!("no answer within the {} of {:?}", t.kind, t.limit),
+        Error::Transport(t) => t.kind.to_string(),
+        e => match e.http_status() {
+            Some(status) => format!("the service answered HTTP {status}"),
+            None => "the attempt failed after it was sent".to_owned(),
+        },
+    };
+    let mut unknown = OutcomeUnknown::new(req.action.as_ref(), reason);
+    unknown.attempts = attempts;
+    unknown.source = Some(Box::new(cause));
+    Error::OutcomeUnknown(Box::new(unknown))
 }
 
 /// The attempts and checks made so far, readable when the operation timeout cuts the loop.
@@ -578,8 +823,8 @@ struct Counts {
     unsettled_write: AtomicBool,
 }
 
-/// A [`TransportError`] keeping the reqwest error, without its URL (it holds the signature), as
-/// the source.
+/// A [`TransportError`] keeping the reqwest error (already without its URL, which holds the
+/// signature) as the source.
 fn transport_error(
     action: &str,
     kind: TransportErrorKind,
@@ -591,39 +836,86 @@ fn transport_error(
         kind,
         attempts,
         probes: 0,
-        source: Some(Box::new(e.without_url())),
+        source: Some(Box::new(e)),
     })
 }
 
-/// Reads at most [`MAX_BODY_BYTES`]; a larger body is an error keeping its start.
-async fn read_body(
-    mut resp: reqwest::Response,
-    action: &str,
-    status: u16,
-    attempt: u32,
-) -> Result<Vec<u8>, Error> {
-    let declared = resp.content_length().unwrap_or(0);
-    let mut body = Vec::with_capacity((declared as usize).min(64 * 1024));
-    loop {
-        let chunk = resp
+/// Why one [`exchange`] failed. Every reqwest error is kept without its URL (it may hold a
+/// signature or a token).
+pub(crate) enum ExchangeError {
+    /// The request could not be made (a bad header value, …); nothing was sent.
+    Build(reqwest::Error),
+    /// Sending failed, or no answer came (the connection, a timeout inside reqwest, …).
+    Send(reqwest::Error),
+    /// The answer's body could not be read to its end.
+    Read(reqwest::Error),
+    /// The answer is larger than the limit: its status, and the first bytes read.
+    TooLarge { status: u16, start: Vec<u8> },
+    /// The time limit ran out (on the clock) before the whole answer came.
+    TimedOut,
+}
+
+/// One HTTP exchange, the one implementation every request of the crate goes through: sends
+/// `request` (never following a redirect: see [`http_client`]), reads at most `max_body` bytes
+/// of the answer, all within `limit` on `clock`. No signing, no retry. The answer's status,
+/// body, `x-acs-request-id` and `Retry-After` are kept.
+pub(crate) async fn exchange(
+    request: reqwest::RequestBuilder,
+    clock: &dyn Clock,
+    limit: Duration,
+    max_body: usize,
+) -> Result<RawAnswer, ExchangeError> {
+    let (client, request) = request.build_split();
+    let request = request.map_err(|e| ExchangeError::Build(e.without_url()))?;
+    #[cfg(test)]
+    assert!(
+        matches!(
+            request.url().host_str(),
+            Some("127.0.0.1" | "localhost" | "[::1]")
+        ),
+        "a unit test tried to reach {:?}: tests talk to 127.0.0.1 only",
+        request.url().host_str()
+    );
+    let deadline = clock.now() + limit;
+    let exchange = async {
+        let mut resp = client
+            .execute(request)
+            .await
+            .map_err(|e| ExchangeError::Send(e.without_url()))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers();
+        let header_request_id = headers
+            .get("x-acs-request-id")
+            .and_then(|v| v.to_str().ok())
+            .and_then(wire::request_id);
+        let retry_after = headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| wire::parse_retry_after(v, clock.system_time()));
+        let declared = resp.content_length().unwrap_or(0);
+        let mut body = Vec::with_capacity((declared as usize).min(max_body).min(64 * 1024));
+        while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| transport_error(action, TransportErrorKind::Body, attempt, e))?;
-        let Some(chunk) = chunk else { break };
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            body.extend_from_slice(&chunk[..chunk.len().min(1024)]);
-            return Err(Error::InvalidResponse(Box::new(InvalidResponse {
-                action: action.to_owned(),
-                http_status: status,
-                reason: format!("the answer is larger than {MAX_BODY_BYTES} bytes"),
-                body_snippet: snippet(&body),
-                request_id: None,
-                retry_after: None,
-                attempts: attempt,
-                probes: 0,
-            })));
+            .map_err(|e| ExchangeError::Read(e.without_url()))?
+        {
+            if body.len() + chunk.len() > max_body {
+                body.extend_from_slice(&chunk[..chunk.len().min(1024)]);
+                return Err(ExchangeError::TooLarge {
+                    status,
+                    start: body,
+                });
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        Ok(RawAnswer {
+            status,
+            body,
+            header_request_id,
+            retry_after,
+        })
+    };
+    within(clock, deadline, exchange)
+        .await
+        .unwrap_or(Err(ExchangeError::TimedOut))
 }

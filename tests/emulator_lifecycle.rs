@@ -232,6 +232,7 @@ async fn a_create_whose_answer_is_lost_never_makes_a_second_havip() {
     let Error::OutcomeUnknown(o) = &e else {
         panic!("{e:?}")
     };
+    let o = o.possibly_created().expect("where to look");
     assert_eq!(o.vswitch_id, "vsw-demo");
     assert_eq!(havips_in(&emu, "vsw-demo"), before + 4);
 

@@ -232,6 +232,7 @@ async fn a_lost_create_that_cannot_be_told_apart_is_never_repeated() {
     let Error::OutcomeUnknown(o) = &e else {
         panic!("{e:?}")
     };
+    let o = o.possibly_created().expect("where to look");
     assert_eq!(o.vswitch_id, "vsw-1");
     assert_eq!(o.candidates, ["havip-someone"]);
     assert!(o.window_start <= o.window_end);

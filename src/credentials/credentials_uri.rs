@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use super::answer::{flat_credentials, status_error, PlainHttp};
 use super::environment::{Env, ENV_CREDENTIALS_URI};
-use super::http::{flat_credentials, status_error, Http, Proxy};
 use super::refresh::RefreshingProvider;
 use super::{Credentials, ProvideCredentials, ProvideCredentialsFuture};
 use crate::clock::{Clock, TokioClock};
@@ -49,7 +49,7 @@ pub struct CredentialsUriProvider {
 /// The fetch behind the cache: one `GET`.
 struct UriFetch {
     uri: Url,
-    http: Http,
+    http: PlainHttp,
 }
 
 impl CredentialsUriProvider {
@@ -131,12 +131,7 @@ impl CredentialsUriProviderBuilder {
                 ))
             })?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(TokioClock));
-        let http = Http::new(
-            self.connect_timeout,
-            self.read_timeout,
-            Arc::clone(&clock),
-            Proxy::Never,
-        )?;
+        let http = PlainHttp::new(self.connect_timeout, self.read_timeout, Arc::clone(&clock))?;
         Ok(CredentialsUriProvider {
             cache: RefreshingProvider::builder(UriFetch { uri, http })
                 .shared_clock(clock)

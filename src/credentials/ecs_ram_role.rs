@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use super::answer::{flat_credentials, status_error, PlainHttp};
 use super::environment::{Env, ENV_ECS_METADATA, ENV_ECS_METADATA_DISABLED, ENV_IMDSV1_DISABLED};
-use super::http::{flat_credentials, status_error, Http, Proxy};
 use super::refresh::RefreshingProvider;
 use super::{Credentials, ProvideCredentials, ProvideCredentialsFuture};
 use crate::clock::{Clock, TokioClock};
@@ -82,7 +82,7 @@ struct InstanceMetadata {
     endpoint: Url,
     role_name: Option<String>,
     imdsv1_fallback: bool,
-    http: Http,
+    http: PlainHttp,
 }
 
 impl EcsRamRoleProvider {
@@ -212,12 +212,7 @@ impl EcsRamRoleProviderBuilder {
             .imdsv1_fallback
             .unwrap_or_else(|| !self.env.flag(ENV_IMDSV1_DISABLED));
         let clock = self.clock.unwrap_or_else(|| Arc::new(TokioClock));
-        let http = Http::new(
-            self.connect_timeout,
-            self.read_timeout,
-            Arc::clone(&clock),
-            Proxy::Never,
-        )?;
+        let http = PlainHttp::new(self.connect_timeout, self.read_timeout, Arc::clone(&clock))?;
         let fetch = InstanceMetadata {
             endpoint,
             role_name,

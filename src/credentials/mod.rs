@@ -182,12 +182,12 @@ use std::time::SystemTime;
 
 use crate::error::CredentialsError;
 
+mod answer;
 mod chain;
 mod cli_config;
 mod credentials_uri;
 mod ecs_ram_role;
 mod environment;
-mod http;
 mod oidc;
 mod profile_file;
 mod ram_role_arn;

@@ -4,18 +4,14 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use reqwest::Url;
-use time::OffsetDateTime;
+use reqwest::{Method, Url};
 
 use super::environment::{Env, ENV_OIDC_PROVIDER_ARN, ENV_OIDC_TOKEN_FILE, ENV_ROLE_ARN};
-use super::http::Http;
 use super::refresh::RefreshingProvider;
 use super::sts::{self, StsOptions, STS_API_VERSION};
 use super::{Credentials, ProvideCredentials, ProvideCredentialsFuture};
-use crate::clock::Clock;
 use crate::error::CredentialsError;
-use crate::signer;
-use crate::wire::encode_query;
+use crate::transport::Transport;
 
 /// Credentials of a RAM role assumed with an OIDC token (STS `AssumeRoleWithOIDC`): what a pod
 /// on ACK with RRSA uses. Refreshed before they expire.
@@ -30,7 +26,8 @@ use crate::wire::encode_query;
 /// `Version` and `Timestamp` in the query and `RoleArn`, `OIDCProviderArn`, `OIDCToken`,
 /// `RoleSessionName`, `DurationSeconds` and, when set, `Policy` in an
 /// `application/x-www-form-urlencoded` body, as Alibaba's Go library sends it (Python's puts
-/// everything in a `GET` query, where a long token may not fit).
+/// everything in a `GET` query, where a long token may not fit). It goes through the same
+/// transport as every ENS call (one attempt: the cache retries), with its own time limits.
 ///
 /// Session name, duration, endpoint, timeouts and caching follow the same rules as
 /// [`RamRoleArnProvider`](super::RamRoleArnProvider); the credentials are named
@@ -66,8 +63,8 @@ struct AssumeRoleWithOidc {
     duration_seconds: u64,
     policy: Option<String>,
     endpoint: Url,
-    http: Http,
-    clock: Arc<dyn Clock>,
+    /// The STS, for anonymous calls.
+    sts: Transport,
 }
 
 impl OidcRoleArnProvider {
@@ -151,6 +148,7 @@ impl OidcRoleArnProviderBuilder {
             ));
         }
         let session = self.sts.resolve(&self.env, "oidc_role_arn")?;
+        let sts = session.transport(None);
         let clock = Arc::clone(&session.clock);
         let fetch = AssumeRoleWithOidc {
             role_arn,
@@ -160,8 +158,7 @@ impl OidcRoleArnProviderBuilder {
             duration_seconds: session.duration_seconds,
             policy: session.policy,
             endpoint: session.endpoint,
-            http: session.http,
-            clock: session.clock,
+            sts,
         };
         Ok(OidcRoleArnProvider {
             cache: RefreshingProvider::builder(fetch)
@@ -201,45 +198,20 @@ impl AssumeRoleWithOidc {
             "oidc_role_arn: AssumeRoleWithOIDC of role `{}` at {}",
             self.role_arn, self.endpoint
         );
-        let timestamp = signer::format_timestamp(OffsetDateTime::from(self.clock.system_time()));
-        let mut url = self.endpoint.clone();
-        crate::wire::set_query(
-            &mut url,
-            &[
-                ("Action", "AssumeRoleWithOIDC"),
-                ("Format", "JSON"),
-                ("Version", STS_API_VERSION),
-                ("Timestamp", &timestamp),
-            ],
-        );
-        let duration = self.duration_seconds.to_string();
-        let mut form = vec![
-            ("DurationSeconds", duration.as_str()),
-            ("OIDCProviderArn", self.oidc_provider_arn.as_str()),
-            ("OIDCToken", token.as_str()),
-            ("RoleArn", self.role_arn.as_str()),
-            ("RoleSessionName", self.session_name.as_str()),
-        ];
+        // Unsigned: the common parameters in the query, the rest (the token) in a form body.
+        let mut request = self
+            .sts
+            .request("AssumeRoleWithOIDC", STS_API_VERSION, Method::POST);
+        request.anonymous = true;
+        request.body_param("DurationSeconds", self.duration_seconds.to_string());
+        request.body_param("OIDCProviderArn", self.oidc_provider_arn.as_str());
+        request.body_param("OIDCToken", token);
+        request.body_param("RoleArn", self.role_arn.as_str());
+        request.body_param("RoleSessionName", self.session_name.as_str());
         if let Some(p) = &self.policy {
-            form.push(("Policy", p));
+            request.body_param("Policy", p.as_str());
         }
-        let request = self
-            .http
-            .client()
-            .post(url)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(encode_query(&form));
-        sts::call(
-            &self.http,
-            request,
-            "AssumeRoleWithOIDC",
-            &step,
-            "oidc_role_arn".into(),
-        )
-        .await
+        sts::call(&self.sts, &request, &step, "oidc_role_arn".into()).await
     }
 }
 

@@ -3,17 +3,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use reqwest::Url;
-use time::OffsetDateTime;
+use reqwest::Method;
 
 use super::environment::Env;
-use super::http::Http;
 use super::refresh::RefreshingProvider;
-use super::sts::{self, StsOptions, STS_API_VERSION};
+use super::sts::{self, Session, StsOptions, STS_API_VERSION};
 use super::{Credentials, ProvideCredentials, ProvideCredentialsFuture};
-use crate::clock::Clock;
 use crate::error::CredentialsError;
-use crate::signer::{self, v1, SigningParams};
 
 /// Credentials of a RAM role, assumed with STS `AssumeRole` (API 2015-04-01) from the
 /// credentials of another source, and refreshed before they expire.
@@ -21,7 +17,8 @@ use crate::signer::{self, v1, SigningParams};
 /// The request is an RPC `GET` signed with V1 (HMAC-SHA1, standard percent-encoding, space as
 /// `%20`, as Alibaba's Go library does), with `RoleArn`, `RoleSessionName`, `DurationSeconds`
 /// and, when set, `Policy` and `ExternalId`; the source's `SecurityToken` goes with it when the
-/// source gives STS credentials. The source is asked again before every refresh, so any
+/// source gives STS credentials. It goes through the same transport and signer as every ENS
+/// call (one attempt: the cache retries), with its own time limits. The source is asked again before every refresh, so any
 /// [`ProvideCredentials`] works, another `RamRoleArnProvider` included (role chaining).
 ///
 /// * **Session name**: [`role_session_name`](RamRoleArnProviderBuilder::role_session_name),
@@ -75,13 +72,8 @@ pub struct RamRoleArnProvider {
 struct AssumeRole {
     source: Arc<dyn ProvideCredentials>,
     role_arn: String,
-    session_name: String,
-    duration_seconds: u64,
-    policy: Option<String>,
     external_id: Option<String>,
-    endpoint: Url,
-    http: Http,
-    clock: Arc<dyn Clock>,
+    session: Session,
 }
 
 impl RamRoleArnProvider {
@@ -142,13 +134,8 @@ impl RamRoleArnProviderBuilder {
         let assume = AssumeRole {
             source: self.source,
             role_arn,
-            session_name: session.session_name,
-            duration_seconds: session.duration_seconds,
-            policy: session.policy,
             external_id: self.external_id,
-            endpoint: session.endpoint,
-            http: session.http,
-            clock: session.clock,
+            session,
         };
         Ok(RamRoleArnProvider {
             cache: RefreshingProvider::builder(assume)
@@ -160,9 +147,10 @@ impl RamRoleArnProviderBuilder {
 
 impl AssumeRole {
     async fn assume(&self) -> Result<Credentials, CredentialsError> {
+        let session = &self.session;
         let step = format!(
             "ram_role_arn: AssumeRole of role `{}` at {}",
-            self.role_arn, self.endpoint
+            self.role_arn, session.endpoint
         );
         let source = self.source.provide_credentials().await.map_err(|e| {
             let retryable = e.is_retryable();
@@ -170,42 +158,23 @@ impl AssumeRole {
                 .with_source(e)
                 .retryable(retryable)
         })?;
-        let nonce = signer::new_nonce()
-            .map_err(|e| CredentialsError::new(format!("{step}: no nonce")).with_source(e))?;
-        let duration = self.duration_seconds.to_string();
-        let mut params = vec![
-            ("DurationSeconds", duration.as_str()),
-            ("RoleArn", self.role_arn.as_str()),
-            ("RoleSessionName", self.session_name.as_str()),
-        ];
-        if let Some(p) = &self.policy {
-            params.push(("Policy", p));
-        }
-        if let Some(e) = &self.external_id {
-            params.push(("ExternalId", e));
-        }
-        let signing = SigningParams::new(
-            source.access_key_id(),
-            source.access_key_secret(),
-            OffsetDateTime::from(self.clock.system_time()),
-            &nonce,
-        )
-        .with_security_token(source.security_token());
-        let signed = v1::sign("GET", "AssumeRole", STS_API_VERSION, &params, &signing);
-        let mut url = self.endpoint.clone();
-        crate::wire::set_query(&mut url, &signed.to_send());
         let name = match source.provider_name() {
             Some(n) => format!("ram_role_arn/{n}").into(),
             None => "ram_role_arn".into(),
         };
-        sts::call(
-            &self.http,
-            self.http.client().get(url),
-            "AssumeRole",
-            &step,
-            name,
-        )
-        .await
+        // The source is asked once per refresh, here: the transport signs with what it gave.
+        let sts = session.transport(Some(Arc::new(source)));
+        let mut request = sts.request("AssumeRole", STS_API_VERSION, Method::GET);
+        request.param("DurationSeconds", session.duration_seconds.to_string());
+        request.param("RoleArn", self.role_arn.as_str());
+        request.param("RoleSessionName", session.session_name.as_str());
+        if let Some(p) = &session.policy {
+            request.param("Policy", p.as_str());
+        }
+        if let Some(e) = &self.external_id {
+            request.param("ExternalId", e.as_str());
+        }
+        sts::call(&sts, &request, &step, name).await
     }
 }
 
@@ -225,14 +194,14 @@ impl fmt::Debug for AssumeRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RamRoleArnProvider")
             .field("role_arn", &self.role_arn)
-            .field("role_session_name", &self.session_name)
-            .field("duration_seconds", &self.duration_seconds)
-            .field("has_policy", &self.policy.is_some())
+            .field("role_session_name", &self.session.session_name)
+            .field("duration_seconds", &self.session.duration_seconds)
+            .field("has_policy", &self.session.policy.is_some())
             .field(
                 "external_id",
                 &self.external_id.as_ref().map(|_| "** redacted **"),
             )
-            .field("sts_endpoint", &self.endpoint.as_str())
+            .field("sts_endpoint", &self.session.endpoint.as_str())
             .field("source", &self.source)
             .finish()
     }
@@ -260,13 +229,16 @@ impl fmt::Debug for RamRoleArnProviderBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Clock;
     use crate::clock::ManualClock;
     use crate::credentials::environment::tests::{assert_no_secret, lookup};
     use crate::credentials::test_server::{
         secret_of, sts_reply, token_of, Answer, Seen, TestServer,
     };
+    use crate::signer::{self, v1};
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
+    use time::OffsetDateTime;
 
     const ROLE: &str = "acs:ram::1234567890:role/failover";
     const POLICY: &str = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ens:*", "Resource": "*"}]}"#;

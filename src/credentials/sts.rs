@@ -1,4 +1,5 @@
-//! What the two STS sources share: the endpoint rules, the session settings, and the call.
+//! What the two STS sources share: the endpoint rules, the session settings, the transport to
+//! the STS, and the call.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -9,11 +10,14 @@ use serde::Deserialize;
 
 use crate::lenient::Text;
 
+use super::answer::{self, call_error, decode, request_id_note, AnswerCredentials};
 use super::environment::{Env, ENV_ROLE_SESSION_NAME, ENV_STS_REGION, ENV_VPC_ENDPOINT_ENABLED};
-use super::http::{api_error, decode, request_id_note, AnswerCredentials, Http, Proxy};
-use super::Credentials;
+use super::{Credentials, ProvideCredentials};
 use crate::clock::{Clock, TokioClock};
 use crate::error::CredentialsError;
+use crate::retry::RetryConfig;
+use crate::signer::SignatureVersion;
+use crate::transport::{Outcome, Request, Settings, Transport};
 use crate::wire;
 
 /// The STS API version.
@@ -129,7 +133,34 @@ pub(crate) struct Session {
     pub(crate) duration_seconds: u64,
     pub(crate) policy: Option<String>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) http: Http,
+    http: reqwest::Client,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+}
+
+impl Session {
+    /// The STS as a [`Transport`]: V1 signatures with `credentials` (`None`: anonymous calls
+    /// only), the source's time limits, proxy rule, user agent and clock, at most
+    /// [`MAX_ANSWER_BYTES`](answer::MAX_ANSWER_BYTES) of answer, none of it in events (it holds
+    /// secrets), and one attempt per call: the refresh loop of [`RefreshingProvider`]
+    /// (super::RefreshingProvider) retries, with its own backoff.
+    pub(crate) fn transport(&self, credentials: Option<Arc<dyn ProvideCredentials>>) -> Transport {
+        Transport::new(Settings {
+            http: self.http.clone(),
+            endpoint: self.endpoint.clone(),
+            host: crate::config::host_header(&self.endpoint),
+            credentials,
+            signature_version: SignatureVersion::V1,
+            connect_timeout: self.connect_timeout,
+            read_timeout: self.read_timeout,
+            attempt_timeout: None,
+            operation_timeout: None,
+            retry: RetryConfig::disabled(),
+            clock: Arc::clone(&self.clock),
+            max_answer_bytes: answer::MAX_ANSWER_BYTES,
+            secret_answers: true,
+        })
+    }
 }
 
 impl StsOptions {
@@ -155,20 +186,17 @@ impl StsOptions {
             .filter(|s| !s.trim().is_empty())
             .or_else(|| env.var(ENV_ROLE_SESSION_NAME))
             .unwrap_or_else(default_session_name);
-        let clock = self.clock.unwrap_or_else(|| Arc::new(TokioClock));
-        let http = Http::new(
-            self.connect_timeout.unwrap_or(CONNECT_TIMEOUT),
-            self.read_timeout.unwrap_or(READ_TIMEOUT),
-            Arc::clone(&clock),
-            Proxy::System,
-        )?;
+        let connect_timeout = self.connect_timeout.unwrap_or(CONNECT_TIMEOUT);
         Ok(Session {
             endpoint,
             session_name,
             duration_seconds,
             policy: self.policy.filter(|p| !p.trim().is_empty()),
-            clock,
-            http,
+            clock: self.clock.unwrap_or_else(|| Arc::new(TokioClock)),
+            // The STS is on the internet: through the environment's proxy, as the client.
+            http: answer::client(connect_timeout, true)?,
+            connect_timeout,
+            read_timeout: self.read_timeout.unwrap_or(READ_TIMEOUT),
         })
     }
 }
@@ -262,28 +290,22 @@ object_only!(@de StsAnswer, "an STS answer");
 /// Sends an STS request and reads the credentials it answers, named `provider`. `step` opens
 /// every error (the source, the action, the role, the endpoint).
 pub(crate) async fn call(
-    http: &Http,
-    request: reqwest::RequestBuilder,
-    action: &str,
+    sts: &Transport,
+    request: &Request<'_>,
     step: &str,
     provider: Cow<'static, str>,
 ) -> Result<Credentials, CredentialsError> {
-    let answer = http.send(request, step).await?;
+    let settled = sts.invoke(request).await.map_err(|e| call_error(e, step))?;
+    let Outcome::Answered(answer) = settled.outcome else {
+        // Only a write with a safe-write check settles without an answer.
+        return Err(CredentialsError::new(format!("{step}: no answer")));
+    };
     let request_id = || {
         answer
             .header_request_id
             .clone()
             .or_else(|| wire::sniff_request_id(&answer.body))
     };
-    tracing::debug!(
-        action,
-        http_status = answer.status,
-        request_id = request_id().as_deref().unwrap_or("-"),
-        "STS answered"
-    );
-    if !(200..300).contains(&answer.status) {
-        return Err(api_error(answer, action, step));
-    }
     let invalid = |reason: String, id: Option<String>| {
         CredentialsError::new(format!(
             "{step}: {reason} (HTTP {}){}",

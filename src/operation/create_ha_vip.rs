@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{check_id, check_name, check_text, CallOverrides};
-use crate::error::OutcomeUnknown;
+use crate::config::ENS_API_VERSION;
+use crate::error::{OutcomeUnknown, PossiblyCreated};
 use crate::lenient::{Listed, Text};
 use crate::model::HaVip;
 use crate::transport::{BoxFuture, CheckFuture, Outcome, SafeWrite, Transport, Verdict};
@@ -42,8 +43,10 @@ const CLOCK_TOLERANCE: time::Duration = time::Duration::minutes(2);
 ///   cannot be taken twice);
 /// * without `IpAddress`: exactly `Amount` HAVIPs with this `Name` in the vSwitch, created since
 ///   the call began, are this call's (success); anything else ends the call with
-///   [`Error::OutcomeUnknown`], which names the vSwitch, the name and the time window to look
-///   in, and lists the candidates it saw. The write is never sent again blindly.
+///   [`Error::OutcomeUnknown`], whose
+///   [`possibly_created`](crate::error::OutcomeUnknown::possibly_created) names the vSwitch,
+///   the name and the time window to look in, and lists the candidates it saw. The write is
+///   never sent again blindly.
 ///
 /// ```no_run
 /// # async fn run(client: alibabacloud_ens::Client) -> Result<(), alibabacloud_ens::Error> {
@@ -193,7 +196,9 @@ impl CreateHaVipFluentBuilder {
 
     async fn send_work(self) -> Result<CreateHaVipOutput, Error> {
         let check = self.checked()?;
-        let mut req = self.transport.request("CreateHaVip", reqwest::Method::POST);
+        let mut req = self
+            .transport
+            .request("CreateHaVip", ENS_API_VERSION, reqwest::Method::POST);
         req.param("VSwitchId", check.vswitch_id.as_str());
         if let Some(ip) = &check.ip_address {
             req.param("IpAddress", ip.as_str());
@@ -215,7 +220,7 @@ impl CreateHaVipFluentBuilder {
             }
             Outcome::Answered(raw) => {
                 let (body, id) = raw
-                    .decode::<Body>(req.action)
+                    .decode::<Body>(&req.action)
                     .map_err(|e| e.with_counts(counts.0, counts.1))?;
                 let ids = body.ha_vip_ids.0.into_iter().filter_map(|t| t.0).collect();
                 (id, ids, false)
@@ -307,19 +312,16 @@ impl CreateCheck {
 
     fn unknown(&self, reason: String, candidates: Vec<String>) -> Verdict {
         let now = OffsetDateTime::from(self.transport.clock().system_time());
-        Verdict::Unknown(Error::OutcomeUnknown(Box::new(OutcomeUnknown {
-            action: "CreateHaVip".into(),
-            reason,
+        let mut unknown = OutcomeUnknown::new("CreateHaVip", reason);
+        unknown.possibly_created = Some(PossiblyCreated {
             vswitch_id: self.vswitch_id.clone(),
             name: self.name.clone(),
             ip_address: self.ip_address.clone(),
             window_start: SystemTime::from(self.started - CLOCK_TOLERANCE),
             window_end: SystemTime::from(now),
             candidates,
-            attempts: 0,
-            probes: 0,
-            source: None,
-        })))
+        });
+        Verdict::Unknown(Error::OutcomeUnknown(Box::new(unknown)))
     }
 }
 
@@ -364,8 +366,22 @@ impl SafeWrite for CreateCheck {
             }
         })
     }
-}
 
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "HAVIPs created in {} since the call began",
+            self.vswitch_id
+        )?;
+        if let Some(n) = &self.name {
+            write!(f, " named {n:?}")?;
+        }
+        if let Some(ip) = &self.ip_address {
+            write!(f, " with address {ip}")?;
+        }
+        Ok(())
+    }
+}
 /// The answer to CreateHaVip.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{get_ha_vip_once, required_id, CallOverrides};
+use crate::config::ENS_API_VERSION;
 use crate::model::HaVipStatus;
 use crate::transport::{BoxFuture, CheckFuture, SafeWrite, Transport, Verdict};
 use crate::{Error, ErrorCode};
@@ -119,9 +120,9 @@ impl DeleteHaVipsFluentBuilder {
 
     async fn send_work(self) -> Result<DeleteHaVipsOutput, Error> {
         let check = self.checked()?;
-        let mut req = self
-            .transport
-            .request("DeleteHaVips", reqwest::Method::POST);
+        let mut req =
+            self.transport
+                .request("DeleteHaVips", ENS_API_VERSION, reqwest::Method::POST);
         // Compact JSON, as Alibaba's SDK writes it; ids are printable ASCII (checked).
         req.param(
             "HaVipIds",
@@ -176,6 +177,10 @@ impl SafeWrite for DeleteCheck {
                 ids: Vec::new(),
             }
         })
+    }
+
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "whether {} are gone or deleting", self.ids.join(", "))
     }
 }
 

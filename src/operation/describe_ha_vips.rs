@@ -6,6 +6,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::{check_id, check_text, CallOverrides};
+use crate::config::ENS_API_VERSION;
 use crate::lenient::{Count, Listed, Text};
 use crate::model::{HaVip, HaVipStatus};
 use crate::transport::{BoxFuture, Outcome, Request, Transport};
@@ -149,7 +150,9 @@ impl DescribeHaVipsFluentBuilder {
 
     fn request(&self) -> Result<Request<'static>, Error> {
         let f = &self.filters;
-        let mut req = self.transport.request("DescribeHaVips", Method::GET);
+        let mut req = self
+            .transport
+            .request("DescribeHaVips", ENS_API_VERSION, Method::GET);
         for (key, value) in [
             ("HaVipId", &f.ha_vip_id),
             ("NetworkId", &f.network_id),
@@ -230,7 +233,7 @@ impl DescribeHaVipsFluentBuilder {
             ));
         };
         let (body, request_id) = raw
-            .decode::<Body>(req.action)
+            .decode::<Body>(&req.action)
             .map_err(|e| e.with_counts(settled.attempts, settled.probes))?;
         let page_size = body
             .page_size

@@ -20,6 +20,7 @@
 
 use std::time::Duration;
 
+use crate::config::ENS_API_VERSION;
 use crate::model::HaVip;
 use crate::retry::RetryConfig;
 use crate::transport::{CheckFuture, Outcome, Request, SafeWrite, Transport, Verdict};
@@ -200,7 +201,7 @@ pub(crate) async fn send_write(
         Outcome::AlreadyApplied { request_id, .. } => (request_id.unwrap_or_default(), true),
         Outcome::Answered(raw) => {
             let (_, id) = raw
-                .decode::<RequestIdBody>(req.action)
+                .decode::<RequestIdBody>(&req.action)
                 .map_err(|e| e.with_counts(settled.attempts, settled.probes))?;
             (id, false)
         }
@@ -241,7 +242,9 @@ impl PairCheck {
 
     /// The write's request: POST `action` with `HaVipId` and `InstanceId`, this check attached.
     pub(crate) fn request(&self, action: &'static str) -> Request<'_> {
-        let mut req = self.transport.request(action, reqwest::Method::POST);
+        let mut req = self
+            .transport
+            .request(action, ENS_API_VERSION, reqwest::Method::POST);
         req.param("HaVipId", self.ha_vip_id.as_str());
         req.param("InstanceId", self.instance_id.as_str());
         req.safe_write = Some(self);
@@ -280,6 +283,15 @@ impl SafeWrite for PairCheck {
                 Verdict::NotApplied
             }
         })
+    }
+
+    fn describe(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let how = if self.want_listed { "" } else { "no longer " };
+        write!(
+            f,
+            "whether {} is {how}associated with {}",
+            self.instance_id, self.ha_vip_id
+        )
     }
 }
 

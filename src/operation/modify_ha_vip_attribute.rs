@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{check_name, required_id, CallOverrides};
+use crate::config::ENS_API_VERSION;
 use crate::transport::{BoxFuture, Transport};
 use crate::Error;
 
@@ -88,9 +89,11 @@ impl ModifyHaVipAttributeFluentBuilder {
                 n
             }
         };
-        let mut req = self
-            .transport
-            .request("ModifyHaVipAttribute", reqwest::Method::POST);
+        let mut req = self.transport.request(
+            "ModifyHaVipAttribute",
+            ENS_API_VERSION,
+            reqwest::Method::POST,
+        );
         req.param("HaVipId", ha_vip_id);
         req.param("Name", name);
         self.overrides.apply(&mut req);

@@ -13,6 +13,8 @@
 //! [`sign`] runs them all and returns the headers to send. The API parameters go in the query
 //! string, in any encoding the gateway decodes back to the signed values (the client writes
 //! them with serde_urlencoded); the canonical query always uses the signer's percent-encoding.
+//! Parameters sent in a form body are covered by the body's hash, not by the canonical query
+//! (as Alibaba's SDK signs them: tea-openapi's `do_request`).
 
 use std::borrow::Cow;
 
@@ -154,12 +156,16 @@ pub struct V3Request<'a> {
     pub action: &'a str,
     /// The API version (`x-acs-version`).
     pub version: &'a str,
-    /// The API parameters, sent in the query string.
+    /// The API parameters sent in the query string (the canonical query covers these only;
+    /// parameters sent in a form body are covered by the body's hash).
     pub params: &'a [(&'a str, &'a str)],
     /// Further headers the caller sends and wants signed (for example `user-agent`); `host`
     /// and every `x-acs-*` header are always signed.
     pub extra_signed_headers: &'a [(&'a str, &'a str)],
-    /// The request body (empty for this API).
+    /// The request body, exactly as sent (`x-acs-content-sha256` is its hex SHA-256): empty,
+    /// or the `application/x-www-form-urlencoded` form of the body parameters, sent with
+    /// `content-type: application/x-www-form-urlencoded`, which Alibaba's SDK signs (pass it in
+    /// [`extra_signed_headers`](Self::extra_signed_headers)).
     pub body: &'a [u8],
 }
 

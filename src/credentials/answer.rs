@@ -1,7 +1,9 @@
-//! What every networked source shares: its HTTP client, one exchange bounded in time and size,
-//! and the decoding of a credentials answer. An answer (it holds secrets) never reaches an
-//! error, a log or a `Debug` output: errors name the step, the HTTP status, the server's error
-//! code and request id, and the path of a field, never a value.
+//! What every networked source shares: one exchange with its endpoint (the instance metadata
+//! service and a credentials URI through [`transport::exchange`](crate::transport::exchange),
+//! the STS through a [`Transport`](crate::transport::Transport)), the errors those exchanges
+//! end in, and the decoding of a credentials answer. An answer (it holds secrets) never reaches
+//! an error, a log or a `Debug` output: errors name the step, the HTTP status, the server's
+//! error code and request id, and the path of a field, never a value.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -11,57 +13,56 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::Credentials;
-use crate::clock::{within, Clock};
-use crate::error::{CredentialsError, Error, Escaped, MAX_ID_CHARS};
+use crate::clock::Clock;
+use crate::error::{
+    CredentialsError, Error, Escaped, TimeoutKind, TransportErrorKind, MAX_ID_CHARS,
+};
 use crate::lenient::{self, Text};
-use crate::wire::{self, RawAnswer};
+use crate::transport::{exchange, http_client, ExchangeError};
+use crate::wire::RawAnswer;
 
 /// The largest answer read, in bytes (a credentials answer is about 2 KiB).
 pub(crate) const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
-/// Whether requests may go through the proxy the environment names (`HTTPS_PROXY`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Proxy {
-    /// As the client does: the STS is on the internet.
-    System,
-    /// Never: the metadata service is link-local, a credentials URI usually local.
-    Never,
+/// The user agent of every credentials request.
+pub(crate) const USER_AGENT: &str = concat!(
+    "alibabacloud-ens-rust/",
+    env!("CARGO_PKG_VERSION"),
+    " credentials"
+);
+
+/// The HTTP client of a credentials source (`proxy`: whether the environment's proxy may be
+/// used: yes for the STS, on the internet; never for the metadata service, link-local, or a
+/// credentials URI, usually local).
+pub(crate) fn client(
+    connect_timeout: Duration,
+    proxy: bool,
+) -> Result<reqwest::Client, CredentialsError> {
+    http_client(connect_timeout, USER_AGENT, proxy).map_err(|e| {
+        CredentialsError::new("cannot create the HTTP client of a credentials source")
+            .with_source(e.without_url())
+    })
 }
 
-/// An HTTP client with the source's time limits: connecting (inside reqwest, real time), and
-/// the whole answer (on the clock, so tests drive it).
+/// A plain HTTP endpoint (no signature, no retry) of a credentials source: the instance
+/// metadata service, a credentials URI. Its time limits: connecting (inside reqwest, real
+/// time), and the whole answer (on the clock, so tests drive it).
 #[derive(Clone)]
-pub(crate) struct Http {
+pub(crate) struct PlainHttp {
     client: reqwest::Client,
     clock: Arc<dyn Clock>,
     read_timeout: Duration,
 }
 
-impl Http {
+impl PlainHttp {
+    /// Never through a proxy.
     pub(crate) fn new(
         connect_timeout: Duration,
         read_timeout: Duration,
         clock: Arc<dyn Clock>,
-        proxy: Proxy,
     ) -> Result<Self, CredentialsError> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            // A request may carry a signature or a token: never replay it elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!(
-                "alibabacloud-ens-rust/",
-                env!("CARGO_PKG_VERSION"),
-                " credentials"
-            ));
-        if proxy == Proxy::Never {
-            builder = builder.no_proxy();
-        }
-        let client = builder.build().map_err(|e| {
-            CredentialsError::new("cannot create the HTTP client of a credentials source")
-                .with_source(e.without_url())
-        })?;
-        Ok(Http {
-            client,
+        Ok(PlainHttp {
+            client: client(connect_timeout, false)?,
             clock,
             read_timeout,
         })
@@ -78,92 +79,89 @@ impl Http {
         request: reqwest::RequestBuilder,
         step: &str,
     ) -> Result<RawAnswer, CredentialsError> {
-        let request = request.build().map_err(|e| {
-            CredentialsError::new(format!("{step}: the request cannot be made"))
-                .with_source(e.without_url())
-        })?;
-        #[cfg(test)]
-        assert!(
-            matches!(
-                request.url().host_str(),
-                Some("127.0.0.1" | "localhost" | "[::1]")
-            ),
-            "a unit test tried to reach {:?}: tests talk to 127.0.0.1 only",
-            request.url().host_str()
-        );
-        let exchange = async {
-            let mut resp = self
-                .client
-                .execute(request)
-                .await
-                .map_err(|e| failed(step, e))?;
-            let status = resp.status().as_u16();
-            let header_request_id = resp
-                .headers()
-                .get("x-acs-request-id")
-                .and_then(|v| v.to_str().ok())
-                .and_then(wire::request_id);
-            let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| failed(step, e))? {
-                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                    return Err(CredentialsError::new(format!(
-                        "{step}: the answer (HTTP {status}) is larger than {MAX_ANSWER_BYTES} bytes"
-                    )));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(RawAnswer {
-                status,
-                body,
-                header_request_id,
-                retry_after: None,
-            })
-        };
-        let deadline = self.clock.now() + self.read_timeout;
-        within(&*self.clock, deadline, exchange)
+        exchange(request, &*self.clock, self.read_timeout, MAX_ANSWER_BYTES)
             .await
-            .unwrap_or_else(|| {
-                Err(CredentialsError::new(format!(
-                    "{step}: no answer within {:?}",
-                    self.read_timeout
-                ))
-                .retryable(true))
-            })
+            .map_err(|e| exchange_error(e, step, self.read_timeout))
     }
 }
 
-/// A request that could not be sent or whose answer could not be read. Not being able to
-/// connect is not worth retrying at once (the service is not there); anything else is.
-fn failed(step: &str, e: reqwest::Error) -> CredentialsError {
-    let what = match (e.is_connect(), e.is_timeout()) {
-        (true, true) => "cannot connect in time",
-        (true, false) => "cannot connect",
-        (false, true) => "no answer in time",
-        (false, false) => "the exchange failed",
-    };
-    let retryable = !e.is_connect();
-    CredentialsError::new(format!("{step}: {what}"))
-        .with_source(e.without_url())
-        .retryable(retryable)
+/// The error a failed plain exchange stands for. Not being able to connect is not worth
+/// retrying at once (the service is not there); anything else is.
+fn exchange_error(e: ExchangeError, step: &str, read_timeout: Duration) -> CredentialsError {
+    match e {
+        ExchangeError::Build(e) => {
+            CredentialsError::new(format!("{step}: the request cannot be made")).with_source(e)
+        }
+        ExchangeError::Send(e) | ExchangeError::Read(e) => {
+            let what = match (e.is_connect(), e.is_timeout()) {
+                (true, true) => "cannot connect in time",
+                (true, false) => "cannot connect",
+                (false, true) => "no answer in time",
+                (false, false) => "the exchange failed",
+            };
+            let retryable = !e.is_connect();
+            CredentialsError::new(format!("{step}: {what}"))
+                .with_source(e)
+                .retryable(retryable)
+        }
+        ExchangeError::TooLarge { status, .. } => CredentialsError::new(format!(
+            "{step}: the answer (HTTP {status}) is larger than {MAX_ANSWER_BYTES} bytes"
+        )),
+        ExchangeError::TimedOut => no_answer(step, read_timeout),
+    }
 }
 
-/// The error a non-2xx answer of an Alibaba API (the STS) stands for: the service error (code,
-/// bounded and escaped message, request id) as the source, or, for an answer without a JSON
-/// error code, what it was (no snippet of it: it is kept out of errors altogether).
-pub(crate) fn api_error(answer: RawAnswer, action: &str, step: &str) -> CredentialsError {
-    match answer.into_error(action) {
+fn no_answer(step: &str, limit: Duration) -> CredentialsError {
+    CredentialsError::new(format!("{step}: no answer within {limit:?}")).retryable(true)
+}
+
+/// The error a failed STS call (through the transport) stands for, in the same words as a
+/// plain exchange's: the source's own failure, the exchange's, or the STS's error answer (the
+/// service error, with its code, bounded and escaped message and request id, is the source;
+/// an answer without a JSON error code is named by what it was, never quoted).
+pub(crate) fn call_error(e: Error, step: &str) -> CredentialsError {
+    match e {
+        Error::Credentials(e) => {
+            let retryable = e.is_retryable();
+            CredentialsError::new(format!("{step}: no source credentials"))
+                .with_source(e)
+                .retryable(retryable)
+        }
         Error::Service(s) => {
             let retryable = s.is_retryable();
             CredentialsError::new(format!("{step} failed"))
                 .with_source(*s)
                 .retryable(retryable)
         }
-        Error::InvalidResponse(r) => CredentialsError::new(format!(
-            "{step}: {}{}",
-            r.reason,
-            request_id_note(r.request_id.as_deref())
-        ))
-        .retryable(r.http_status >= 500 || r.http_status == 429),
+        Error::InvalidResponse(r) => {
+            // A non-2xx answer's reason starts with its status; a body too large does not.
+            let status = if r.reason.starts_with("HTTP ") {
+                String::new()
+            } else {
+                format!(" (HTTP {})", r.http_status)
+            };
+            CredentialsError::new(format!(
+                "{step}: {}{status}{}",
+                r.reason,
+                request_id_note(r.request_id.as_deref())
+            ))
+            .retryable(r.http_status >= 500 || r.http_status == 429)
+        }
+        Error::Timeout(t) if t.kind == TimeoutKind::Connect => {
+            CredentialsError::new(format!("{step}: cannot connect in time"))
+        }
+        Error::Timeout(t) => no_answer(step, t.limit),
+        Error::Transport(t) => {
+            let connect = t.kind == TransportErrorKind::Connect;
+            let what = if connect {
+                "cannot connect"
+            } else {
+                "the exchange failed"
+            };
+            let mut e = CredentialsError::new(format!("{step}: {what}")).retryable(!connect);
+            e.source = t.source.map(Arc::from);
+            e
+        }
         other => CredentialsError::new(format!("{step} failed")).with_source(other),
     }
 }
