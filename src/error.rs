@@ -1178,6 +1178,56 @@ mod tests {
     }
 
     #[test]
+    fn outcome_unknown_is_one_sentence_and_seen_through_waiters() {
+        let cause = Error::Timeout(TimeoutError {
+            action: "AccosicateNetworkAcl".into(),
+            kind: TimeoutKind::Read,
+            limit: Duration::from_secs(10),
+            attempts: 1,
+            probes: 0,
+            write_outcome_unknown: false,
+        });
+        let mut unknown = OutcomeUnknown::new("AccosicateNetworkAcl", "no answer in time");
+        unknown.attempts = 1;
+        unknown.source = Some(Box::new(cause));
+        let e = Error::OutcomeUnknown(Box::new(unknown));
+        let text = e.to_string();
+        assert_eq!(
+            text,
+            "AccosicateNetworkAcl's outcome is unknown (no answer in time): it may or may not \
+             have taken effect and was not sent again; check whether it took effect before \
+             sending it again"
+        );
+        let source = std::error::Error::source(&e).unwrap().to_string();
+        assert!(
+            source.contains("read timeout") && !text.contains(&source),
+            "{source}"
+        );
+        assert!(e.is_outcome_unknown());
+        assert_eq!(e.attempts(), Some(1));
+        let wrapped = Error::WaiterOperationFailed(Box::new(WaiterOperationFailed {
+            goal: "x".into(),
+            elapsed: Duration::ZERO,
+            polls: 1,
+            source: e,
+        }));
+        assert!(wrapped.is_outcome_unknown());
+        let timeout = |write_outcome_unknown| {
+            Error::Timeout(TimeoutError {
+                action: "A".into(),
+                kind: TimeoutKind::Operation,
+                limit: Duration::from_secs(1),
+                attempts: 1,
+                probes: 0,
+                write_outcome_unknown,
+            })
+        };
+        assert!(timeout(true).is_outcome_unknown());
+        assert!(!timeout(false).is_outcome_unknown());
+        assert!(!Error::invalid_input("A", "b").is_outcome_unknown());
+    }
+
+    #[test]
     fn throttling_family_is_retryable() {
         assert!(ErrorCode::from_wire("Throttling.Other").is_retryable());
         assert!(ErrorCode::from_wire("Throttling.Other").is_throttling());

@@ -63,7 +63,7 @@
 //! | [`waiter`] | `wait_until_in_use`, `wait_until_unassociated`, `wait_until_available`, `wait_until_deleted` |
 //! | [`ensure`] | `ensure_associated`, `ensure_unassociated`: calls a controller can run again and again |
 //! | [`signer`] | V1 and V3 signatures, pure functions |
-//! | `transport` (private) | signing each attempt, retries, time limits; knows no operation |
+//! | `transport` (private) | one bounded HTTP exchange; signing each attempt, retries, time limits; knows no service and no operation |
 //! | `wire` (private) | the parameters' wire form (serde_urlencoded), decoding answers (serde) |
 //! | [`retry`] | the retry policy and the safe-write rule |
 //! | [`error`] | [`Error`], [`ErrorCode`] and what they carry |
@@ -100,6 +100,11 @@ pub mod waiter;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
+
+/// The integration tests' independent reference signers, for the unit tests of the wire.
+#[cfg(test)]
+#[path = "../tests/common/reference.rs"]
+mod reference_signer;
 
 pub use client::{Client, ClientBuilder};
 pub use credentials::{

@@ -5,7 +5,11 @@
 //! `[0, min(max_backoff, initial_backoff × 2^(n-1))]`. It retries network errors, attempt
 //! timeouts, HTTP 5xx (JSON or not), every `Throttling*` code, `ServiceUnavailable` and
 //! `InternalError` — never authentication, signature or parameter errors. Every attempt is
-//! signed anew, with a fresh nonce and timestamp.
+//! signed anew, with a fresh nonce and timestamp. Each retry is one `tracing` event at `INFO`
+//! (`retrying`: `action`, `attempt`, `error_code` or `error_kind`, `http_status`,
+//! `backoff_ms`), and so is each check of a write below (`checked whether the write took
+//! effect`: `action`, `attempt`, `checked`, `verdict`); the final failure is returned, never
+//! logged above `DEBUG`.
 //!
 //! ## Writes without idempotency tokens
 //! AssociateHaVip and UnassociateHaVip take no `ClientToken`, so the service cannot tell a retry
@@ -25,6 +29,19 @@
 //!    attempt answers `IncorrectHaVipStatus`).
 //!
 //! Without an unknown outcome before it, every code is returned as the service meant it.
+//!
+//! ## Writes that cannot be checked
+//! A write without idempotency token for which no such check exists is sent again only after a
+//! failure that proves nothing was applied: a refused connection, throttling and the other 4xx
+//! the gateway answers before the API runs, a 429. After a failure that may have reached the
+//! service (a 5xx, no answer in time, a connection lost after sending) it is not sent again:
+//! the call ends with [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown), whose source is
+//! that attempt's error ([`Error::is_outcome_unknown`](crate::Error::is_outcome_unknown)).
+//! Check whether it took effect before sending it again. An operation timeout that cuts such a
+//! write while an attempt is in flight says so too (`write_outcome_unknown`).
+//!
+//! Reads, and writes that cannot apply twice (an idempotency token, or setting absolute
+//! values, like ModifyHaVipAttribute), are retried on every retryable failure.
 //!
 //! ## `Retry-After`
 //! When an answer that will be retried (HTTP 429 or 503, a `Throttling*` code, …) carries

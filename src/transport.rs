@@ -717,7 +717,11 @@ impl Transport {
                 transport(kind, kind != TransportErrorKind::Connect, e)
             }
             ExchangeError::Read(e) => transport(TransportErrorKind::Body, true, e),
-            ExchangeError::TooLarge { status, start } => AttemptFailure {
+            ExchangeError::TooLarge {
+                status,
+                request_id,
+                start,
+            } => AttemptFailure {
                 error: Error::InvalidResponse(Box::new(InvalidResponse {
                     action: req.action.to_string(),
                     http_status: status,
@@ -726,7 +730,7 @@ impl Transport {
                         self.inner.max_answer_bytes
                     ),
                     body_snippet: snippet(&start),
-                    request_id: None,
+                    request_id,
                     retry_after: None,
                     attempts: attempt,
                     probes: 0,
@@ -849,8 +853,13 @@ pub(crate) enum ExchangeError {
     Send(reqwest::Error),
     /// The answer's body could not be read to its end.
     Read(reqwest::Error),
-    /// The answer is larger than the limit: its status, and the first bytes read.
-    TooLarge { status: u16, start: Vec<u8> },
+    /// The answer is larger than the limit: its status and request id, and the first bytes
+    /// read.
+    TooLarge {
+        status: u16,
+        request_id: Option<String>,
+        start: Vec<u8>,
+    },
     /// The time limit ran out (on the clock) before the whole answer came.
     TimedOut,
 }
@@ -903,6 +912,7 @@ pub(crate) async fn exchange(
                 body.extend_from_slice(&chunk[..chunk.len().min(1024)]);
                 return Err(ExchangeError::TooLarge {
                     status,
+                    request_id: header_request_id,
                     start: body,
                 });
             }
@@ -918,4 +928,327 @@ pub(crate) async fn exchange(
     within(clock, deadline, exchange)
         .await
         .unwrap_or(Err(ExchangeError::TimedOut))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use sha2::Digest as _;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::ENS_API_VERSION;
+    use crate::credentials::test_server::{Answer, Seen, TestServer};
+    use crate::reference_signer::{reference_v1, reference_v3_parts};
+    use crate::{Client, Credentials};
+
+    const SECRET: &str = "transport-test-SeCrEt";
+    /// Values each encoding step could get wrong: Unicode, a space, and every character that
+    /// means something in a query, a form or a percent-encoding.
+    const NAME: &str = "高可用 vip&a=b+c/d%e*f~g";
+    const DESCRIPTION: &str = "ü + 100% / ?#[]@!$'()*,; \"x\"";
+
+    fn client(endpoint: &str, version: SignatureVersion) -> Client {
+        Client::builder()
+            .endpoint(endpoint)
+            .credentials(Credentials::new("AKID", SECRET))
+            .signature_version(version)
+            .clock(ManualClock::new())
+            .build()
+            .unwrap()
+    }
+
+    /// CreateHaVip with `VSwitchId` and `Amount` in the query, `Name` and `Description` in the
+    /// form body.
+    fn create(t: &Transport, vswitch: &str) -> Request<'static> {
+        let mut req = t.request("CreateHaVip", ENS_API_VERSION, Method::POST);
+        req.param("VSwitchId", vswitch);
+        req.param("Amount", "1");
+        req.body_param("Name", NAME);
+        req.body_param("Description", DESCRIPTION);
+        req
+    }
+
+    fn describe(t: &Transport) -> Request<'static> {
+        let mut req = t.request("DescribeHaVips", ENS_API_VERSION, Method::GET);
+        req.param("Name", NAME);
+        req
+    }
+
+    fn ok_server() -> impl std::future::Future<Output = TestServer> {
+        TestServer::start(|_: &Seen| Answer::Reply(200, r#"{"RequestId":"R"}"#.into()))
+    }
+
+    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    /// The V3 signature the reference signer computes for `r`, and the one sent.
+    fn v3_of(r: &Seen) -> (String, String, String) {
+        reference_v3_parts(
+            &r.method,
+            &r.query,
+            &|h| r.header(h).map(str::to_owned),
+            &r.body,
+            SECRET,
+        )
+    }
+
+    #[tokio::test]
+    async fn form_body_parameters_are_signed_as_the_reference_signs_them() {
+        let server = ok_server().await;
+        for version in [SignatureVersion::V1, SignatureVersion::V3] {
+            let client = client(&server.url, version);
+            let t = client.transport();
+            t.invoke(&create(t, "vsw-1")).await.unwrap();
+            let r = server.seen().pop().unwrap();
+            assert_eq!(r.method, "POST");
+            assert_eq!(r.header("content-type"), Some(FORM_CONTENT_TYPE));
+            // The body holds the body parameters only, written by serde_urlencoded (space as
+            // `+`); the query never holds them.
+            assert_eq!(
+                r.form(),
+                owned(&[("Name", NAME), ("Description", DESCRIPTION)])
+            );
+            assert_eq!(
+                String::from_utf8(r.body.clone()).unwrap(),
+                wire::encode_query(&[("Name", NAME), ("Description", DESCRIPTION)])
+            );
+            assert!(String::from_utf8_lossy(&r.body)
+                .starts_with("Name=%E9%AB%98%E5%8F%AF%E7%94%A8+vip%26a%3Db%2Bc%2Fd%25e*f%7Eg&"));
+            assert_eq!(r.param("VSwitchId"), Some("vsw-1"));
+            assert_eq!(r.param("Amount"), Some("1"));
+            assert!(r.param("Name").is_none() && r.param("Description").is_none());
+            match version {
+                SignatureVersion::V1 => {
+                    // Common parameters in the query; the signature covers query and body.
+                    for common in ["Action", "Version", "AccessKeyId", "SignatureNonce"] {
+                        assert!(r.param(common).is_some(), "{common}");
+                    }
+                    let mut signed = r.query.clone();
+                    signed.extend(r.form());
+                    let sent = r.param("Signature").unwrap();
+                    assert_eq!(reference_v1("POST", &signed, SECRET), sent);
+                    assert_ne!(reference_v1("POST", &r.query, SECRET), sent);
+                }
+                _ => {
+                    // The canonical query is the query's; the body is covered by its hash, and
+                    // the content type is signed, as Alibaba's SDK does.
+                    let (expected, sent, signed_headers) = v3_of(&r);
+                    assert_eq!(expected, sent);
+                    assert!(signed_headers.split(';').any(|h| h == "content-type"));
+                    let hash = crate::signer::hex_lower(&sha2::Sha256::digest(&r.body));
+                    assert_eq!(r.header("x-acs-content-sha256"), Some(hash.as_str()));
+                    assert_eq!(r.header("x-acs-action"), Some("CreateHaVip"));
+                    assert_eq!(r.header("x-acs-version"), Some(ENS_API_VERSION));
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_get_without_body_is_signed_as_before() {
+        let server = ok_server().await;
+        for version in [SignatureVersion::V1, SignatureVersion::V3] {
+            let client = client(&server.url, version);
+            let t = client.transport();
+            t.invoke(&describe(t)).await.unwrap();
+            let r = server.seen().pop().unwrap();
+            assert_eq!(r.method, "GET");
+            assert!(r.body.is_empty());
+            assert_eq!(r.header("content-type"), None);
+            assert_eq!(r.param("Name"), Some(NAME));
+            match version {
+                SignatureVersion::V1 => assert_eq!(
+                    reference_v1("GET", &r.query, SECRET),
+                    r.param("Signature").unwrap()
+                ),
+                _ => {
+                    let (expected, sent, signed_headers) = v3_of(&r);
+                    assert_eq!(expected, sent);
+                    assert!(!signed_headers.contains("content-type"));
+                    assert_eq!(
+                        r.header("x-acs-content-sha256"),
+                        Some(crate::signer::v3::EMPTY_PAYLOAD_SHA256)
+                    );
+                }
+            }
+        }
+    }
+
+    #[cfg(feature = "emulator")]
+    #[tokio::test]
+    async fn the_emulator_verifies_form_bodies_and_gets_with_both_signatures() {
+        let emu = crate::emulator::Emulator::start_demo().await.unwrap();
+        let named = |emu: &crate::emulator::Emulator| {
+            emu.ha_vips()
+                .into_iter()
+                .filter(|h| h.name == NAME && h.description == DESCRIPTION)
+                .count()
+        };
+        for (n, version) in [SignatureVersion::V1, SignatureVersion::V3]
+            .into_iter()
+            .enumerate()
+        {
+            let client = emu
+                .client_builder()
+                .signature_version(version)
+                .build()
+                .unwrap();
+            let t = client.transport();
+            let settled = t.invoke(&create(t, "vsw-demo")).await.unwrap();
+            assert!(matches!(settled.outcome, Outcome::Answered(_)));
+            // Made once, with every character of the body parameters intact.
+            assert_eq!(named(&emu), n + 1, "{version}");
+            let settled = t.invoke(&describe(t)).await.unwrap();
+            let Outcome::Answered(raw) = settled.outcome else {
+                panic!("{version}: no answer")
+            };
+            let page: serde_json::Value = wire::decode_json(&raw.body).unwrap();
+            assert_eq!(page["TotalCount"], n as u64 + 1, "{version}: {page}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_that_may_have_applied_is_never_resent() {
+        let server = TestServer::start(|_: &Seen| {
+            Answer::Reply(
+                503,
+                r#"{"RequestId":"R503","Code":"ServiceUnavailable"}"#.into(),
+            )
+        })
+        .await;
+        let client = client(&server.url, SignatureVersion::V1);
+        let t = client.transport();
+        let mut req = create(t, "vsw-1");
+        req.resend = Resend::OnlyIfNotApplied;
+        let e = t.invoke(&req).await.err().unwrap();
+        assert_eq!(server.seen().len(), 1);
+        assert!(e.is_outcome_unknown());
+        assert_eq!((e.attempts(), e.probes()), (Some(1), Some(0)));
+        let Error::OutcomeUnknown(o) = &e else {
+            panic!("{e:?}")
+        };
+        assert!(o.possibly_created().is_none());
+        assert_eq!(o.reason, "the service answered HTTP 503");
+        let text = e.to_string();
+        assert_eq!(
+            text,
+            "CreateHaVip's outcome is unknown (the service answered HTTP 503): it may or may \
+             not have taken effect and was not sent again; check whether it took effect before \
+             sending it again"
+        );
+        let source = std::error::Error::source(&e).unwrap();
+        assert_eq!(
+            source.to_string(),
+            "CreateHaVip failed with ServiceUnavailable (HTTP 503) (request id R503)"
+        );
+        // The same write with the default rule is sent again.
+        let again = t.invoke(&create(t, "vsw-1")).await.err().unwrap();
+        assert!(!again.is_outcome_unknown());
+        assert_eq!(server.seen().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_write_refused_before_it_ran_is_resent() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let server =
+            TestServer::start(
+                move |_: &Seen| match counted.fetch_add(1, Ordering::SeqCst) {
+                    0 => Answer::Reply(400, r#"{"RequestId":"T","Code":"Throttling.User"}"#.into()),
+                    1 => Answer::Reply(429, "slow down".into()),
+                    _ => Answer::Reply(200, r#"{"RequestId":"OK"}"#.into()),
+                },
+            )
+            .await;
+        let client = client(&server.url, SignatureVersion::V3);
+        let t = client.transport();
+        let mut req = create(t, "vsw-1");
+        req.resend = Resend::OnlyIfNotApplied;
+        req.retry = RetryConfig::standard().with_max_attempts(3);
+        let settled = t.invoke(&req).await.unwrap();
+        assert_eq!(settled.attempts, 3);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+        // Nothing listening: the request was never sent, so it is sent again.
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", l.local_addr().unwrap())
+        };
+        let client = self::client(&closed, SignatureVersion::V1);
+        let t = client.transport();
+        let mut req = create(t, "vsw-1");
+        req.resend = Resend::OnlyIfNotApplied;
+        let e = t.invoke(&req).await.err().unwrap();
+        assert!(!e.is_outcome_unknown(), "{e}");
+        assert!(
+            matches!(&e, Error::Transport(t) if t.kind == TransportErrorKind::Connect),
+            "{e:?}"
+        );
+        assert_eq!(e.attempts(), Some(3));
+    }
+
+    #[tokio::test]
+    async fn a_write_without_answer_is_not_resent_and_a_cut_one_says_so() {
+        let server = TestServer::start(|_: &Seen| Answer::Hang(Duration::from_secs(30))).await;
+        let clock = ManualClock::new();
+        let client = Client::builder()
+            .endpoint(&server.url)
+            .credentials(Credentials::new("AKID", SECRET))
+            .read_timeout(Duration::from_secs(2))
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let wait_and_advance = |n: usize, by: Duration| {
+            let (clock, server) = (clock.clone(), server.clone());
+            async move {
+                while clock.pending_timers() == 0 || server.seen().len() < n {
+                    tokio::task::yield_now().await;
+                }
+                clock.advance(by);
+            }
+        };
+        // The read timeout: no answer, so maybe applied: not sent again.
+        let t = client.transport().clone();
+        let call = tokio::spawn(async move {
+            let mut req = create(&t, "vsw-1");
+            req.resend = Resend::OnlyIfNotApplied;
+            t.invoke(&req).await.err().unwrap()
+        });
+        wait_and_advance(1, Duration::from_secs(2)).await;
+        let e = call.await.unwrap();
+        assert!(e.is_outcome_unknown(), "{e}");
+        let Error::OutcomeUnknown(o) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(o.reason, "no answer within the read timeout of 2s");
+        assert!(matches!(
+            o.source.as_deref(),
+            Some(Error::Timeout(t)) if t.kind == TimeoutKind::Read
+        ));
+        assert_eq!(server.seen().len(), 1);
+
+        // The operation timeout cuts the attempt in flight: the timeout says the write's
+        // outcome is unknown.
+        let t = client.transport().clone();
+        let call = tokio::spawn(async move {
+            let mut req = create(&t, "vsw-1");
+            req.resend = Resend::OnlyIfNotApplied;
+            req.operation_timeout = Some(Duration::from_secs(1));
+            t.invoke(&req).await.err().unwrap()
+        });
+        wait_and_advance(2, Duration::from_secs(1)).await;
+        let e = call.await.unwrap();
+        let Error::Timeout(timeout) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(timeout.kind, TimeoutKind::Operation);
+        assert!(timeout.write_outcome_unknown);
+        assert!(e.is_outcome_unknown());
+    }
 }

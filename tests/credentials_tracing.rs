@@ -166,3 +166,90 @@ async fn no_source_leaks_a_secret_at_trace_level() {
     }
     assert!(!everything.contains("Signature="), "{everything}");
 }
+
+/// The STS path (AssumeRole through the crate's transport), traced at TRACE: answers that hold
+/// secrets (an HTML page, an answer too large, credentials missing a field) reach neither an
+/// event nor an error; the errors name the step, the status and what was wrong.
+#[tokio::test(flavor = "current_thread")]
+async fn sts_answers_reach_no_event_and_no_error() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    let leaked = ["LeAkEd-SeCrEt-1", "LeAkEd-SeCrEt-2", "LeAkEd-SeCrEt-3"];
+    let sts = TestServer::start().await;
+    for _ in 0..3 {
+        // A failure that may pass: the refresh tries three times.
+        sts.push(Reply::Raw(
+            502,
+            "text/html",
+            format!("<html>{}</html>", leaked[0]).into_bytes(),
+        ));
+    }
+    let huge = format!(
+        r#"{{"RequestId":"R-huge","Credentials":{{"AccessKeySecret":"{}","Pad":"{}"}}}}"#,
+        leaked[1],
+        "x".repeat(70_000)
+    );
+    sts.push(Reply::Json(200, huge));
+    sts.push(Reply::Json(
+        200,
+        format!(
+            r#"{{"RequestId":"R-partial","Credentials":{{"AccessKeyId":"STS.x","AccessKeySecret":"{}","Expiration":"2030-01-01T00:00:00Z"}}}}"#,
+            leaked[2]
+        ),
+    ));
+    let clock = ManualClock::new();
+    let role = RamRoleArnProvider::builder(alibabacloud_ens::Credentials::new(AK, SECRET), ROLE)
+        .sts_endpoint(sts.endpoint())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let mut errors = Vec::new();
+    for _ in 0..3 {
+        errors.push(role.provide_credentials().await.unwrap_err());
+        // Past the backoff after a failure.
+        clock.advance(Duration::from_secs(120));
+    }
+    assert_eq!(sts.requests().len(), 5);
+    let step = format!(
+        "ram_role_arn: AssumeRole of role `{ROLE}` at {}/",
+        sts.endpoint()
+    );
+    assert_eq!(
+        errors[0].message,
+        format!("{step}: HTTP 502 with an HTML body, not a JSON error")
+    );
+    assert_eq!(
+        errors[1].message,
+        format!("{step}: the answer is larger than 65536 bytes (HTTP 200)")
+    );
+    assert_eq!(
+        errors[2].message,
+        format!(
+            "{step}: the answer has no `Credentials.SecurityToken` (HTTP 200) (request id \
+             R-partial)"
+        )
+    );
+    let mut shown = format!(
+        "{}\n{:?}",
+        capture.all_text(),
+        capture.lines.lock().unwrap()
+    );
+    for e in &errors {
+        shown.push_str(&format!("\n{e}\n{e:?}"));
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            shown.push_str(&format!("\n{s}"));
+            source = s.source();
+        }
+    }
+    // The attempts were traced (the transport's spans), without the answers.
+    assert!(shown.contains("ens_attempt"), "{shown}");
+    assert!(shown.contains("AssumeRole"), "{shown}");
+    for s in leaked.iter().chain(&[SECRET]) {
+        assert!(!shown.contains(s), "`{s}` leaked:\n{shown}");
+    }
+    for r in sts.requests() {
+        let signature = r.param("Signature").unwrap();
+        assert!(!shown.contains(signature), "a signature leaked:\n{shown}");
+    }
+}

@@ -286,6 +286,31 @@ mod tests {
         credentials: Option<AnswerCredentials>,
     }
 
+    #[tokio::test]
+    async fn a_plain_answer_too_large_is_refused_without_its_text() {
+        use crate::credentials::test_server::{Answer, Seen, TestServer};
+        let server = TestServer::start(|_: &Seen| {
+            Answer::Reply(200, format!("SeCrEt{}", "x".repeat(MAX_ANSWER_BYTES)))
+        })
+        .await;
+        let http = PlainHttp::new(
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+            Arc::new(crate::clock::ManualClock::new()),
+        )
+        .unwrap();
+        let e = http
+            .send(http.client().get(&server.url), "test: GET /")
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.message,
+            "test: GET /: the answer (HTTP 200) is larger than 65536 bytes"
+        );
+        assert!(!format!("{e:?}").contains("SeCrEt"));
+    }
+
     #[test]
     fn decode_reasons_name_paths_never_values() {
         let reason = |body: &str| match decode::<Probe>(body.as_bytes()) {

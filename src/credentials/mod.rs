@@ -194,7 +194,7 @@ mod ram_role_arn;
 mod refresh;
 mod sts;
 #[cfg(test)]
-mod test_server;
+pub(crate) mod test_server;
 
 pub use chain::DefaultCredentialsChain;
 pub use cli_config::CliConfigProvider;

@@ -316,6 +316,7 @@ impl Shared {
                 st.retry_at = Some(now + pause);
                 st.last_error = Some(e.clone());
                 match left {
+                    // Nobody else learns of this failure (every caller is served): warn.
                     Some(left) => tracing::warn!(
                         error = %e,
                         failures = st.failures,
@@ -323,7 +324,8 @@ impl Shared {
                         valid_for_s = left.map(|d| d.as_secs()),
                         "refreshing credentials failed; serving the cached ones while they last"
                     ),
-                    None => tracing::warn!(
+                    // The caller gets this error: reporting it is the caller's business.
+                    None => tracing::debug!(
                         error = %e,
                         failures = st.failures,
                         retry_in_ms = pause.as_millis() as u64,
@@ -357,7 +359,7 @@ impl Shared {
             match self.source.provide_credentials().await {
                 Err(e) if blocking && e.is_retryable() && attempt < BLOCKING_ATTEMPTS => {
                     let pause = BLOCKING_PAUSE * attempt;
-                    tracing::debug!(attempt, error = %e, "fetching credentials failed; trying again");
+                    tracing::info!(attempt, error = %e, "fetching credentials failed; retrying");
                     self.clock.sleep(jitter(pause / 2, pause)).await;
                     attempt += 1;
                 }
