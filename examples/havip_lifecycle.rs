@@ -219,8 +219,13 @@ async fn create(
     match create().send().await {
         Ok(out) => Ok(out.ha_vip_ids().first().cloned().unwrap_or_default()),
         Err(Error::OutcomeUnknown(o)) => {
+            // What the check saw that may be this call's HAVIPs.
+            let seen = o
+                .possibly_created()
+                .map(|p| p.candidates.join(", "))
+                .unwrap_or_default();
             step(&format!(
-                "the create's outcome is unknown ({}); looking",
+                "the create's outcome is unknown ({}; seen: [{seen}]); looking",
                 o.reason
             ));
             tokio::time::sleep(std::time::Duration::from_secs(2)).await;

@@ -461,7 +461,7 @@ impl ClientBuilder {
                 operation_timeout: self.operation_timeout,
                 retry: self.retry,
                 clock: self.clock,
-                max_answer_bytes: crate::transport::MAX_BODY_BYTES,
+                max_answer_bytes: crate::config::MAX_ANSWER_BYTES,
                 secret_answers: false,
             }),
         })

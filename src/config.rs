@@ -10,6 +10,10 @@ use crate::Error;
 /// The API version of ENS, sent with every ENS operation (`Version`, `x-acs-version`).
 pub(crate) const ENS_API_VERSION: &str = "2017-11-10";
 
+/// The largest ENS answer body a client reads, in bytes; a larger one is an
+/// [`Error::InvalidResponse`].
+pub(crate) const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
 /// The default endpoint, serving every mainland China region.
 pub const DEFAULT_ENDPOINT: &str = "https://ens.aliyuncs.com";
 

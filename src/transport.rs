@@ -43,9 +43,6 @@ use crate::retry::RetryConfig;
 use crate::signer::{self, SignatureVersion, SigningParams};
 use crate::wire::{self, RawAnswer};
 
-/// The largest ENS answer body read, in bytes; a larger one is an [`Error::InvalidResponse`].
-pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-
 /// The content type of a form body, as Alibaba's SDK sends it (and, with V3, signs it).
 const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 
@@ -63,7 +60,7 @@ pub(crate) struct Settings {
     pub(crate) operation_timeout: Option<Duration>,
     pub(crate) retry: RetryConfig,
     pub(crate) clock: Arc<dyn Clock>,
-    /// The largest answer body read, in bytes.
+    /// The largest answer body read, in bytes; a larger one is an [`Error::InvalidResponse`].
     pub(crate) max_answer_bytes: usize,
     /// The answers may hold secrets (STS credentials): no answer text in the transport's events.
     pub(crate) secret_answers: bool,

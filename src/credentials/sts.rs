@@ -142,8 +142,8 @@ impl Session {
     /// The STS as a [`Transport`]: V1 signatures with `credentials` (`None`: anonymous calls
     /// only), the source's time limits, proxy rule, user agent and clock, at most
     /// [`MAX_ANSWER_BYTES`](answer::MAX_ANSWER_BYTES) of answer, none of it in events (it holds
-    /// secrets), and one attempt per call: the refresh loop of [`RefreshingProvider`]
-    /// (super::RefreshingProvider) retries, with its own backoff.
+    /// secrets), and one attempt per call: the refresh loop of
+    /// [`RefreshingProvider`](super::RefreshingProvider) retries, with its own backoff.
     pub(crate) fn transport(&self, credentials: Option<Arc<dyn ProvideCredentials>>) -> Transport {
         Transport::new(Settings {
             http: self.http.clone(),
