@@ -46,6 +46,8 @@ pub(crate) struct Settings {
     pub(crate) operation_timeout: Option<Duration>,
     pub(crate) retry: RetryConfig,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The client-wide waiter schedule (read by the waiters and ensure calls, not here).
+    pub(crate) waiter_schedule: crate::waiter::WaiterSchedule,
 }
 
 /// A handle on the settings, shared by the client, every builder and every waiter. Cheap to

@@ -540,6 +540,6 @@ async fn ensure_unassociated_writes_only_when_needed() {
         .send()
         .await
         .unwrap();
-    assert_eq!(out.ensured(), Ensured::AlreadyUnassociated);
+    assert_eq!(out.ensured(), Ensured::HaVipGone);
     assert!(out.ha_vip().is_none());
 }
