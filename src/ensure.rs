@@ -1046,7 +1046,16 @@ impl FindOrCreate {
             }
             if !found.is_empty() {
                 match self.converge(&mut run, found).await? {
-                    Some((survivor, duplicates_deleted, duplicates_kept)) => {
+                    Some((survivor, mut duplicates_deleted, duplicates_kept)) => {
+                        // This call's duplicate, already deleted by a replica converging first
+                        // (it was listed, as this call waited until it was available).
+                        if let Some(id) = created.as_ref().filter(|id| {
+                            **id != survivor.ha_vip_id
+                                && !duplicates_deleted.contains(id)
+                                && !duplicates_kept.contains(id)
+                        }) {
+                            duplicates_deleted.push(id.clone());
+                        }
                         let ensured = if created.as_deref() == Some(survivor.ha_vip_id.as_str()) {
                             HaVipEnsured::Created
                         } else if created.is_some() || refused.is_some() {

@@ -16,7 +16,23 @@
 //!
 //! Every output exposes its data through accessor methods, serializes to (and deserializes
 //! from) JSON in the API's own shape, and has a builder (`AssociateHaVipOutput::builder()`) so
-//! your tests can make one.
+//! your tests can make one. Number setters take plain literals:
+//!
+//! ```
+//! use alibabacloud_ens::operation::create_ha_vip::CreateHaVipOutput;
+//! use alibabacloud_ens::operation::describe_ha_vips::DescribeHaVipsOutput;
+//!
+//! let created = CreateHaVipOutput::builder()
+//!     .request_id("REQ-1")
+//!     .ha_vip_ids(vec!["havip-1".to_owned()])
+//!     .already_created(true)
+//!     .attempts(1)
+//!     .probes(0)
+//!     .build();
+//! assert_eq!((created.attempts(), created.probes()), (1, 0));
+//! let page = DescribeHaVipsOutput::builder().total_count(0).page_number(1).page_size(10).build();
+//! assert!(page.ha_vips().is_empty());
+//! ```
 
 use std::time::Duration;
 
