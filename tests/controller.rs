@@ -1,6 +1,9 @@
 //! What a failover controller (two replicas, one HAVIP, a keepalived pair) needs, on the
 //! emulator: teardown while another replica deletes the HAVIP, and find-or-create of the HAVIP
-//! by name, converging when replicas race.
+//! by name, converging when replicas race; and the default chain through a credentials URI, as
+//! the `associate_ha_vip` example finds credentials.
+
+mod common;
 
 use std::time::Duration;
 
@@ -499,4 +502,61 @@ async fn ensure_ha_vip_checks_its_input_before_sending() {
         );
     }
     assert!(emu.requests().is_empty());
+}
+
+/// What `cargo run --example associate_ha_vip` does with `ALIBABA_CLOUD_CREDENTIALS_URI` set and
+/// no AccessKey in the environment: the default chain finds the URI, names its source, and the
+/// client works with what it serves (here STS-style credentials the emulator accepts).
+#[tokio::test]
+async fn the_default_chain_through_a_credentials_uri() {
+    use alibabacloud_ens::credentials::DefaultCredentialsChain;
+    use alibabacloud_ens::emulator::AccessKey;
+    use alibabacloud_ens::ProvideCredentials;
+
+    let emu = Emulator::builder()
+        .demo()
+        .associate_delay(Duration::from_millis(100))
+        .add_key(AccessKey::new("STS.uri-key", "uri-secret").security_token("uri-token"))
+        .start()
+        .await
+        .unwrap();
+    let uri = common::TestServer::start().await;
+    uri.set_fallback(common::Reply::Json(
+        200,
+        r#"{"Code":"Success","AccessKeyId":"STS.uri-key","AccessKeySecret":"uri-secret",
+            "SecurityToken":"uri-token","Expiration":"2099-01-01T00:00:00Z"}"#
+            .into(),
+    ));
+    let home = std::env::temp_dir().join(format!("ens-no-home-{}", std::process::id()));
+    let endpoint = format!("{}/credentials", uri.endpoint());
+    let chain = DefaultCredentialsChain::with_home_and_env(home, move |name| match name {
+        "ALIBABA_CLOUD_CREDENTIALS_URI" => Some(endpoint.clone()),
+        // Never the real metadata service from a test.
+        "ALIBABA_CLOUD_ECS_METADATA_DISABLED" => Some("true".to_owned()),
+        _ => None,
+    });
+    let found = chain.provide_credentials().await.unwrap();
+    assert_eq!(found.provider_name(), Some("credential_uri"));
+    assert_eq!(found.access_key_id(), "STS.uri-key");
+    assert!(!format!("{found:?}").contains("uri-secret"));
+
+    let client = Client::builder()
+        .credentials_provider(chain)
+        .endpoint(emu.endpoint())
+        .waiter_schedule(WaiterSchedule::polling_every(Duration::from_millis(20)))
+        .build()
+        .unwrap();
+    let out = client
+        .ensure_associated("havip-demo", "i-demo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.ensured(), Ensured::AssociatedNow);
+    let seen: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.access_key_id)
+        .collect();
+    assert!(!seen.is_empty() && seen.iter().all(|k| k == "STS.uri-key"), "{seen:?}");
+    assert_eq!(uri.requests()[0].path, "/credentials");
 }
