@@ -224,7 +224,9 @@ async fn run(args: Args) -> Result<(), Error> {
                  emulator at {}",
                 emu.endpoint()
             );
-            println!("Running against the local ENS emulator (demo topology; to use Alibaba Cloud,");
+            println!(
+                "Running against the local ENS emulator (demo topology; to use Alibaba Cloud,"
+            );
             println!("set up credentials, e.g. export ALIBABA_CLOUD_ACCESS_KEY_ID and");
             println!("ALIBABA_CLOUD_ACCESS_KEY_SECRET, and pass --ha-vip-id and --instance-id)\n");
             let out = (

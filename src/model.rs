@@ -174,7 +174,7 @@ wire_enum! {
 }
 
 /// Strict decoding for values a person typed: `#[serde(with = "alibabacloud_ens::model::strict")]`
-/// on a field of your config (and [`strict::option`](self::option) on an `Option` field, with
+/// on a field of your config (and [`strict::option`] on an `Option` field, with
 /// `#[serde(default)]` if it may be left out).
 ///
 /// The model's enums decode answers leniently: a value this crate does not know becomes

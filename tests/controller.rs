@@ -557,6 +557,9 @@ async fn the_default_chain_through_a_credentials_uri() {
         .into_iter()
         .filter_map(|r| r.access_key_id)
         .collect();
-    assert!(!seen.is_empty() && seen.iter().all(|k| k == "STS.uri-key"), "{seen:?}");
+    assert!(
+        !seen.is_empty() && seen.iter().all(|k| k == "STS.uri-key"),
+        "{seen:?}"
+    );
     assert_eq!(uri.requests()[0].path, "/credentials");
 }
