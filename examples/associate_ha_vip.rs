@@ -1,11 +1,17 @@
 //! Associate an HAVIP with an ENS instance or ENI, then wait until the association is in use.
 //!
-//! With no credentials in the environment and no `--endpoint`, it starts the embedded ENS
-//! emulator with its demo topology and runs against it:
+//! Credentials come from the default chain, as a service would find them: the environment,
+//! the OIDC role (RRSA), the aliyun CLI config, the credentials file, the instance's RAM role,
+//! the credentials URI (`ALIBABA_CLOUD_CREDENTIALS_URI`). The source used is printed on stderr
+//! (its name, never a secret). Only when the chain finds none (and no `--endpoint` is given)
+//! does the example start the embedded ENS emulator with its demo topology and run against it:
 //!
 //! ```text
 //! cargo run --example associate_ha_vip
 //! ```
+//!
+//! The instance metadata service is asked only when it accepts a connection within 300 ms, so
+//! that a machine that is not an ECS or ENS instance does not wait for its time-outs.
 //!
 //! Against Alibaba Cloud:
 //!
@@ -16,22 +22,28 @@
 //!     [--endpoint URL]
 //! ```
 
+use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use alibabacloud_ens::credentials::{
+    DefaultCredentialsChain, DEFAULT_METADATA_ENDPOINT, ENV_ECS_METADATA_DISABLED,
+};
 use alibabacloud_ens::emulator::Emulator;
 use alibabacloud_ens::{
-    Client, Credentials, Error, HaVip, InstanceType, ParseEnumError, SignatureVersion,
+    Client, Error, HaVip, InstanceType, ParseEnumError, ProvideCredentials, SignatureVersion,
 };
 
 const USAGE: &str = "\
 usage: associate_ha_vip [--endpoint URL] [--ha-vip-id ID] [--instance-id ID]
                         [--instance-type EnsInstance|NetworkInterface] [--signature v1|v3]
-                        [--timeout SECONDS]
+                        [--timeout SECONDS] [--emulator]
 
-Credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and
-ALIBABA_CLOUD_SECURITY_TOKEN (optional). With none of them set and no --endpoint, the example
-runs against the embedded ENS emulator (demo topology: havip-demo, i-demo, ...).";
+Credentials come from the default chain: ALIBABA_CLOUD_ACCESS_KEY_ID and
+ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN), the OIDC role, the aliyun
+CLI config, ~/.alibabacloud/credentials, the instance's RAM role, ALIBABA_CLOUD_CREDENTIALS_URI.
+When it finds none and no --endpoint is given (or with --emulator), the example runs against
+the embedded ENS emulator (demo topology: havip-demo, i-demo, ...).";
 
 #[derive(Debug, Default)]
 struct Args {
@@ -41,6 +53,7 @@ struct Args {
     instance_type: Option<InstanceType>,
     signature: SignatureVersion,
     timeout: Option<Duration>,
+    emulator: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -49,6 +62,10 @@ fn parse_args() -> Result<Args, String> {
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {
             return Err(String::new());
+        }
+        if flag == "--emulator" {
+            args.emulator = true;
+            continue;
         }
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
@@ -76,6 +93,9 @@ fn parse_args() -> Result<Args, String> {
             }
             other => return Err(format!("unknown argument `{other}`")),
         }
+    }
+    if args.emulator && args.endpoint.is_some() {
+        return Err("--emulator and --endpoint exclude each other".into());
     }
     Ok(args)
 }
@@ -116,8 +136,7 @@ fn report(e: &Error) {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
         Err(msg) => {
@@ -129,7 +148,18 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(args).await {
+    // Before any thread exists: the chain reads the environment when it is built.
+    if !args.emulator {
+        skip_an_unreachable_metadata_service();
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the Tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e);
@@ -138,25 +168,69 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Turns the chain's instance RAM role source off when the metadata service does not even
+/// accept a connection within 300 ms: on an ECS or ENS instance it answers at once, elsewhere
+/// the chain would wait for its 1 s time-outs (several, when a black hole swallows them). An
+/// explicit `ALIBABA_CLOUD_ECS_METADATA_DISABLED` is left as it is.
+fn skip_an_unreachable_metadata_service() {
+    if std::env::var_os(ENV_ECS_METADATA_DISABLED).is_some() {
+        return;
+    }
+    let host = DEFAULT_METADATA_ENDPOINT.trim_start_matches("http://");
+    let reachable = format!("{host}:80")
+        .parse::<SocketAddr>()
+        .is_ok_and(|a| TcpStream::connect_timeout(&a, Duration::from_millis(300)).is_ok());
+    if !reachable {
+        eprintln!(
+            "credentials: no instance metadata service at {host} (not an ECS or ENS instance): \
+             skipping the instance RAM role"
+        );
+        std::env::set_var(ENV_ECS_METADATA_DISABLED, "true");
+    }
+}
+
 async fn run(args: Args) -> Result<(), Error> {
-    let env_credentials = Credentials::from_env();
     // Kept alive until the end of `run`: dropping it stops the emulator.
     let mut emulator = None;
-    let (credentials, endpoint, ha_vip_id, instance_id) = match (env_credentials, &args.endpoint) {
-        (Err(_), None) => {
+    let chain = DefaultCredentialsChain::new();
+    let found = if args.emulator {
+        eprintln!("credentials: not looked for (--emulator)");
+        None
+    } else {
+        match chain.provide_credentials().await {
+            Ok(c) => {
+                let source = c.provider_name().unwrap_or("unnamed").to_owned();
+                eprintln!("credentials: {source} (default chain)");
+                Some(source)
+            }
+            // Nothing anywhere: the emulator's turn. A source that is there but broken (a
+            // malformed file, a role that cannot be assumed) is reported instead.
+            Err(e) if e.message.starts_with("no credentials found") => {
+                eprintln!("credentials: none ({})", e.message);
+                None
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let (mut builder, endpoint, ha_vip_id, instance_id) = match (found, &args.endpoint) {
+        (None, None) => {
             let emu = Emulator::start_demo().await.map_err(|e| {
                 alibabacloud_ens::error::CredentialsError::new(format!(
                     "cannot start the emulator: {e}"
                 ))
             })?;
-            println!(
-                "No credentials in the environment: running against the local ENS emulator at {}",
+            eprintln!(
+                "credentials: the embedded emulator's key; running against the local ENS \
+                 emulator at {}",
                 emu.endpoint()
             );
-            println!("(demo topology; to use Alibaba Cloud instead, export ALIBABA_CLOUD_ACCESS_KEY_ID and");
-            println!(" ALIBABA_CLOUD_ACCESS_KEY_SECRET and pass --ha-vip-id and --instance-id)\n");
+            println!(
+                "Running against the local ENS emulator (demo topology; to use Alibaba Cloud,"
+            );
+            println!("set up credentials, e.g. export ALIBABA_CLOUD_ACCESS_KEY_ID and");
+            println!("ALIBABA_CLOUD_ACCESS_KEY_SECRET, and pass --ha-vip-id and --instance-id)\n");
             let out = (
-                emu.credentials(),
+                Client::builder().credentials(emu.credentials()),
                 Some(emu.endpoint()),
                 args.ha_vip_id
                     .clone()
@@ -166,21 +240,31 @@ async fn run(args: Args) -> Result<(), Error> {
             emulator = Some(emu);
             out
         }
-        (Err(e), Some(_)) => return Err(e.into()),
-        (Ok(c), endpoint) => {
+        (None, Some(_)) => {
+            return Err(alibabacloud_ens::error::CredentialsError::new(
+                "no credentials found by the default chain for --endpoint",
+            )
+            .into())
+        }
+        (Some(source), endpoint) => {
             let (Some(h), Some(i)) = (args.ha_vip_id.clone(), args.instance_id.clone()) else {
-                return Err(alibabacloud_ens::error::CredentialsError::new(
-                    "credentials found in the environment: pass --ha-vip-id and --instance-id to choose what to associate",
-                )
+                return Err(alibabacloud_ens::error::CredentialsError::new(format!(
+                    "credentials found ({source}): pass --ha-vip-id and --instance-id to \
+                     choose what to associate, or --emulator to run against the embedded \
+                     emulator"
+                ))
                 .into());
             };
-            (c, endpoint.clone(), h, i)
+            (
+                Client::builder().credentials_provider(chain),
+                endpoint.clone(),
+                h,
+                i,
+            )
         }
     };
 
-    let mut builder = Client::builder()
-        .credentials(credentials)
-        .signature_version(args.signature);
+    builder = builder.signature_version(args.signature);
     if let Some(e) = &endpoint {
         builder = builder.endpoint(e);
     }

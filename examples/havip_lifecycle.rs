@@ -1,7 +1,7 @@
-//! The whole HAVIP lifecycle: create an HAVIP with a Unicode name, wait until it is available,
-//! associate it with both instances of a keepalived pair concurrently, ensure it again (a
-//! no-op), rename it, unassociate both, delete it and wait until it is gone. Each step prints its
-//! elapsed time.
+//! The whole HAVIP lifecycle: find or create an HAVIP with a Unicode name (`ensure_ha_vip`,
+//! waiting until it is available), associate it with both instances of a keepalived pair
+//! concurrently, ensure it again (a no-op), rename it, unassociate both, delete it and wait
+//! until it is gone. Each step prints its elapsed time.
 //!
 //! With no credentials in the environment and no `--endpoint`, it runs against the embedded ENS
 //! emulator (demo topology: vSwitch `vsw-demo`, instances `i-demo` and `i-demo-2`):
@@ -129,7 +129,8 @@ async fn run(args: Args) -> Result<(), Error> {
     let started = Instant::now();
     let step = &|what: &str| println!("[{:>5.1}s] {what}", started.elapsed().as_secs_f64());
 
-    // 1. Create, with a Unicode name (unique per run, so a lost answer can be recognised).
+    // 1. Find or create, with a Unicode name (unique per run here; a controller keeps its
+    //    own fixed name, and every replica runs this same call), and wait until available.
     let name = format!(
         "高可用 VIP — pair {}",
         std::time::SystemTime::now()
@@ -137,17 +138,32 @@ async fn run(args: Args) -> Result<(), Error> {
             .map(|d| d.as_millis())
             .unwrap_or_default()
     );
-    let id = create(&client, &vswitch, &name, step).await?;
-    step(&format!("created {id}"));
+    let vip = client
+        .ensure_ha_vip()
+        .name(&name)
+        .vswitch_id(&vswitch)
+        .description("created by the havip_lifecycle example")
+        .send()
+        .await?;
+    let id = vip.ha_vip().ha_vip_id.clone();
+    step(&format!(
+        "{id} {:?}, available at {}",
+        vip.ensured(),
+        vip.ha_vip().ip_address
+    ));
 
-    // 2. Wait until it is available.
-    let ready = client.wait_until_available([id.as_str()]).wait().await?;
-    let address = ready
-        .ha_vips()
-        .first()
-        .map(|h| h.ip_address.clone())
-        .unwrap_or_default();
-    step(&format!("{id} is available at {address}"));
+    // 2. Again: found, nothing written.
+    let again = client
+        .ensure_ha_vip()
+        .name(&name)
+        .vswitch_id(&vswitch)
+        .send()
+        .await?;
+    step(&format!(
+        "ensure_ha_vip again: {:?} {}",
+        again.ensured(),
+        again.ha_vip().ha_vip_id
+    ));
 
     // 3. Both members of the pair, concurrently.
     let (first, second) = tokio::try_join!(
@@ -199,51 +215,4 @@ async fn run(args: Args) -> Result<(), Error> {
     step(&format!("deleted {id}; DescribeHaVips lists it: {}", !gone));
     drop(emulator);
     Ok(())
-}
-
-/// CreateHaVip, handling a lost answer as `Error::OutcomeUnknown` advises: after a moment, look
-/// in the vSwitch for the name; adopt what is there, or create once more.
-async fn create(
-    client: &Client,
-    vswitch: &str,
-    name: &str,
-    step: &dyn Fn(&str),
-) -> Result<String, Error> {
-    let create = || {
-        client
-            .create_ha_vip()
-            .vswitch_id(vswitch)
-            .name(name)
-            .description("created by the havip_lifecycle example")
-    };
-    match create().send().await {
-        Ok(out) => Ok(out.ha_vip_ids().first().cloned().unwrap_or_default()),
-        Err(Error::OutcomeUnknown(o)) => {
-            // What the check saw that may be this call's HAVIPs.
-            let seen = o
-                .possibly_created()
-                .map(|p| p.candidates.join(", "))
-                .unwrap_or_default();
-            step(&format!(
-                "the create's outcome is unknown ({}; seen: [{seen}]); looking",
-                o.reason
-            ));
-            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            let found = client
-                .describe_ha_vips()
-                .vswitch_id(vswitch)
-                .name(name)
-                .send_all()
-                .await?;
-            match found.first() {
-                Some(h) => Ok(h.ha_vip_id.clone()),
-                None => {
-                    step("not there: creating once more");
-                    let out = create().send().await?;
-                    Ok(out.ha_vip_ids().first().cloned().unwrap_or_default())
-                }
-            }
-        }
-        Err(e) => Err(e),
-    }
 }

@@ -10,7 +10,7 @@ use crate::config::{
     DEFAULT_READ_TIMEOUT,
 };
 use crate::credentials::{Credentials, ProvideCredentials};
-use crate::ensure::{EnsureAssociated, EnsureUnassociated};
+use crate::ensure::{EnsureAssociated, EnsureHaVip, EnsureUnassociated};
 use crate::model::HaVip;
 use crate::operation::associate_ha_vip::AssociateHaVipFluentBuilder;
 use crate::operation::create_ha_vip::CreateHaVipFluentBuilder;
@@ -21,7 +21,9 @@ use crate::operation::unassociate_ha_vip::UnassociateHaVipFluentBuilder;
 use crate::retry::RetryConfig;
 use crate::signer::SignatureVersion;
 use crate::transport::{BoxFuture, Settings, Transport};
-use crate::waiter::{WaitUntilAvailable, WaitUntilDeleted, WaitUntilInUse, WaitUntilUnassociated};
+use crate::waiter::{
+    WaitUntilAvailable, WaitUntilDeleted, WaitUntilInUse, WaitUntilUnassociated, WaiterSchedule,
+};
 use crate::Error;
 
 /// A client for the ENS HAVIP API.
@@ -67,6 +69,7 @@ impl fmt::Debug for Client {
     }
 }
 
+/// Building a client, and its settings.
 impl Client {
     /// A builder for a client with custom settings.
     pub fn builder() -> ClientBuilder {
@@ -119,19 +122,29 @@ impl Client {
         self.transport.settings().retry
     }
 
-    /// Creates one or more HAVIPs in a vSwitch (`CreateHaVip`).
+    /// The client-wide waiter schedule, used by every waiter and ensure call that does not set
+    /// its own.
+    pub fn waiter_schedule(&self) -> WaiterSchedule {
+        self.transport.settings().waiter_schedule
+    }
+}
+
+/// # Operations
+///
+/// One method per HAVIP operation, each returning a fluent builder: set the parameters, then
+/// `send().await`. Every builder checks its input before sending (an [`Error::InvalidInput`]
+/// names the parameter) and takes per-call overrides of the retry policy and operation timeout.
+/// See [`crate::operation`].
+impl Client {
+    /// Creates one or more HAVIPs in a vSwitch (`CreateHaVip`). To find one by name or create
+    /// it, safely from several replicas, see [`ensure_ha_vip`](Self::ensure_ha_vip).
     pub fn create_ha_vip(&self) -> CreateHaVipFluentBuilder {
         CreateHaVipFluentBuilder::new(self.transport.clone())
     }
 
-    /// Deletes HAVIPs (`DeleteHaVips`).
-    pub fn delete_ha_vips(&self) -> DeleteHaVipsFluentBuilder {
-        DeleteHaVipsFluentBuilder::new(self.transport.clone())
-    }
-
-    /// Renames an HAVIP (`ModifyHaVipAttribute`).
-    pub fn modify_ha_vip_attribute(&self) -> ModifyHaVipAttributeFluentBuilder {
-        ModifyHaVipAttributeFluentBuilder::new(self.transport.clone())
+    /// Lists HAVIPs (`DescribeHaVips`).
+    pub fn describe_ha_vips(&self) -> DescribeHaVipsFluentBuilder {
+        DescribeHaVipsFluentBuilder::new(self.transport.clone())
     }
 
     /// The HAVIP with this id, or `None` when it does not exist ("not found" is an answer, not
@@ -160,26 +173,34 @@ impl Client {
         }
     }
 
-    /// Makes sure `instance_id` is associated with `ha_vip_id` and the association is in use:
-    /// reads, writes only if needed, waits. Safe to run again and again, and from several
-    /// controllers at once (see [`crate::ensure`]).
-    pub fn ensure_associated<'a>(
-        &self,
-        ha_vip_id: impl Into<String>,
-        instance_id: impl Into<String>,
-    ) -> EnsureAssociated<'a> {
-        EnsureAssociated::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
+    /// Associates an HAVIP with an ENS instance or ENI (`AssociateHaVip`).
+    pub fn associate_ha_vip(&self) -> AssociateHaVipFluentBuilder {
+        AssociateHaVipFluentBuilder::new(self.transport.clone())
     }
 
-    /// Makes sure `instance_id` is not associated with `ha_vip_id` (see [`crate::ensure`]).
-    pub fn ensure_unassociated<'a>(
-        &self,
-        ha_vip_id: impl Into<String>,
-        instance_id: impl Into<String>,
-    ) -> EnsureUnassociated<'a> {
-        EnsureUnassociated::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
+    /// Removes an association between an HAVIP and an instance (`UnassociateHaVip`).
+    pub fn unassociate_ha_vip(&self) -> UnassociateHaVipFluentBuilder {
+        UnassociateHaVipFluentBuilder::new(self.transport.clone())
     }
 
+    /// Renames an HAVIP (`ModifyHaVipAttribute`).
+    pub fn modify_ha_vip_attribute(&self) -> ModifyHaVipAttributeFluentBuilder {
+        ModifyHaVipAttributeFluentBuilder::new(self.transport.clone())
+    }
+
+    /// Deletes HAVIPs (`DeleteHaVips`).
+    pub fn delete_ha_vips(&self) -> DeleteHaVipsFluentBuilder {
+        DeleteHaVipsFluentBuilder::new(self.transport.clone())
+    }
+}
+
+/// # Waiters
+///
+/// CreateHaVip, AssociateHaVip, UnassociateHaVip and DeleteHaVips only start their change; a
+/// waiter polls DescribeHaVips until it is done, on the client's
+/// [`waiter_schedule`](ClientBuilder::waiter_schedule) unless it sets its own. What a missing
+/// or `Deleting` HAVIP means for each is in [`crate::waiter`].
+impl Client {
     /// Waits until every HAVIP in `ha_vip_ids` is created (out of `Creating`), e.g. the ids
     /// [`CreateHaVipOutput::ha_vip_ids`](crate::operation::create_ha_vip::CreateHaVipOutput::ha_vip_ids)
     /// returned.
@@ -194,6 +215,26 @@ impl Client {
         )
     }
 
+    /// Waits until `instance_id` is really associated with `ha_vip_id`: the HAVIP is `InUse`
+    /// **and** the instance is listed with status `InUse` (see [`crate::waiter`]).
+    pub fn wait_until_in_use<'a>(
+        &self,
+        ha_vip_id: impl Into<String>,
+        instance_id: impl Into<String>,
+    ) -> WaitUntilInUse<'a> {
+        WaitUntilInUse::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
+    }
+
+    /// Waits until `instance_id` is no longer associated with `ha_vip_id` (an HAVIP that is gone
+    /// or being deleted counts).
+    pub fn wait_until_unassociated<'a>(
+        &self,
+        ha_vip_id: impl Into<String>,
+        instance_id: impl Into<String>,
+    ) -> WaitUntilUnassociated<'a> {
+        WaitUntilUnassociated::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
+    }
+
     /// Waits until DescribeHaVips lists none of `ha_vip_ids`.
     pub fn wait_until_deleted<'a, I, S>(&self, ha_vip_ids: I) -> WaitUntilDeleted<'a>
     where
@@ -205,39 +246,52 @@ impl Client {
             ha_vip_ids.into_iter().map(Into::into).collect(),
         )
     }
+}
 
-    /// Associates an HAVIP with an ENS instance or ENI (`AssociateHaVip`).
-    pub fn associate_ha_vip(&self) -> AssociateHaVipFluentBuilder {
-        AssociateHaVipFluentBuilder::new(self.transport.clone())
+/// # Ensure
+///
+/// Calls a controller can run again and again, from several replicas at once: each reads,
+/// writes only if needed, and waits (see [`crate::ensure`]).
+impl Client {
+    /// Finds the HAVIP named `name` in a vSwitch, or creates it, and waits until it is
+    /// available; replicas racing to create it converge on one (see
+    /// [`crate::ensure#find-or-create-ensure_ha_vip`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: alibabacloud_ens::Client) -> Result<(), alibabacloud_ens::Error> {
+    /// let vip = client
+    ///     .ensure_ha_vip()
+    ///     .name("keepalived-vip")
+    ///     .vswitch_id("vsw-5p1a****")
+    ///     .ip_address("10.0.0.5")
+    ///     .send()
+    ///     .await?;
+    /// client.ensure_associated(&vip.ha_vip().ha_vip_id, "i-primary****").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ensure_ha_vip(&self) -> EnsureHaVip {
+        EnsureHaVip::new(self.transport.clone())
     }
 
-    /// Removes an association between an HAVIP and an instance (`UnassociateHaVip`).
-    pub fn unassociate_ha_vip(&self) -> UnassociateHaVipFluentBuilder {
-        UnassociateHaVipFluentBuilder::new(self.transport.clone())
-    }
-
-    /// Lists HAVIPs (`DescribeHaVips`).
-    pub fn describe_ha_vips(&self) -> DescribeHaVipsFluentBuilder {
-        DescribeHaVipsFluentBuilder::new(self.transport.clone())
-    }
-
-    /// Waits until `instance_id` is really associated with `ha_vip_id`: the HAVIP is `InUse`
-    /// **and** the instance is listed with status `InUse` (see [`crate::waiter`]).
-    pub fn wait_until_in_use<'a>(
+    /// Makes sure `instance_id` is associated with `ha_vip_id` and the association is in use:
+    /// reads, writes only if needed, waits. Safe to run again and again, and from several
+    /// controllers at once (see [`crate::ensure`]).
+    pub fn ensure_associated<'a>(
         &self,
         ha_vip_id: impl Into<String>,
         instance_id: impl Into<String>,
-    ) -> WaitUntilInUse<'a> {
-        WaitUntilInUse::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
+    ) -> EnsureAssociated<'a> {
+        EnsureAssociated::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
     }
 
-    /// Waits until `instance_id` is no longer associated with `ha_vip_id`.
-    pub fn wait_until_unassociated<'a>(
+    /// Makes sure `instance_id` is not associated with `ha_vip_id`; an HAVIP that is gone or
+    /// being deleted is success (see [`crate::ensure`]).
+    pub fn ensure_unassociated<'a>(
         &self,
         ha_vip_id: impl Into<String>,
         instance_id: impl Into<String>,
-    ) -> WaitUntilUnassociated<'a> {
-        WaitUntilUnassociated::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
+    ) -> EnsureUnassociated<'a> {
+        EnsureUnassociated::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
     }
 }
 
@@ -270,6 +324,7 @@ pub struct ClientBuilder {
     user_agent_suffix: Option<String>,
     retry: RetryConfig,
     clock: Arc<dyn Clock>,
+    waiter_schedule: WaiterSchedule,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -285,6 +340,7 @@ impl fmt::Debug for ClientBuilder {
             .field("operation_timeout", &self.operation_timeout)
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("retry", &self.retry)
+            .field("waiter_schedule", &self.waiter_schedule)
             .finish_non_exhaustive()
     }
 }
@@ -303,6 +359,7 @@ impl Default for ClientBuilder {
             user_agent_suffix: None,
             retry: RetryConfig::standard(),
             clock: Arc::new(TokioClock),
+            waiter_schedule: WaiterSchedule::default(),
         }
     }
 }
@@ -385,6 +442,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets the client-wide waiter schedule: the deadline and poll delays of every waiter, every
+    /// `send_and_wait` and every ensure call that does not set its own (default
+    /// [`WaiterSchedule::default`]: 5 minutes, about one poll a second, then backing off). Tests
+    /// against the emulator poll faster:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use alibabacloud_ens::{Client, Credentials};
+    /// use alibabacloud_ens::waiter::WaiterSchedule;
+    ///
+    /// let client = Client::builder()
+    ///     .credentials(Credentials::new("id", "secret"))
+    ///     .endpoint("http://127.0.0.1:8080")
+    ///     .waiter_schedule(WaiterSchedule::polling_every(Duration::from_millis(20)))
+    ///     .build()?;
+    /// assert_eq!(client.waiter_schedule().max_delay(), Duration::from_millis(20));
+    /// # Ok::<(), alibabacloud_ens::Error>(())
+    /// ```
+    pub fn waiter_schedule(mut self, schedule: WaiterSchedule) -> Self {
+        self.waiter_schedule = schedule;
+        self
+    }
+
     /// Replaces the clock used for timestamps, retry backoff and waiters (tests use
     /// [`ManualClock`](crate::clock::ManualClock)).
     pub fn clock(mut self, clock: impl Clock) -> Self {
@@ -396,8 +476,8 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// [`Error::Credentials`] when no credentials were given; [`Error::InvalidInput`] for a bad
-    /// endpoint, region or user agent suffix; [`Error::Transport`] if the HTTP client cannot be
-    /// created.
+    /// endpoint, region, user agent suffix, time limit or waiter schedule; [`Error::Transport`]
+    /// if the HTTP client cannot be created.
     pub fn build(self) -> Result<Client, Error> {
         let credentials = self.credentials.ok_or_else(|| {
             Error::Credentials(crate::error::CredentialsError::new(
@@ -427,6 +507,12 @@ impl ClientBuilder {
                 user_agent.push_str(s.trim());
             }
         }
+        self.waiter_schedule.check().map_err(|e| match e {
+            Error::InvalidInput(i) => {
+                Error::invalid_input(format!("waiter_schedule.{}", i.parameter), i.reason)
+            }
+            other => other,
+        })?;
         for (name, d) in [
             ("connect_timeout", Some(self.connect_timeout)),
             ("read_timeout", Some(self.read_timeout)),
@@ -463,6 +549,7 @@ impl ClientBuilder {
                 clock: self.clock,
                 max_answer_bytes: crate::config::MAX_ANSWER_BYTES,
                 secret_answers: false,
+                waiter_schedule: self.waiter_schedule,
             }),
         })
     }

@@ -80,6 +80,10 @@ pub enum Error {
     /// could do it twice: the call stops and says what to check (see [`crate::retry`]).
     #[error(transparent)]
     OutcomeUnknown(Box<OutcomeUnknown>),
+    /// What exists contradicts what was asked, and settling it is not the call's to decide
+    /// (`ensure_ha_vip`: an HAVIP with the name has another address). Nothing was written.
+    #[error(transparent)]
+    Conflict(Box<Conflict>),
     /// A waiter's deadline passed before the wanted state was observed.
     #[error(transparent)]
     WaiterTimedOut(Box<WaiterTimedOut>),
@@ -291,14 +295,154 @@ impl ServiceError {
     pub fn is_retryable(&self) -> bool {
         self.code.is_retryable() || self.http_status >= 500
     }
+
+    /// The server's string to sign, when it sent one (a `SignatureDoesNotMatch` message ends
+    /// with it: compare it with the client's, e.g. [`signer::v1::string_to_sign`], to find
+    /// what a proxy changed). `Display` leaves it out; the alternate form (`{:#}`) shows the
+    /// whole message.
+    ///
+    /// [`signer::v1::string_to_sign`]: crate::signer::v1::string_to_sign
+    pub fn string_to_sign(&self) -> Option<&str> {
+        const MARK: &str = "string to sign is:";
+        let at = self.message.find(MARK)?;
+        Some(self.message[at + MARK.len()..].trim()).filter(|s| !s.is_empty())
+    }
+
+    /// A builder for a service error, **for tests** of code that handles one (a real one comes
+    /// only from an answer): `code` is the error code, e.g. `"Throttling.User"` or
+    /// [`ErrorCode::IncorrectHaVipStatus`]. Defaults: HTTP 400, one attempt, everything else
+    /// empty. Text is cut to the bounds a real answer's text is cut to.
+    ///
+    /// ```
+    /// use alibabacloud_ens::{Error, ErrorCode, ServiceError};
+    ///
+    /// let e = Error::from(
+    ///     ServiceError::builder("Throttling.User")
+    ///         .action("AssociateHaVip")
+    ///         .http_status(400)
+    ///         .request_id("REQ-1")
+    ///         .message("Request was denied due to user flow control.")
+    ///         .build(),
+    /// );
+    /// assert_eq!(e.code(), Some(&ErrorCode::ThrottlingUser));
+    /// assert!(e.is_retryable());
+    /// assert_eq!(e.request_id(), Some("REQ-1"));
+    /// assert_eq!(e.http_status(), Some(400));
+    /// ```
+    pub fn builder(code: impl Into<ErrorCode>) -> ServiceErrorBuilder {
+        ServiceErrorBuilder {
+            error: ServiceError {
+                action: String::new(),
+                http_status: 400,
+                code: code.into(),
+                message: String::new(),
+                request_id: None,
+                host_id: None,
+                recommend: None,
+                access_denied_detail: None,
+                retry_after: None,
+                attempts: 1,
+                probes: 0,
+            },
+        }
+    }
+}
+
+/// Builds a [`ServiceError`], for tests; see [`ServiceError::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ServiceErrorBuilder {
+    error: ServiceError,
+}
+
+impl ServiceErrorBuilder {
+    /// The API action that failed, e.g. `AssociateHaVip`.
+    pub fn action(mut self, action: impl Into<String>) -> Self {
+        self.error.action = bounded(&action.into(), MAX_ID_CHARS);
+        self
+    }
+
+    /// The HTTP status (default 400).
+    pub fn http_status(mut self, status: u16) -> Self {
+        self.error.http_status = status;
+        self
+    }
+
+    /// The service's message (cut to [`MAX_MESSAGE_CHARS`]).
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.error.message = bounded(&message.into(), MAX_MESSAGE_CHARS);
+        self
+    }
+
+    /// The request id (cut to [`MAX_ID_CHARS`]).
+    pub fn request_id(mut self, id: impl Into<String>) -> Self {
+        self.error.request_id = Some(bounded(&id.into(), MAX_ID_CHARS));
+        self
+    }
+
+    /// The gateway host that answered (cut to [`MAX_ID_CHARS`]).
+    pub fn host_id(mut self, id: impl Into<String>) -> Self {
+        self.error.host_id = Some(bounded(&id.into(), MAX_ID_CHARS));
+        self
+    }
+
+    /// The service's advice, usually a troubleshooting URL (cut to [`MAX_ADVICE_CHARS`]).
+    pub fn recommend(mut self, recommend: impl Into<String>) -> Self {
+        self.error.recommend = Some(bounded(&recommend.into(), MAX_ADVICE_CHARS));
+        self
+    }
+
+    /// The permission denial's details (cut to [`MAX_ADVICE_CHARS`]).
+    pub fn access_denied_detail(mut self, detail: impl Into<String>) -> Self {
+        self.error.access_denied_detail = Some(bounded(&detail.into(), MAX_ADVICE_CHARS));
+        self
+    }
+
+    /// The server's `Retry-After`.
+    pub fn retry_after(mut self, d: Duration) -> Self {
+        self.error.retry_after = Some(d);
+        self
+    }
+
+    /// How many attempts were made (default 1).
+    pub fn attempts(mut self, n: u32) -> Self {
+        self.error.attempts = n;
+        self
+    }
+
+    /// How many safe-write checks were made besides the attempts (default 0).
+    pub fn probes(mut self, n: u32) -> Self {
+        self.error.probes = n;
+        self
+    }
+
+    /// The service error.
+    pub fn build(self) -> ServiceError {
+        self.error
+    }
+}
+
+impl From<ServiceError> for Error {
+    fn from(e: ServiceError) -> Self {
+        Error::Service(Box::new(e))
+    }
 }
 
 impl fmt::Display for ServiceError {
+    /// One sentence: the action, the code, the HTTP status, what to check (for the few codes
+    /// whose message does not say), the message, the request id and the server's advice. A
+    /// `SignatureDoesNotMatch` message (the server's long string to sign) is left out; the
+    /// alternate form (`{:#}`) shows every message whole (still bounded and escaped).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let action = if self.action.is_empty() {
+            "the call"
+        } else {
+            &self.action
+        };
         write!(
             f,
             "{} failed with {} (HTTP {})",
-            self.action,
+            Escaped::new(action, MAX_ID_CHARS),
             Escaped::new(&self.code.to_string(), MAX_ID_CHARS),
             self.http_status
         )?;
@@ -307,13 +451,20 @@ impl fmt::Display for ServiceError {
             write!(f, ": {h}")?;
         }
         let message = self.message.trim_end_matches('.');
-        if !message.is_empty() {
+        let show = if f.alternate() {
+            Some(MAX_MESSAGE_CHARS)
+        } else if self.code == ErrorCode::SignatureDoesNotMatch {
+            None
+        } else {
+            Some(600)
+        };
+        if let Some(max) = show.filter(|_| !message.is_empty()) {
             let lead = if hint.is_some() {
                 ". The server says: "
             } else {
                 ": "
             };
-            write!(f, "{lead}{}", Escaped::new(message, 600))?;
+            write!(f, "{lead}{}", Escaped::new(message, max))?;
         }
         match &self.request_id {
             Some(id) => write!(f, " (request id {}", Escaped::new(id, MAX_ID_CHARS))?,
@@ -679,6 +830,19 @@ impl fmt::Display for WhatToCheck<'_> {
     }
 }
 
+/// What exists contradicts what was asked; see [`Error::Conflict`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{action} found a conflict: {reason}")]
+#[non_exhaustive]
+pub struct Conflict {
+    /// The call, e.g. `ensure_ha_vip`.
+    pub action: String,
+    /// What contradicts what.
+    pub reason: String,
+    /// The HAVIPs in the way.
+    pub existing: Vec<HaVip>,
+}
+
 /// The waiter's deadline passed before the wanted state was observed. The last poll's error, if
 /// the last poll failed, is its [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
@@ -1017,12 +1181,13 @@ impl ErrorCode {
     }
 
     /// One short sentence on what usually causes this code, for the few codes whose server
-    /// message does not say (`SignatureDoesNotMatch` is followed by the server's long string to
-    /// sign).
+    /// message does not say (`SignatureDoesNotMatch`'s message is the server's long string to
+    /// sign: see [`ServiceError::string_to_sign`]).
     pub fn hint(&self) -> Option<&'static str> {
         Some(match self {
             ErrorCode::SignatureDoesNotMatch => {
-                "the signature was refused; check the AccessKey secret"
+                "the signature was refused; check the AccessKey secret, this machine's clock, \
+                 and any proxy that rewrites the request"
             }
             ErrorCode::InvalidAccessKeyIdNotFound => "check the AccessKey id",
             ErrorCode::InvalidTimeStampExpired => {
@@ -1128,29 +1293,69 @@ mod tests {
     }
 
     #[test]
-    fn signature_mismatch_says_what_to_check_before_the_string_to_sign() {
-        let e = ServiceError {
-            action: "AssociateHaVip".into(),
-            http_status: 400,
-            code: ErrorCode::SignatureDoesNotMatch,
-            message: "Specified signature is not matched with our calculation. server string to \
-                      sign is:POST&%2F&AccessKeyId%3Dx"
-                .into(),
-            request_id: Some("R".into()),
-            host_id: None,
-            recommend: None,
-            access_denied_detail: None,
-            retry_after: None,
-            attempts: 1,
-            probes: 0,
-        };
+    fn signature_mismatch_is_one_short_sentence_and_keeps_the_string_to_sign() {
+        let string_to_sign = format!("POST&%2F&AccessKeyId%3Dx{}", "%26Y%3D1".repeat(80));
+        let e = ServiceError::builder(ErrorCode::SignatureDoesNotMatch)
+            .action("AssociateHaVip")
+            .message(format!(
+                "Specified signature is not matched with our calculation. server string to \
+                 sign is:{string_to_sign}"
+            ))
+            .request_id("R")
+            .build();
         assert_eq!(
             e.to_string(),
             "AssociateHaVip failed with SignatureDoesNotMatch (HTTP 400): the signature was \
-             refused; check the AccessKey secret. The server says: Specified signature is not \
-             matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3Dx \
-             (request id R)"
+             refused; check the AccessKey secret, this machine's clock, and any proxy that \
+             rewrites the request (request id R)"
         );
+        assert_eq!(e.string_to_sign(), Some(string_to_sign.as_str()));
+        let whole = format!("{e:#}");
+        assert!(whole.contains(&string_to_sign), "{whole}");
+        assert!(whole.starts_with(&e.to_string().replace(" (request id R)", "")));
+        // Through `Error` too (transparent keeps the flag).
+        let err = Error::from(e);
+        assert!(err.to_string().len() < 200, "{err}");
+        assert!(format!("{err:#}").contains(&string_to_sign));
+        // Other codes have no string to sign.
+        let other = ServiceError::builder("HaVipNotFound").message("x").build();
+        assert_eq!(other.string_to_sign(), None);
+        assert_eq!(
+            other.to_string(),
+            "the call failed with HaVipNotFound (HTTP 400): x (no request id)"
+        );
+    }
+
+    #[test]
+    fn the_test_builder_bounds_text_like_an_answer() {
+        let e = ServiceError::builder("X")
+            .message("m".repeat(5000))
+            .request_id("r".repeat(500))
+            .host_id("h".repeat(500))
+            .recommend("a".repeat(5000))
+            .access_denied_detail("d".repeat(5000))
+            .action("A".repeat(500))
+            .retry_after(Duration::from_secs(3))
+            .attempts(3)
+            .probes(1)
+            .http_status(503)
+            .build();
+        assert_eq!(e.message.chars().count(), MAX_MESSAGE_CHARS);
+        assert_eq!(e.request_id.as_ref().unwrap().chars().count(), MAX_ID_CHARS);
+        assert_eq!(e.host_id.as_ref().unwrap().chars().count(), MAX_ID_CHARS);
+        assert_eq!(
+            e.recommend.as_ref().unwrap().chars().count(),
+            MAX_ADVICE_CHARS
+        );
+        assert_eq!(
+            e.access_denied_detail.as_ref().unwrap().chars().count(),
+            MAX_ADVICE_CHARS
+        );
+        assert_eq!(e.action.chars().count(), MAX_ID_CHARS);
+        let err = Error::from(e);
+        assert!(err.is_retryable(), "HTTP 503");
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!((err.attempts(), err.probes()), (Some(3), Some(1)));
     }
 
     #[test]

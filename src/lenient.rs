@@ -8,6 +8,7 @@
 //! | [`count`] | a number, a string of digits, `null`, an empty string | `Option<u64>` |
 //! | [`list`] | an array, `null`, `{}`, or one wrapped array `{"HaVip": [..]}` | `Vec<T>` |
 //! | [`time`] | an RFC 3339 time, or one without seconds, `null`, anything unparseable | `Option<OffsetDateTime>` (unparseable → `None`) |
+//! | [`millis`] | a non-negative number of milliseconds (written whole) | `Duration` (outputs' `…Ms` fields) |
 //!
 //! A value of the wrong kind (an object where a string belongs) is still an error; decoding
 //! through `serde_path_to_error` names its path. The helpers' own messages name kinds, never
@@ -320,6 +321,51 @@ pub(crate) fn serialize_time<S: Serializer>(
     }
 }
 
+/// A duration in outputs as a number of milliseconds (`"ElapsedMs": 2500`), not serde's
+/// `{"secs":…,"nanos":…}`: for `#[serde(with = "crate::lenient::millis")]` on a field renamed
+/// `…Ms`. Whole milliseconds are written (a part below one is dropped); reading takes a
+/// non-negative number, whole or not.
+pub(crate) mod millis {
+    use std::fmt;
+    use std::time::Duration;
+
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        struct Millis;
+
+        impl Visitor<'_> for Millis {
+            type Value = Duration;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-negative number of milliseconds")
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+                Ok(Duration::from_millis(v))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+                u64::try_from(v)
+                    .map(Duration::from_millis)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
+                Duration::try_from_secs_f64(v / 1000.0)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Float(v), &self))
+            }
+        }
+
+        d.deserialize_u64(Millis)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -411,6 +457,32 @@ pub(crate) mod tests {
         assert_eq!(decode(r#"{"t":"yesterday"}"#).unwrap().t, None);
         assert_eq!(decode(r#"{"t":null}"#).unwrap().t, None);
         assert!(decode(r#"{"t":{}}"#).is_err());
+    }
+
+    #[test]
+    fn durations_are_milliseconds() {
+        #[derive(Debug, PartialEq, serde::Serialize, Deserialize)]
+        struct D {
+            #[serde(with = "millis")]
+            ms: std::time::Duration,
+        }
+        let d = D {
+            ms: std::time::Duration::from_micros(2_500_900),
+        };
+        let json = serde_json::to_string(&d).unwrap();
+        assert_eq!(json, r#"{"ms":2500}"#);
+        let back: D = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.ms, std::time::Duration::from_millis(2500));
+        let frac: D = serde_json::from_str(r#"{"ms":1.5}"#).unwrap();
+        assert_eq!(frac.ms, std::time::Duration::from_micros(1500));
+        for bad in [
+            r#"{"ms":-1}"#,
+            r#"{"ms":-0.5}"#,
+            r#"{"ms":"1"}"#,
+            r#"{"ms":1e300}"#,
+        ] {
+            assert!(serde_json::from_str::<D>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -60,17 +60,15 @@
 //! |---|---|
 //! | [`client`] | the client and its builder; [`config`]: endpoints and defaults |
 //! | [`operation`] | one module per operation: builder, output, `send()`, its safe-write check |
-//! | [`waiter`] | `wait_until_in_use`, `wait_until_unassociated`, `wait_until_available`, `wait_until_deleted` |
-//! | [`ensure`] | `ensure_associated`, `ensure_unassociated`: calls a controller can run again and again |
+//! | [`waiter`] | `wait_until_in_use`, `wait_until_unassociated`, `wait_until_available`, `wait_until_deleted`; the [`waiter::WaiterSchedule`] |
+//! | [`ensure`] | `ensure_ha_vip`, `ensure_associated`, `ensure_unassociated`: calls a controller can run again and again |
 //! | [`signer`] | V1 and V3 signatures, pure functions |
-//! | `transport` (private) | one bounded HTTP exchange; signing each attempt, retries, time limits; knows no service and no operation |
-//! | `wire` (private) | the parameters' wire form (serde_urlencoded), decoding answers (serde) |
 //! | [`retry`] | the retry policy and the safe-write rule |
 //! | [`error`] | [`Error`], [`ErrorCode`] and what they carry |
-//! | [`model`] | HAVIPs, associations, statuses (serde types) |
+//! | [`model`] | HAVIPs, associations, statuses (serde types; [`model::strict`] for configs) |
 //! | [`credentials`] | credentials, providers, the default chain |
 //! | [`clock`] | injectable time ([`clock::ManualClock`] for tests) |
-//! | `emulator` | (feature `emulator`) a local, stateful ENS endpoint |
+//! | `emulator` | (feature `emulator`) the embedded ENS endpoint, for tests and demos |
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -90,7 +88,6 @@ mod wire;
 pub mod operation;
 pub mod client;
 pub mod config;
-/// An embedded, stateful ENS endpoint for the HAVIP operations, for tests and demos.
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;

@@ -119,7 +119,8 @@ macro_rules! wire_enum {
             }
         }
 
-        /// Any string (or number, or `null`) decodes; see [`from_wire`](Self::from_wire).
+        /// Any string (or number, or `null`) decodes; see [`from_wire`](Self::from_wire). For a
+        /// value a person typed, use [`strict`](crate::model::strict) instead.
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 Ok($name::from_wire(&lenient::string(d)?))
@@ -144,7 +145,7 @@ wire_enum! {
     /// Note the status trap: an HAVIP that already serves one instance stays `InUse` while a
     /// further association is in progress. Whether a given instance is associated is told by
     /// its [`AssociatedInstance::status`], not by this.
-    HaVipStatus ("Status", "an HAVIP status") {
+    HaVipStatus ("Status", "an HAVIP status (Creating, Available, Associating, InUse, Unassociating or Deleting)") {
         /// `Creating`: being created.
         Creating => "Creating",
         /// `Available`: created, associated with nothing.
@@ -162,13 +163,121 @@ wire_enum! {
 
 wire_enum! {
     /// The status of one association between an HAVIP and an instance or ENI.
-    AssociationStatus ("Status", "an association status") {
+    AssociationStatus ("Status", "an association status (Associating, InUse or Unassociating)") {
         /// `Associating`: the association is in progress.
         Associating => "Associating",
         /// `InUse`: the association is in effect.
         InUse => "InUse",
         /// `Unassociating`: the association is being removed.
         Unassociating => "Unassociating",
+    }
+}
+
+/// Strict decoding for values a person typed: `#[serde(with = "alibabacloud_ens::model::strict")]`
+/// on a field of your config (and [`strict::option`] on an `Option` field, with
+/// `#[serde(default)]` if it may be left out).
+///
+/// The model's enums decode answers leniently: a value this crate does not know becomes
+/// `Unknown(..)`, so a new status from the service never breaks a poll. In a config that
+/// leniency would hide a typo. These helpers accept only what [`FromStr`] accepts (the known
+/// names, case-insensitively) and refuse anything else with its message, which names the
+/// parameter, the value and what was expected. They work for any type whose `FromStr` error
+/// displays: [`InstanceType`], [`HaVipStatus`], [`AssociationStatus`],
+/// [`SignatureVersion`](crate::SignatureVersion). Serializing writes the value's `Display`.
+///
+/// ```
+/// use alibabacloud_ens::{HaVipStatus, InstanceType};
+/// use serde::Deserialize;
+///
+/// #[derive(Debug, Deserialize)]
+/// struct Member {
+///     instance_id: String,
+///     #[serde(with = "alibabacloud_ens::model::strict")]
+///     instance_type: InstanceType,
+///     #[serde(default, with = "alibabacloud_ens::model::strict::option")]
+///     expect: Option<HaVipStatus>,
+/// }
+///
+/// let ok: Member = serde_json::from_str(
+///     r#"{"instance_id": "eni-1", "instance_type": "NetworkInterface"}"#,
+/// ).unwrap();
+/// assert_eq!(ok.instance_type, InstanceType::NetworkInterface);
+/// assert_eq!(ok.expect, None);
+///
+/// let typo = serde_json::from_str::<Member>(
+///     r#"{"instance_id": "eni-1", "instance_type": "NetworkInterfase"}"#,
+/// ).unwrap_err();
+/// assert!(typo.to_string().starts_with(
+///     "InstanceType: `NetworkInterfase` is not an instance type (EnsInstance or NetworkInterface)"
+/// ));
+///
+/// // The lenient path (answers) would have kept it:
+/// let lenient: InstanceType = serde_json::from_str(r#""NetworkInterfase""#).unwrap();
+/// assert_eq!(lenient, InstanceType::Unknown("NetworkInterfase".into()));
+/// ```
+pub mod strict {
+    use std::fmt;
+    use std::str::FromStr;
+
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `value`'s `Display` (for an enum of this crate: its wire name).
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<T: fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(value)
+    }
+
+    /// Reads a string and parses it with `T`'s [`FromStr`].
+    ///
+    /// # Errors
+    /// Anything but a string, or a string `FromStr` refuses (with its message).
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+        D: Deserializer<'de>,
+    {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(D::Error::custom)
+    }
+
+    /// As [`strict`](super::strict), for an `Option` field: `null` is `None`. Add
+    /// `#[serde(default)]` to allow leaving the field out.
+    pub mod option {
+        use super::*;
+
+        /// Writes `Some(value)` as `value`'s `Display`, `None` as `null`.
+        ///
+        /// # Errors
+        /// The serializer's.
+        pub fn serialize<T: fmt::Display, S: Serializer>(
+            value: &Option<T>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match value {
+                Some(v) => s.collect_str(v),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads `null` as `None`, a string as `Some` parsed with `T`'s [`FromStr`].
+        ///
+        /// # Errors
+        /// Anything but a string or `null`, or a string `FromStr` refuses (with its message).
+        pub fn deserialize<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+        where
+            T: FromStr,
+            T::Err: fmt::Display,
+            D: Deserializer<'de>,
+        {
+            match Option::<String>::deserialize(d)? {
+                Some(text) => text.parse().map(Some).map_err(D::Error::custom),
+                None => Ok(None),
+            }
+        }
     }
 }
 
@@ -389,6 +498,48 @@ mod tests {
             InstanceType::from_wire("Eip"),
             InstanceType::Unknown("Eip".into())
         );
+    }
+
+    #[test]
+    fn strict_refuses_what_lenient_keeps() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Config {
+            #[serde(with = "strict")]
+            status: HaVipStatus,
+            #[serde(default, with = "strict::option")]
+            association: Option<AssociationStatus>,
+            #[serde(with = "strict")]
+            signature: crate::SignatureVersion,
+        }
+        let c: Config = serde_json::from_str(
+            r#"{"status":"inuse","association":"Associating","signature":"v3"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.status, HaVipStatus::InUse);
+        assert_eq!(c.association, Some(AssociationStatus::Associating));
+        assert_eq!(c.signature, crate::SignatureVersion::V3);
+        // What serialize writes, deserialize reads.
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<Config>(&json).unwrap(), c);
+        let c: Config = serde_json::from_str(r#"{"status":"Available","signature":"v1"}"#).unwrap();
+        assert_eq!(c.association, None);
+
+        for (json, message) in [
+            (
+                r#"{"status":"InUse ","association":"Bound","signature":"v1"}"#,
+                "Status: `Bound` is not an association status (Associating, InUse or Unassociating)",
+            ),
+            (
+                r#"{"status":"Frozen","signature":"v1"}"#,
+                "Status: `Frozen` is not an HAVIP status (Creating, Available, Associating, \
+                 InUse, Unassociating or Deleting)",
+            ),
+            (r#"{"status":7,"signature":"v1"}"#, "invalid type: integer `7`, expected a string"),
+            (r#"{"status":"InUse","signature":"v2"}"#, "v2"),
+        ] {
+            let e = serde_json::from_str::<Config>(json).unwrap_err().to_string();
+            assert!(e.starts_with(message) || e.contains(message), "{json}: {e}");
+        }
     }
 
     #[test]

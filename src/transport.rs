@@ -64,6 +64,8 @@ pub(crate) struct Settings {
     pub(crate) max_answer_bytes: usize,
     /// The answers may hold secrets (STS credentials): no answer text in the transport's events.
     pub(crate) secret_answers: bool,
+    /// The client-wide waiter schedule (read by the waiters and ensure calls, not here).
+    pub(crate) waiter_schedule: crate::waiter::WaiterSchedule,
 }
 
 /// The HTTP client of every transport and credentials source: `connect_timeout` (enforced

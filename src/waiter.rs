@@ -35,10 +35,30 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The defaults come from the client's [`WaiterSchedule`]
+//! ([`ClientBuilder::waiter_schedule`](crate::ClientBuilder::waiter_schedule)); each waiter may
+//! set its own.
+//!
+//! ## An HAVIP that is gone or being deleted
+//! Whether that ends a wait, and how, depends on what the wait is for. An HAVIP that is not
+//! listed (deleted, or never created; DescribeHaVips' `HaVipNotFound` counts the same) or is
+//! `Deleting`:
+//!
+//! | waiter | not listed | `Deleting` |
+//! |---|---|---|
+//! | `wait_until_in_use` | failure at once: it can never be in use | failure at once |
+//! | `wait_until_unassociated` | **success**: nothing is associated with it ([`WaitOutput::ha_vip_gone`]) | success once the instance is not listed (deleting needs every association gone) |
+//! | `wait_until_available` | waited for up to [`NOT_LISTED_GRACE`] (a new HAVIP may take a moment to be listed), then a failure; a failure at once if an earlier poll listed it | failure at once |
+//! | `wait_until_deleted` | success | waited for |
+//!
+//! `ensure_unassociated` follows `wait_until_unassociated` and `ensure_associated` follows
+//! `wait_until_in_use` (see [`crate::ensure`]).
+//!
 //! ## Errors
 //! * [`Error::WaiterTimedOut`]: the deadline passed; it carries the elapsed time, the number of
 //!   polls and the last observed HAVIP.
-//! * [`Error::WaiterFailureState`]: the HAVIP no longer exists or is `Deleting`.
+//! * [`Error::WaiterFailureState`]: the wanted state cannot be reached any more (see the table
+//!   above); its `observed` is `None` when the HAVIP no longer exists.
 //! * [`Error::WaiterOperationFailed`]: a poll failed with an error that retrying will not cure
 //!   (e.g. `SignatureDoesNotMatch`). Transient poll errors (throttling, 5xx, network) are
 //!   retried on the waiter's schedule until the deadline.
@@ -74,17 +94,33 @@ pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(40);
 pub const FAST_POLL_WINDOW: Duration = Duration::from_secs(10);
 const FAST_DELAY: Duration = Duration::from_secs(1);
 
-/// Deadline and delays of a waiter.
+/// How long a waiter waits at most and how often it polls: the client-wide default
+/// ([`ClientBuilder::waiter_schedule`](crate::ClientBuilder::waiter_schedule)), used by every
+/// waiter, every `send_and_wait` and every ensure call unless it sets its own.
+///
+/// The default is the schedule in the [module docs](self): a 5-minute deadline, about one poll
+/// a second for 10 s, then delays doubling up to 40 s. Against the emulator, tests poll faster:
+///
+/// ```
+/// use std::time::Duration;
+/// use alibabacloud_ens::waiter::WaiterSchedule;
+///
+/// let fast = WaiterSchedule::polling_every(Duration::from_millis(20))
+///     .with_max_wait(Duration::from_secs(10));
+/// assert_eq!(fast.min_delay(), Duration::from_millis(20));
+/// assert_eq!(fast.max_delay(), Duration::from_millis(20));
+/// # let _ = alibabacloud_ens::Client::builder().waiter_schedule(fast);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Schedule {
+pub struct WaiterSchedule {
     pub(crate) max_wait: Duration,
     pub(crate) min_delay: Duration,
     pub(crate) max_delay: Duration,
 }
 
-impl Default for Schedule {
+impl Default for WaiterSchedule {
     fn default() -> Self {
-        Schedule {
+        WaiterSchedule {
             max_wait: DEFAULT_MAX_WAIT,
             min_delay: DEFAULT_MIN_DELAY,
             max_delay: DEFAULT_MAX_DELAY,
@@ -92,7 +128,78 @@ impl Default for Schedule {
     }
 }
 
-impl Schedule {
+impl WaiterSchedule {
+    /// The default schedule (see the [module docs](self)).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One poll every `delay` (no backoff, no jitter), with the default deadline.
+    pub fn polling_every(delay: Duration) -> Self {
+        WaiterSchedule {
+            min_delay: delay,
+            max_delay: delay,
+            ..Self::default()
+        }
+    }
+
+    /// The deadline, from the start of a wait (default 5 minutes).
+    #[must_use]
+    pub fn with_max_wait(mut self, d: Duration) -> Self {
+        self.max_wait = d;
+        self
+    }
+
+    /// The shortest delay between polls (default 750 ms).
+    #[must_use]
+    pub fn with_min_delay(mut self, d: Duration) -> Self {
+        self.min_delay = d;
+        self
+    }
+
+    /// The longest delay between polls (default 40 s).
+    #[must_use]
+    pub fn with_max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+
+    /// The deadline.
+    pub fn max_wait(&self) -> Duration {
+        self.max_wait
+    }
+
+    /// The shortest delay between polls.
+    pub fn min_delay(&self) -> Duration {
+        self.min_delay
+    }
+
+    /// The longest delay between polls.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// A delay setting that cannot work, named (`min_delay` above `max_delay`, a zero
+    /// `max_delay`).
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.min_delay > self.max_delay {
+            return Err(Error::invalid_input(
+                "min_delay",
+                format!(
+                    "{:?} is longer than max_delay {:?}",
+                    self.min_delay, self.max_delay
+                ),
+            ));
+        }
+        if self.max_delay.is_zero() {
+            return Err(Error::invalid_input(
+                "max_delay",
+                "must be greater than zero",
+            ));
+        }
+        Ok(())
+    }
+
     /// The ceiling of the next delay: 1 s inside the fast window, then 2 s, 4 s, … doubling
     /// once per poll after it, always within `[min_delay, max_delay]`.
     fn ceiling(&self, elapsed: Duration, polls_after_window: u32) -> Duration {
@@ -181,18 +288,23 @@ impl WaitProgress {
 #[non_exhaustive]
 pub struct WaitOutput {
     ha_vip: HaVip,
+    ha_vip_gone: bool,
+    #[serde(rename = "ElapsedMs", with = "crate::lenient::millis")]
     elapsed: Duration,
     polls: u32,
 }
 
 output_builder!(WaitOutput => WaitOutputBuilder {
     ha_vip: HaVip,
+    ha_vip_gone: bool,
     elapsed: Duration,
     polls: u32,
 });
 
 impl WaitOutput {
-    /// The HAVIP as observed by the last poll.
+    /// The HAVIP as observed by the last poll. When it no longer exists
+    /// ([`ha_vip_gone`](Self::ha_vip_gone), only after `wait_until_unassociated`), this holds
+    /// only its id.
     pub fn ha_vip(&self) -> &HaVip {
         &self.ha_vip
     }
@@ -200,6 +312,12 @@ impl WaitOutput {
     /// The HAVIP as observed by the last poll, by value.
     pub fn into_ha_vip(self) -> HaVip {
         self.ha_vip
+    }
+
+    /// `true` when the last poll found the HAVIP gone (deleted, or never created): how
+    /// `wait_until_unassociated` may end, since a HAVIP that does not exist has no association.
+    pub fn ha_vip_gone(&self) -> bool {
+        self.ha_vip_gone
     }
 
     /// How long the wait took.
@@ -219,6 +337,7 @@ impl WaitOutput {
 #[non_exhaustive]
 pub struct WaitAllOutput {
     ha_vips: Vec<HaVip>,
+    #[serde(rename = "ElapsedMs", with = "crate::lenient::millis")]
     elapsed: Duration,
     polls: u32,
 }
@@ -268,6 +387,11 @@ enum Verdict {
     Continue,
 }
 
+/// How long `wait_until_available` waits for an id DescribeHaVips has never listed before it
+/// concludes the HAVIP does not exist. A new HAVIP may take a moment to be listed; an id that
+/// was deleted before the wait began (or mistyped) never will be.
+pub const NOT_LISTED_GRACE: Duration = Duration::from_secs(60);
+
 impl Goal {
     fn instance(&self) -> Option<&str> {
         match self {
@@ -276,9 +400,19 @@ impl Goal {
         }
     }
 
-    /// Judges one poll: `observed[k]` is the HAVIP `ids[k]` as listed (`None`: not listed);
-    /// `seen[k]` says whether an earlier poll listed it.
-    fn judge(&self, ids: &[String], observed: &[Option<HaVip>], seen: &[bool]) -> Verdict {
+    /// Judges one poll, `elapsed` after the wait began: `observed[k]` is the HAVIP `ids[k]` as
+    /// listed (`None`: not listed); `seen[k]` says whether an earlier poll listed it.
+    ///
+    /// What a missing or `Deleting` HAVIP means depends on the goal: it can never become in use
+    /// or available (a failure, at once), but it has no association (so an unassociation is
+    /// done) and it is on its way to being deleted.
+    fn judge(
+        &self,
+        ids: &[String],
+        observed: &[Option<HaVip>],
+        seen: &[bool],
+        elapsed: Duration,
+    ) -> Verdict {
         let mut done = true;
         for ((id, h), seen) in ids.iter().zip(observed).zip(seen) {
             let created = |h: &HaVip| {
@@ -290,23 +424,46 @@ impl Goal {
                         | HaVipStatus::Unassociating
                 )
             };
+            let deleting = h
+                .as_ref()
+                .is_some_and(|h| h.status == HaVipStatus::Deleting);
             let one = match (self, h) {
                 (Goal::Deleted, None) => Verdict::Done,
                 (Goal::Deleted, Some(_)) => Verdict::Continue,
-                (Goal::Available, None) if *seen => {
-                    Verdict::Failed(format!("{id} was listed, then no longer exists"), None)
-                }
+                // Gone, or going with its associations: nothing is associated any more.
+                (Goal::Unassociated(_), None) => Verdict::Done,
+                (Goal::Unassociated(i), Some(h)) if h.association(i).is_none() => Verdict::Done,
+                (Goal::Unassociated(_), Some(_)) => Verdict::Continue,
+                (Goal::Available, None) if *seen => Verdict::Failed(
+                    format!("{id} was listed, then no longer exists: it was deleted"),
+                    None,
+                ),
+                (Goal::Available, None) if elapsed >= NOT_LISTED_GRACE => Verdict::Failed(
+                    format!(
+                        "{id} has not been listed for {}s: it does not exist (deleted, or never \
+                         created)",
+                        NOT_LISTED_GRACE.as_secs()
+                    ),
+                    None,
+                ),
                 // Not listed yet: a new HAVIP may take a moment to appear.
                 (Goal::Available, None) => Verdict::Continue,
-                (_, None) => Verdict::Failed("the HAVIP does not exist".into(), None),
-                (_, Some(h)) if h.status == HaVipStatus::Deleting => {
-                    Verdict::Failed(format!("{id} is being deleted"), Some(Box::new(h.clone())))
-                }
+                (Goal::InUse(i), None) => Verdict::Failed(
+                    format!("{id} does not exist (deleted, or never created): it can never be in use by {i}"),
+                    None,
+                ),
+                (Goal::InUse(i), Some(h)) if deleting => Verdict::Failed(
+                    format!("{id} is being deleted: it can never be in use by {i}"),
+                    Some(Box::new(h.clone())),
+                ),
+                (Goal::Available, Some(h)) if deleting => Verdict::Failed(
+                    format!("{id} is being deleted: it can never be available"),
+                    Some(Box::new(h.clone())),
+                ),
                 (Goal::Available, Some(h)) if created(h) => Verdict::Done,
                 (Goal::Available, Some(_)) => Verdict::Continue,
                 (Goal::InUse(i), Some(h)) if h.is_in_use_by(i) => Verdict::Done,
-                (Goal::Unassociated(i), Some(h)) if h.association(i).is_none() => Verdict::Done,
-                (_, Some(_)) => Verdict::Continue,
+                (Goal::InUse(_), Some(_)) => Verdict::Continue,
             };
             match one {
                 Verdict::Done => {}
@@ -341,19 +498,29 @@ macro_rules! waiter_builder {
         }
 
         impl<'a> $name<'a> {
-            /// The deadline, from the start of the wait (default 5 minutes).
+            /// Replaces the whole schedule (default: the client's
+            /// [`waiter_schedule`](crate::ClientBuilder::waiter_schedule)).
+            pub fn schedule(mut self, schedule: WaiterSchedule) -> Self {
+                self.engine.schedule = schedule;
+                self
+            }
+
+            /// The deadline, from the start of the wait (default: the client's schedule's, 5
+            /// minutes unless set).
             pub fn max_wait(mut self, d: Duration) -> Self {
                 self.engine.schedule.max_wait = d;
                 self
             }
 
-            /// The shortest delay between polls (default 750 ms).
+            /// The shortest delay between polls (default: the client's schedule's, 750 ms
+            /// unless set).
             pub fn min_delay(mut self, d: Duration) -> Self {
                 self.engine.schedule.min_delay = d;
                 self
             }
 
-            /// The longest delay between polls (default 40 s).
+            /// The longest delay between polls (default: the client's schedule's, 40 s unless
+            /// set).
             pub fn max_delay(mut self, d: Duration) -> Self {
                 self.engine.schedule.max_delay = d;
                 self
@@ -373,8 +540,9 @@ macro_rules! waiter_builder {
             /// [`Error::WaiterTimedOut`], [`Error::WaiterFailureState`] or
             /// [`Error::WaiterOperationFailed`] as described in [`crate::waiter`].
             pub async fn wait(self) -> Result<$output, Error> {
+                let ids = self.engine.ids.clone();
                 let (observed, elapsed, polls) = self.engine.run_boxed().await?;
-                Ok($finish(observed, elapsed, polls))
+                Ok($finish(&ids, observed, elapsed, polls))
             }
         }
 
@@ -399,15 +567,27 @@ macro_rules! waiter_builder {
     };
 }
 
-fn pair_output(observed: Vec<Option<HaVip>>, elapsed: Duration, polls: u32) -> WaitOutput {
+fn pair_output(
+    ids: &[String],
+    observed: Vec<Option<HaVip>>,
+    elapsed: Duration,
+    polls: u32,
+) -> WaitOutput {
+    let seen = observed.into_iter().flatten().next();
     WaitOutput {
-        ha_vip: observed.into_iter().flatten().next().unwrap_or_default(),
+        ha_vip_gone: seen.is_none(),
+        ha_vip: seen.unwrap_or_else(|| HaVip::new(ids.first().cloned().unwrap_or_default())),
         elapsed,
         polls,
     }
 }
 
-fn all_output(observed: Vec<Option<HaVip>>, elapsed: Duration, polls: u32) -> WaitAllOutput {
+fn all_output(
+    _ids: &[String],
+    observed: Vec<Option<HaVip>>,
+    elapsed: Duration,
+    polls: u32,
+) -> WaitAllOutput {
     WaitAllOutput {
         ha_vips: observed.into_iter().flatten().collect(),
         elapsed,
@@ -439,7 +619,9 @@ waiter_builder!(
 waiter_builder!(
     /// Waits until an instance is no longer associated with an HAVIP; see
     /// [`Client::wait_until_unassociated`](crate::Client::wait_until_unassociated). Same
-    /// deadline, backoff and errors as [`WaitUntilInUse`].
+    /// deadline and backoff as [`WaitUntilInUse`]. An HAVIP that is gone (deleted, or never
+    /// created) or `Deleting` has no association: the wait succeeds
+    /// ([`WaitOutput::ha_vip_gone`] says whether it was gone).
     WaitUntilUnassociated -> WaitOutput,
     pair_output
 );
@@ -447,15 +629,18 @@ waiter_builder!(
 waiter_builder!(
     /// Waits until every given HAVIP is created (out of `Creating`: `Available`, or already
     /// associated); see [`Client::wait_until_available`](crate::Client::wait_until_available).
-    /// An HAVIP not listed yet is waited for; one that was listed and then disappears, or is
-    /// `Deleting`, ends the wait with [`Error::WaiterFailureState`].
+    /// An HAVIP not listed yet is waited for, up to [`NOT_LISTED_GRACE`]; one that was listed
+    /// and then disappears, is `Deleting`, or is still not listed after the grace ends the wait
+    /// with [`Error::WaiterFailureState`].
     WaitUntilAvailable -> WaitAllOutput,
     all_output
 );
 
 waiter_builder!(
     /// Waits until DescribeHaVips lists none of the given HAVIPs; see
-    /// [`Client::wait_until_deleted`](crate::Client::wait_until_deleted).
+    /// [`Client::wait_until_deleted`](crate::Client::wait_until_deleted). An HAVIP that is
+    /// still `Available` (or in use) is waited for, not a failure: the delete may not have
+    /// been seen yet, or another caller may be about to delete it.
     WaitUntilDeleted -> WaitAllOutput,
     all_output
 );
@@ -466,14 +651,27 @@ pub(crate) async fn wait_for_instance<'a>(
     transport: Transport,
     ha_vip_id: String,
     goal: Goal,
-    schedule: Schedule,
+    schedule: WaiterSchedule,
     on_progress: Option<ProgressFn<'a>>,
 ) -> Result<WaitOutput, Error> {
-    let mut engine = Engine::new(transport, vec![ha_vip_id], goal);
+    let ids = vec![ha_vip_id];
+    let mut engine = Engine::new(transport, ids.clone(), goal);
     engine.schedule = schedule;
     engine.on_progress = on_progress;
     let (observed, elapsed, polls) = engine.run_boxed().await?;
-    Ok(pair_output(observed, elapsed, polls))
+    Ok(pair_output(&ids, observed, elapsed, polls))
+}
+
+/// The wait `crate::ensure` runs for HAVIPs to be created, on its own schedule.
+pub(crate) async fn wait_for_available(
+    transport: Transport,
+    ha_vip_ids: Vec<String>,
+    schedule: WaiterSchedule,
+) -> Result<WaitAllOutput, Error> {
+    let mut engine = Engine::new(transport, ha_vip_ids.clone(), Goal::Available);
+    engine.schedule = schedule;
+    let (observed, elapsed, polls) = engine.run_boxed().await?;
+    Ok(all_output(&ha_vip_ids, observed, elapsed, polls))
 }
 
 impl WaitUntilInUse<'_> {
@@ -588,7 +786,7 @@ struct Engine<'a> {
     transport: Transport,
     ids: Vec<String>,
     goal: Goal,
-    schedule: Schedule,
+    schedule: WaiterSchedule,
     on_progress: Option<ProgressFn<'a>>,
 }
 
@@ -601,10 +799,10 @@ type Finished = (Vec<Option<HaVip>>, Duration, u32);
 impl<'a> Engine<'a> {
     fn new(transport: Transport, ids: Vec<String>, goal: Goal) -> Self {
         Engine {
+            schedule: transport.settings().waiter_schedule,
             transport,
             ids,
             goal,
-            schedule: Schedule::default(),
             on_progress: None,
         }
     }
@@ -619,23 +817,7 @@ impl<'a> Engine<'a> {
         if let Some(i) = self.goal.instance() {
             crate::operation::check_id("InstanceId", i)?;
         }
-        let s = self.schedule;
-        if s.min_delay > s.max_delay {
-            return Err(Error::invalid_input(
-                "min_delay",
-                format!(
-                    "{:?} is longer than max_delay {:?}",
-                    s.min_delay, s.max_delay
-                ),
-            ));
-        }
-        if s.max_delay.is_zero() {
-            return Err(Error::invalid_input(
-                "max_delay",
-                "must be greater than zero",
-            ));
-        }
-        Ok(())
+        self.schedule.check()
     }
 
     /// One poll: every id, as listed now (`None`: not listed). (A free function: the engine
@@ -686,7 +868,7 @@ impl<'a> Engine<'a> {
                 Ok(observed) => {
                     last_error = None;
                     self.report(&observed, &mut last_state, elapsed, polls);
-                    match self.goal.judge(&self.ids, &observed, &seen) {
+                    match self.goal.judge(&self.ids, &observed, &seen, elapsed) {
                         Verdict::Done => return Ok((observed, elapsed, polls)),
                         Verdict::Failed(reason, h) => {
                             return Err(Error::WaiterFailureState(Box::new(WaiterFailureState {
@@ -776,7 +958,7 @@ mod tests {
 
     #[test]
     fn schedule_polls_fast_then_backs_off() {
-        let s = Schedule::default();
+        let s = WaiterSchedule::default();
         for secs in 0..10 {
             let d = s.delay(Duration::from_secs(secs), 0);
             assert!(
@@ -805,7 +987,7 @@ mod tests {
     #[test]
     fn a_five_minute_wait_makes_fewer_polls_than_terraform() {
         // Worst case (shortest jittered delays) and best case, simulated.
-        let s = Schedule::default();
+        let s = WaiterSchedule::default();
         for pick_low in [true, false] {
             let mut t = Duration::ZERO;
             let mut polls = 1;
@@ -825,9 +1007,9 @@ mod tests {
 
     #[test]
     fn min_delay_above_the_fast_delay_wins() {
-        let s = Schedule {
+        let s = WaiterSchedule {
             min_delay: Duration::from_secs(5),
-            ..Schedule::default()
+            ..WaiterSchedule::default()
         };
         assert_eq!(s.delay(Duration::ZERO, 0), Duration::from_secs(5));
     }

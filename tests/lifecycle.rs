@@ -541,6 +541,256 @@ async fn ensure_unassociated_writes_only_when_needed() {
         .send()
         .await
         .unwrap();
-    assert_eq!(out.ensured(), Ensured::AlreadyUnassociated);
+    assert_eq!(out.ensured(), Ensured::HaVipGone);
     assert!(out.ha_vip().is_none());
+}
+
+#[tokio::test]
+async fn ensure_unassociated_on_a_havip_gone_or_going_is_success() {
+    // Being deleted: nothing is associated with it any more.
+    let server = TestServer::start().await;
+    server.push(h1("Deleting", &[]));
+    let out = client(&server)
+        .ensure_unassociated("havip-1", "i-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.ensured(), Ensured::HaVipGone);
+    assert_eq!(
+        out.ha_vip().unwrap().status,
+        alibabacloud_ens::HaVipStatus::Deleting
+    );
+    assert_eq!(actions(&server), ["DescribeHaVips"]);
+
+    // DescribeHaVips answering HaVipNotFound counts as gone too.
+    let server = TestServer::start().await;
+    server.push(error_reply(400, "HaVipNotFound"));
+    let out = client(&server)
+        .ensure_unassociated("havip-1", "i-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.ensured(), Ensured::HaVipGone);
+
+    // Another replica unassociated and deleted it between this call's read and its write.
+    let server = TestServer::start().await;
+    server.push(h1("InUse", &[("i-1", "InUse")]));
+    server.push(error_reply(400, "HaVipNotFound"));
+    server.push(page(&[]));
+    let out = client(&server)
+        .ensure_unassociated("havip-1", "i-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.ensured(), Ensured::HaVipGone);
+    assert!(out.ha_vip().is_none());
+    assert_eq!(
+        actions(&server),
+        ["DescribeHaVips", "UnassociateHaVip", "DescribeHaVips"]
+    );
+
+    // Deleted while this call waited for its own unassociation.
+    let server = TestServer::start().await;
+    server.push(h1("InUse", &[("i-1", "InUse")]));
+    server.push(ok_request_id("UN"));
+    server.push(h1("InUse", &[("i-1", "Unassociating")]));
+    server.push(page(&[]));
+    let out = client(&server)
+        .ensure_unassociated("havip-1", "i-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.ensured(), Ensured::HaVipGone);
+    assert_eq!(out.polls(), 3);
+
+    // The write refused because the HAVIP went Deleting meanwhile: read again, done.
+    let server = TestServer::start().await;
+    server.push(h1("InUse", &[("i-1", "InUse")]));
+    server.push(error_reply(400, "IncorrectHaVipStatus"));
+    server.push(h1("Deleting", &[]));
+    let out = client(&server)
+        .ensure_unassociated("havip-1", "i-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.ensured(), Ensured::HaVipGone);
+}
+
+#[tokio::test]
+async fn ensure_associated_on_a_havip_gone_or_going_fails_at_once() {
+    for (replies, reason) in [
+        (vec![page(&[])], "does not exist"),
+        (vec![error_reply(400, "HaVipNotFound")], "does not exist"),
+        (vec![h1("Deleting", &[])], "being deleted"),
+        // Deleted between the read and the write: the write's HaVipNotFound, then a read.
+        (
+            vec![
+                h1("Available", &[]),
+                error_reply(400, "HaVipNotFound"),
+                page(&[]),
+            ],
+            "does not exist",
+        ),
+        // The HAVIP went Deleting while the call waited for its association.
+        (
+            vec![
+                h1("Available", &[]),
+                ok_request_id("A"),
+                h1("Deleting", &[]),
+            ],
+            "being deleted",
+        ),
+    ] {
+        let server = TestServer::start().await;
+        let n = replies.len();
+        for r in replies {
+            server.push(r);
+        }
+        let clock = ManualClock::new();
+        let e = client_for(&server)
+            .clock(clock.clone())
+            .build()
+            .unwrap()
+            .ensure_associated("havip-1", "i-1")
+            .send()
+            .await
+            .unwrap_err();
+        let Error::WaiterFailureState(f) = &e else {
+            panic!("{e:?}")
+        };
+        assert!(f.reason.contains(reason), "{}", f.reason);
+        assert!(f.reason.contains("can never be in use"), "{}", f.reason);
+        // At once: no sleep, nothing read after the state was seen.
+        assert!(clock.sleeps().is_empty(), "{:?}", clock.sleeps());
+        assert_eq!(server.requests().len(), n);
+    }
+}
+
+#[tokio::test]
+async fn ensure_ha_vip_settles_a_create_whose_outcome_is_unknown_by_listing_again() {
+    let server = TestServer::start().await;
+    server.push(page(&[])); // the listing
+    server.push(Reply::Close); // CreateHaVip: the answer is lost
+    server.push(page(&[])); // its check: not listed (yet)
+    server.push(page(&[havip("havip-late", "Available", "10.0.0.9", "vip")]));
+    let out = client(&server)
+        .ensure_ha_vip()
+        .name("vip")
+        .vswitch_id("vsw-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.ha_vip().ha_vip_id, "havip-late");
+    assert_eq!(out.ensured(), alibabacloud_ens::ensure::HaVipEnsured::Found);
+    assert_eq!(
+        actions(&server),
+        [
+            "DescribeHaVips",
+            "CreateHaVip",
+            "DescribeHaVips",
+            "DescribeHaVips"
+        ]
+    );
+    // The listing asks for the name in the vSwitch, a full page at a time.
+    let list = &server.requests()[0];
+    assert_eq!(list.param("Name"), Some("vip"));
+    assert_eq!(list.param("VSwitchId"), Some("vsw-1"));
+    assert_eq!(list.param("PageSize"), Some("100"));
+}
+
+#[tokio::test]
+async fn ensure_ha_vip_compares_the_name_exactly_and_waits_for_a_creating_loser() {
+    let server = TestServer::start().await;
+    let mut other_switch = havip("havip-0", "Available", "10.0.0.1", "vip");
+    other_switch["VSwitchId"] = json!("vsw-2");
+    let mut older = havip("havip-b", "Available", "10.0.0.2", "vip");
+    older["CreationTime"] = json!("2024-01-02T03:04:05Z");
+    server.push(page(&[
+        // A prefix match, another vSwitch, and a deleting one: none counts.
+        havip("havip-00", "Available", "10.0.0.3", "vip 2"),
+        other_switch,
+        havip("havip-01", "Deleting", "10.0.0.4", "vip"),
+        havip("havip-a", "Creating", "10.0.0.5", "vip"),
+        older,
+    ]));
+    // havip-a loses (later CreationTime, though a smaller id): waited until available, deleted.
+    server.push(page(&[havip("havip-a", "Available", "10.0.0.5", "vip")]));
+    server.push(ok_request_id("DEL"));
+    let out = client(&server)
+        .ensure_ha_vip()
+        .name("vip")
+        .vswitch_id("vsw-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.ha_vip().ha_vip_id, "havip-b");
+    assert_eq!(out.duplicates_deleted(), ["havip-a"]);
+    assert_eq!(
+        actions(&server),
+        ["DescribeHaVips", "DescribeHaVips", "DeleteHaVips"]
+    );
+    assert_eq!(
+        server.requests()[2].param("HaVipIds"),
+        Some(r#"["havip-a"]"#)
+    );
+
+    // A delete refused because the loser got associated meanwhile: it is kept.
+    let server = TestServer::start().await;
+    let mut older = havip("havip-b", "Available", "10.0.0.2", "vip");
+    older["CreationTime"] = json!("2024-01-02T03:04:05Z");
+    server.push(page(&[
+        havip("havip-a", "Available", "10.0.0.5", "vip"),
+        older,
+    ]));
+    server.push(error_reply(400, "IncorrectHaVipStatus"));
+    server.push(page(&[with_assocs(
+        havip("havip-a", "InUse", "10.0.0.5", "vip"),
+        &[("i-1", "InUse")],
+    )]));
+    let out = client(&server)
+        .ensure_ha_vip()
+        .name("vip")
+        .vswitch_id("vsw-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.duplicates_kept(), ["havip-a"]);
+    assert!(out.duplicates_deleted().is_empty());
+}
+
+#[tokio::test]
+async fn ensure_ha_vip_returns_the_refusal_when_no_havip_holds_the_address() {
+    let server = TestServer::start().await;
+    server.set_fallback(page(&[]));
+    server.push(page(&[]));
+    server.push(error_reply(400, "InvalidIPAddress.AlreadyUsed"));
+    let clock = ManualClock::new();
+    let e = client_for(&server)
+        .clock(clock.clone())
+        .build()
+        .unwrap()
+        .ensure_ha_vip()
+        .name("vip")
+        .vswitch_id("vsw-1")
+        .ip_address("10.0.0.5")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(&ErrorCode::InvalidIpAddressAlreadyUsed));
+    // Looked for the winner's HAVIP for a while (a new one may take a moment to be listed),
+    // by name and by address; wrote once.
+    let waited: std::time::Duration = clock.sleeps().iter().sum();
+    assert!(
+        waited >= alibabacloud_ens::waiter::NOT_LISTED_GRACE,
+        "{waited:?}"
+    );
+    let creates = actions(&server)
+        .iter()
+        .filter(|a| *a == "CreateHaVip")
+        .count();
+    assert_eq!(creates, 1);
+    assert!(server
+        .requests()
+        .iter()
+        .any(|r| r.param("HaVipAddress") == Some("10.0.0.5")));
 }

@@ -46,9 +46,9 @@ fn havip() -> HaVip {
 fn outputs_round_trip_through_json() {
     let out = DescribeHaVipsOutput::builder()
         .request_id("R-1")
-        .total_count(11u64)
-        .page_number(2u64)
-        .page_size(10u64)
+        .total_count(11)
+        .page_number(2)
+        .page_size(10)
         .ha_vips(vec![havip()])
         .build();
     let json = round_trip(&out);
@@ -63,8 +63,8 @@ fn outputs_round_trip_through_json() {
     let a = AssociateHaVipOutput::builder()
         .request_id("R-2")
         .already_associated(true)
-        .attempts(2u32)
-        .probes(1u32)
+        .attempts(2)
+        .probes(1)
         .build();
     assert_eq!(
         round_trip(&a),
@@ -79,10 +79,62 @@ fn outputs_round_trip_through_json() {
     let w = WaitOutput::builder()
         .ha_vip(havip())
         .elapsed(Duration::from_millis(2500))
-        .polls(4u32)
+        .polls(4)
         .build();
-    round_trip(&w);
+    let json = round_trip(&w);
+    assert!(
+        json.ends_with(r#""HaVipGone":false,"ElapsedMs":2500,"Polls":4}"#),
+        "{json}"
+    );
     assert_eq!(w.ha_vip().ha_vip_id, "havip-1");
+}
+
+/// Durations are numbers of milliseconds, named so, in every output that has one; what is
+/// written reads back.
+#[test]
+fn durations_serialize_as_milliseconds() {
+    use alibabacloud_ens::ensure::{EnsureHaVipOutput, EnsureOutput, Ensured, HaVipEnsured};
+    use alibabacloud_ens::waiter::WaitAllOutput;
+
+    let elapsed = Duration::from_millis(61_250);
+    let all = WaitAllOutput::builder()
+        .ha_vips(vec![havip()])
+        .elapsed(elapsed)
+        .polls(7)
+        .build();
+    let ensure = EnsureOutput::builder(Ensured::HaVipGone)
+        .elapsed(elapsed)
+        .polls(1)
+        .build();
+    let find = EnsureHaVipOutput::builder(HaVipEnsured::CreatedByAnother)
+        .ha_vip(havip())
+        .duplicates_deleted(vec!["havip-2".to_owned()])
+        .elapsed(elapsed)
+        .polls(5)
+        .build();
+    for json in [round_trip(&all), round_trip(&ensure), round_trip(&find)] {
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["ElapsedMs"], 61_250, "{json}");
+        assert!(
+            v.get("Elapsed").is_none() && !json.contains("nanos"),
+            "{json}"
+        );
+    }
+    assert_eq!(
+        round_trip(&ensure),
+        r#"{"Ensured":"HaVipGone","HaVip":null,"ElapsedMs":61250,"Polls":1}"#
+    );
+    let v = serde_json::to_value(&find).unwrap();
+    assert_eq!(v["Ensured"], "CreatedByAnother");
+    assert_eq!(v["DuplicatesDeleted"][0], "havip-2");
+    assert_eq!(find.elapsed(), elapsed);
+    assert!(find.converged());
+    // Written whole: a part below a millisecond is dropped.
+    let w = WaitOutput::builder()
+        .elapsed(Duration::from_micros(1_500))
+        .build();
+    let back: WaitOutput = serde_json::from_str(&serde_json::to_string(&w).unwrap()).unwrap();
+    assert_eq!(back.elapsed(), Duration::from_millis(1));
 }
 
 #[test]

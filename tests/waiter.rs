@@ -309,3 +309,202 @@ async fn progress_callbacks_may_borrow_from_the_caller() {
         ]
     );
 }
+
+/// What a missing or `Deleting` HAVIP means depends on the goal (see the waiter module's
+/// table): each waiter, each way.
+#[tokio::test]
+async fn wait_until_unassociated_on_a_havip_gone_or_going_is_success() {
+    for (reply, gone) in [
+        (empty_describe(), true),
+        (error_reply(400, "HaVipNotFound"), true),
+        (describe_reply("Deleting", &[]), false),
+    ] {
+        let (server, client, clock) = setup().await;
+        server.push(describe_reply("InUse", &[("i-1", "Unassociating")]));
+        server.push(reply);
+        let out = client
+            .wait_until_unassociated("havip-1", "i-1")
+            .wait()
+            .await
+            .unwrap();
+        assert_eq!(out.polls(), 2);
+        assert_eq!(out.ha_vip_gone(), gone);
+        assert_eq!(out.ha_vip().ha_vip_id, "havip-1");
+        assert_eq!(clock.sleeps().len(), 1);
+    }
+    // Deleting but still listing the instance: not done yet (the deletion takes it along).
+    let (server, client, _clock) = setup().await;
+    server.push(describe_reply("Deleting", &[("i-1", "Unassociating")]));
+    server.push(empty_describe());
+    let out = client
+        .wait_until_unassociated("havip-1", "i-1")
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!((out.polls(), out.ha_vip_gone()), (2, true));
+}
+
+#[tokio::test]
+async fn wait_until_in_use_fails_at_once_on_a_havip_gone_or_going() {
+    for (reply, reason) in [
+        (empty_describe(), "does not exist"),
+        (describe_reply("Deleting", &[]), "being deleted"),
+    ] {
+        let (server, client, clock) = setup().await;
+        server.push(reply);
+        let err = client
+            .wait_until_in_use("havip-1", "i-1")
+            .wait()
+            .await
+            .unwrap_err();
+        let Error::WaiterFailureState(f) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(f.polls, 1);
+        assert!(f.reason.contains(reason), "{}", f.reason);
+        assert!(
+            f.reason.contains("can never be in use by i-1"),
+            "{}",
+            f.reason
+        );
+        assert!(clock.sleeps().is_empty(), "not after the deadline");
+    }
+}
+
+#[tokio::test]
+async fn wait_until_available_gives_a_havip_not_listed_a_grace_not_the_deadline() {
+    let (server, client, _clock) = setup().await;
+    server.set_fallback(empty_describe());
+    let err = client
+        .wait_until_available(["havip-1"])
+        .wait()
+        .await
+        .unwrap_err();
+    let Error::WaiterFailureState(f) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        f.elapsed >= alibabacloud_ens::waiter::NOT_LISTED_GRACE
+            && f.elapsed < alibabacloud_ens::waiter::NOT_LISTED_GRACE + Duration::from_secs(41),
+        "{:?}",
+        f.elapsed
+    );
+    assert!(f.reason.contains("has not been listed"), "{}", f.reason);
+    assert!(f.observed.is_none());
+
+    // Being deleted: it can never become available.
+    let (server, client, clock) = setup().await;
+    server.push(describe_reply("Deleting", &[]));
+    let err = client
+        .wait_until_available(["havip-1"])
+        .wait()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::WaiterFailureState(f) if f.reason.contains("being deleted")),
+        "{err:?}"
+    );
+    assert!(clock.sleeps().is_empty());
+}
+
+#[tokio::test]
+async fn wait_until_deleted_waits_out_a_havip_still_available() {
+    let (server, client, _clock) = setup().await;
+    server.push(describe_reply("Available", &[]));
+    server.push(describe_reply("Deleting", &[]));
+    server.push(error_reply(400, "HaVipNotFound"));
+    let out = client.wait_until_deleted(["havip-1"]).wait().await.unwrap();
+    assert_eq!(out.polls(), 3);
+}
+
+#[tokio::test]
+async fn the_client_wide_schedule_drives_every_waiter_unless_one_sets_its_own() {
+    use alibabacloud_ens::waiter::WaiterSchedule;
+    let server = TestServer::start().await;
+    let clock = ManualClock::new();
+    let fast = Duration::from_millis(20);
+    let client = client_for(&server)
+        .clock(clock.clone())
+        .waiter_schedule(WaiterSchedule::polling_every(fast).with_max_wait(Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    assert_eq!(client.waiter_schedule().max_wait(), Duration::from_secs(1));
+
+    // A waiter: every delay is the client's.
+    server.push(describe_reply("InUse", &[("i-1", "Associating")]));
+    server.push(describe_reply("InUse", &[("i-1", "Associating")]));
+    server.push(describe_reply("InUse", &[("i-1", "InUse")]));
+    client.wait_until_in_use("havip-1", "i-1").await.unwrap();
+    assert_eq!(clock.sleeps(), [fast, fast]);
+
+    // Its deadline too: 1 s of 20 ms polls.
+    server.set_fallback(describe_reply("InUse", &[("i-1", "Associating")]));
+    let err = client
+        .wait_until_in_use("havip-1", "i-1")
+        .await
+        .unwrap_err();
+    let Error::WaiterTimedOut(t) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.elapsed, Duration::from_secs(1));
+    assert_eq!(t.polls, 51);
+
+    // `send_and_wait` and ensure calls use it as well.
+    let before = clock.sleeps().len();
+    server.push(ok_request_id("A"));
+    server.push(describe_reply("InUse", &[("i-1", "Associating")]));
+    server.push(describe_reply("InUse", &[("i-1", "InUse")]));
+    client
+        .associate_ha_vip()
+        .ha_vip_id("havip-1")
+        .instance_id("i-1")
+        .send_and_wait()
+        .await
+        .unwrap();
+    server.push(describe_reply("InUse", &[("i-1", "Associating")]));
+    server.push(describe_reply("InUse", &[("i-1", "Associating")]));
+    server.push(describe_reply("InUse", &[("i-1", "InUse")]));
+    client
+        .ensure_associated("havip-1", "i-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clock.sleeps()[before..], [fast, fast]);
+
+    // A waiter's own setting wins over the client's.
+    let before = clock.sleeps().len();
+    server.push(describe_reply("InUse", &[("i-1", "Associating")]));
+    server.push(describe_reply("InUse", &[("i-1", "InUse")]));
+    client
+        .wait_until_in_use("havip-1", "i-1")
+        .schedule(WaiterSchedule::polling_every(Duration::from_millis(300)))
+        .await
+        .unwrap();
+    assert_eq!(clock.sleeps()[before..], [Duration::from_millis(300)]);
+}
+
+#[tokio::test]
+async fn a_client_wide_schedule_that_cannot_work_is_refused_at_build() {
+    use alibabacloud_ens::waiter::WaiterSchedule;
+    let server = TestServer::start().await;
+    let err = client_for(&server)
+        .waiter_schedule(
+            WaiterSchedule::new()
+                .with_min_delay(Duration::from_secs(5))
+                .with_max_delay(Duration::from_secs(1)),
+        )
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput(i) if i.parameter == "waiter_schedule.min_delay"),
+        "{err:?}"
+    );
+    let err = client_for(&server)
+        .waiter_schedule(WaiterSchedule::polling_every(Duration::ZERO))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput(i) if i.parameter == "waiter_schedule.max_delay"),
+        "{err:?}"
+    );
+}

@@ -159,6 +159,8 @@ impl Session {
             clock: Arc::clone(&self.clock),
             max_answer_bytes: answer::MAX_ANSWER_BYTES,
             secret_answers: true,
+            // No waiter polls the STS.
+            waiter_schedule: crate::waiter::WaiterSchedule::default(),
         })
     }
 }

@@ -238,6 +238,12 @@ impl CreateHaVipFluentBuilder {
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }
+
+    /// Checks the input as [`send`](Self::send) would (nothing is sent); the address as it
+    /// would be sent (`IpAddress`, normalised), if one was given.
+    pub(crate) fn checked_ip_address(&self) -> Result<Option<String>, Error> {
+        Ok(self.checked()?.ip_address)
+    }
 }
 
 /// The answer's body.

@@ -16,7 +16,23 @@
 //!
 //! Every output exposes its data through accessor methods, serializes to (and deserializes
 //! from) JSON in the API's own shape, and has a builder (`AssociateHaVipOutput::builder()`) so
-//! your tests can make one.
+//! your tests can make one. Number setters take plain literals:
+//!
+//! ```
+//! use alibabacloud_ens::operation::create_ha_vip::CreateHaVipOutput;
+//! use alibabacloud_ens::operation::describe_ha_vips::DescribeHaVipsOutput;
+//!
+//! let created = CreateHaVipOutput::builder()
+//!     .request_id("REQ-1")
+//!     .ha_vip_ids(vec!["havip-1".to_owned()])
+//!     .already_created(true)
+//!     .attempts(1)
+//!     .probes(0)
+//!     .build();
+//! assert_eq!((created.attempts(), created.probes()), (1, 0));
+//! let page = DescribeHaVipsOutput::builder().total_count(0).page_number(1).page_size(10).build();
+//! assert!(page.ha_vips().is_empty());
+//! ```
 
 use std::time::Duration;
 
@@ -65,28 +81,20 @@ macro_rules! call_override_setters {
 }
 
 /// A builder for an output type, so users can make outputs in their own tests: `Xxx::builder()`,
-/// one setter per field, `build()`.
+/// one setter per field, `build()`. With a first field written `(field: Type)` before the
+/// braces, `Xxx::builder(value)` takes it: for a field with no sensible default (what an ensure
+/// call did).
+///
+/// A number field's setter takes the number itself, so a plain literal works (`.attempts(1)`):
+/// with `impl Into<u32>` it would not compile, as several integer types convert into `u32` and
+/// a literal cannot choose among them. Every other setter takes `impl Into<Type>`.
 macro_rules! output_builder {
-    ($output:ident => $builder:ident { $( $field:ident : $ty:ty ),* $(,)? }) => {
-        #[doc = concat!("Builds a [`", stringify!($output), "`] (for tests of code that uses one).")]
-        #[derive(Debug, Clone, Default)]
-        #[must_use]
-        pub struct $builder {
-            $( $field: $ty, )*
-        }
+    ($output:ident => $builder:ident { $($fields:tt)* }) => {
+        output_builder!(@define $output => $builder { $($fields)* } { $($fields)* });
 
-        impl $builder {
-            $(
-                #[doc = concat!("Sets `", stringify!($field), "`.")]
-                pub fn $field(mut self, value: impl Into<$ty>) -> Self {
-                    self.$field = value.into();
-                    self
-                }
-            )*
-
-            #[doc = concat!("The [`", stringify!($output), "`].")]
-            pub fn build(self) -> $output {
-                $output { $( $field: self.$field, )* }
+        impl Default for $builder {
+            fn default() -> Self {
+                output_builder!(@defaults $builder {} { $($fields)* })
             }
         }
 
@@ -96,6 +104,66 @@ macro_rules! output_builder {
                 $builder::default()
             }
         }
+    };
+    ($output:ident => $builder:ident ($first:ident : $first_ty:ty) { $($fields:tt)* }) => {
+        output_builder!(@define $output => $builder { $first: $first_ty, $($fields)* } { $($fields)* });
+
+        impl $output {
+            #[doc = concat!("A builder for a [`", stringify!($output), "`] with this `", stringify!($first), "`; unset fields are empty, zero or `false`.")]
+            pub fn builder($first: $first_ty) -> $builder {
+                output_builder!(@defaults $builder { $first } { $($fields)* })
+            }
+        }
+    };
+    // The builder, its setters and `build`. The fields come twice: parsed (for the struct) and as
+    // raw tokens (for the setters, which need to see a type's name; a parsed `ty` cannot be
+    // matched against `u32`).
+    (@define $output:ident => $builder:ident
+        { $( $field:ident : $ty:ty ),* $(,)? } { $($raw:tt)* }) => {
+        #[doc = concat!("Builds a [`", stringify!($output), "`] (for tests of code that uses one).")]
+        #[derive(Debug, Clone)]
+        #[must_use]
+        pub struct $builder {
+            $( $field: $ty, )*
+        }
+
+        impl $builder {
+            output_builder!(@setters $($raw)*);
+
+            #[doc = concat!("The [`", stringify!($output), "`].")]
+            pub fn build(self) -> $output {
+                $output { $( $field: self.$field, )* }
+            }
+        }
+    };
+    // `$builder { first, every other field: Default::default() }`.
+    (@defaults $builder:ident { $($first:ident)? } { $( $field:ident : $ty:ty ),* $(,)? }) => {
+        $builder { $( $first, )? $( $field: Default::default(), )* }
+    };
+    (@setters $(,)?) => {};
+    (@setters $field:ident : u8 $(, $($rest:tt)*)?) => { output_builder!(@number $field u8 $(, $($rest)*)?); };
+    (@setters $field:ident : u16 $(, $($rest:tt)*)?) => { output_builder!(@number $field u16 $(, $($rest)*)?); };
+    (@setters $field:ident : u32 $(, $($rest:tt)*)?) => { output_builder!(@number $field u32 $(, $($rest)*)?); };
+    (@setters $field:ident : u64 $(, $($rest:tt)*)?) => { output_builder!(@number $field u64 $(, $($rest)*)?); };
+    (@setters $field:ident : usize $(, $($rest:tt)*)?) => { output_builder!(@number $field usize $(, $($rest)*)?); };
+    (@setters $field:ident : i32 $(, $($rest:tt)*)?) => { output_builder!(@number $field i32 $(, $($rest)*)?); };
+    (@setters $field:ident : i64 $(, $($rest:tt)*)?) => { output_builder!(@number $field i64 $(, $($rest)*)?); };
+    (@setters $field:ident : f64 $(, $($rest:tt)*)?) => { output_builder!(@number $field f64 $(, $($rest)*)?); };
+    (@setters $field:ident : $ty:ty $(, $($rest:tt)*)?) => {
+        #[doc = concat!("Sets `", stringify!($field), "`.")]
+        pub fn $field(mut self, value: impl Into<$ty>) -> Self {
+            self.$field = value.into();
+            self
+        }
+        output_builder!(@setters $($($rest)*)?);
+    };
+    (@number $field:ident $ty:ident $(, $($rest:tt)*)?) => {
+        #[doc = concat!("Sets `", stringify!($field), "`.")]
+        pub fn $field(mut self, value: $ty) -> Self {
+            self.$field = value;
+            self
+        }
+        output_builder!(@setters $($($rest)*)?);
     };
 }
 
