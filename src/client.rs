@@ -96,6 +96,11 @@ impl Client {
         ClientBuilder::new().credentials_provider(chain).build()
     }
 
+    /// The transport every operation of this client sends through.
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     /// The endpoint requests go to.
     pub fn endpoint(&self) -> &str {
         self.transport.settings().endpoint.as_str()

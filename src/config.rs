@@ -1,6 +1,9 @@
 //! Endpoint resolution and the client's defaults. The builder that uses them is
 //! [`ClientBuilder`](crate::ClientBuilder).
 
+/// The API version of ENS.
+pub(crate) const ENS_API_VERSION: &str = "2017-11-10";
+
 use std::time::Duration;
 
 use reqwest::Url;

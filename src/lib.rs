@@ -88,6 +88,9 @@ mod transport;
 mod wire;
 #[macro_use]
 pub mod operation;
+mod call;
+mod runtime;
+pub use call::CallBuilder;
 pub mod client;
 pub mod config;
 /// An embedded, stateful ENS endpoint for the HAVIP operations, for tests and demos.
@@ -95,6 +98,7 @@ pub mod config;
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 pub mod ensure;
+pub mod generated;
 pub mod waiter;
 
 #[cfg(fuzzing)]

@@ -27,9 +27,6 @@ use crate::retry::RetryConfig;
 use crate::signer::{self, SignatureVersion, SigningParams};
 use crate::wire::{self, RawAnswer};
 
-/// The API version of ENS.
-pub(crate) const API_VERSION: &str = "2017-11-10";
-
 /// The largest answer body read, in bytes; a larger one is an [`Error::InvalidResponse`].
 pub(crate) const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
@@ -57,9 +54,13 @@ pub(crate) struct Transport {
 
 /// One operation to send.
 pub(crate) struct Request<'h> {
-    pub(crate) action: &'static str,
+    pub(crate) action: Cow<'static, str>,
+    pub(crate) version: Cow<'static, str>,
     pub(crate) method: Method,
-    pub(crate) params: Vec<(Cow<'static, str>, String)>,
+    pub(crate) query: Vec<(Cow<'static, str>, String)>,
+    pub(crate) body: Vec<(Cow<'static, str>, String)>,
+    pub(crate) resend: Resend,
+    pub(crate) anonymous: bool,
     pub(crate) retry: RetryConfig,
     pub(crate) operation_timeout: Option<Duration>,
     /// The safe-write rule of a write without idempotency token.
@@ -68,8 +69,25 @@ pub(crate) struct Request<'h> {
 
 impl Request<'_> {
     pub(crate) fn param(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) {
-        self.params.push((key.into(), value.into()));
+        self.query.push((key.into(), value.into()));
     }
+
+    pub(crate) fn body_param(
+        &mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) {
+        self.body.push((key.into(), value.into()));
+    }
+}
+
+/// Whether a failed attempt may be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// Every retryable failure is retried.
+    Always,
+    /// A failure after which the request may have reached the service is never resent.
+    OnlyIfNotApplied,
 }
 
 /// A boxed future. Every public `async fn` of the crate awaits one, made in a function that is
@@ -153,11 +171,20 @@ impl Transport {
     }
 
     /// A request for `action` with the client's retry policy and operation timeout.
-    pub(crate) fn request(&self, action: &'static str, method: Method) -> Request<'static> {
+    pub(crate) fn request(
+        &self,
+        action: impl Into<Cow<'static, str>>,
+        version: impl Into<Cow<'static, str>>,
+        method: Method,
+    ) -> Request<'static> {
         Request {
-            action,
+            action: action.into(),
+            version: version.into(),
             method,
-            params: Vec::new(),
+            query: Vec::new(),
+            body: Vec::new(),
+            resend: Resend::Always,
+            anonymous: false,
             retry: self.inner.retry,
             operation_timeout: self.inner.operation_timeout,
             safe_write: None,
@@ -179,7 +206,7 @@ impl Transport {
     async fn invoke_traced(&self, req: &Request<'_>) -> Result<Settled, Error> {
         let span = tracing::debug_span!(
             "ens_operation",
-            action = req.action,
+            action = &*req.action,
             attempts = Empty,
             probes = Empty,
             request_id = Empty,
@@ -253,7 +280,7 @@ impl Transport {
         {
             Some(r) => r,
             None => Err(Error::Timeout(TimeoutError {
-                action: req.action.to_owned(),
+                action: req.action.to_string(),
                 kind: TimeoutKind::Operation,
                 limit,
                 attempts: counts.attempts.load(Ordering::Relaxed),
@@ -357,7 +384,7 @@ impl Transport {
     async fn attempt(&self, req: &Request<'_>, attempt: u32) -> Result<RawAnswer, AttemptFailure> {
         let span = tracing::debug_span!(
             "ens_attempt",
-            action = req.action,
+            action = &*req.action,
             attempt,
             http_status = Empty,
             request_id = Empty,
@@ -425,7 +452,7 @@ impl Transport {
         )
         .with_security_token(creds.security_token());
         let params: Vec<(&str, &str)> = req
-            .params
+            .query
             .iter()
             .map(|(k, v)| (k.as_ref(), v.as_str()))
             .collect();
@@ -436,8 +463,8 @@ impl Transport {
             SignatureVersion::V1 => {
                 let signed = signer::v1::sign(
                     req.method.as_str(),
-                    req.action,
-                    API_VERSION,
+                    &req.action,
+                    &req.version,
                     &params,
                     &signing,
                 );
@@ -449,8 +476,8 @@ impl Transport {
                     &signer::v3::V3Request {
                         method: req.method.as_str(),
                         host: &cfg.host,
-                        action: req.action,
-                        version: API_VERSION,
+                        action: &req.action,
+                        version: &req.version,
                         params: &params,
                         extra_signed_headers: &[],
                         body: b"",
@@ -485,7 +512,7 @@ impl Transport {
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| wire::parse_retry_after(v, cfg.clock.system_time()));
-            let body = read_body(resp, req.action, status, attempt)
+            let body = read_body(resp, &req.action, status, attempt)
                 .await
                 .map_err(|error| AttemptFailure {
                     ambiguous: true,
@@ -509,7 +536,7 @@ impl Transport {
             .await
             .ok_or_else(|| AttemptFailure {
                 error: Error::Timeout(TimeoutError {
-                    action: req.action.to_owned(),
+                    action: req.action.to_string(),
                     kind,
                     limit,
                     attempts: attempt,
@@ -524,7 +551,7 @@ impl Transport {
         }
         let ambiguous = answer.status >= 500;
         Err(AttemptFailure {
-            error: answer.into_error(req.action),
+            error: answer.into_error(&req.action),
             ambiguous,
         })
     }
@@ -543,7 +570,7 @@ impl Transport {
             };
             return AttemptFailure {
                 error: Error::Timeout(TimeoutError {
-                    action: req.action.to_owned(),
+                    action: req.action.to_string(),
                     kind,
                     limit,
                     attempts: attempt,
@@ -564,7 +591,7 @@ impl Transport {
         };
         AttemptFailure {
             ambiguous: kind != TransportErrorKind::Connect,
-            error: transport_error(req.action, kind, attempt, e),
+            error: transport_error(&req.action, kind, attempt, e),
         }
     }
 }

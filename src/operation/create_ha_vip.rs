@@ -193,7 +193,11 @@ impl CreateHaVipFluentBuilder {
 
     async fn send_work(self) -> Result<CreateHaVipOutput, Error> {
         let check = self.checked()?;
-        let mut req = self.transport.request("CreateHaVip", reqwest::Method::POST);
+        let mut req = self.transport.request(
+            "CreateHaVip",
+            crate::config::ENS_API_VERSION,
+            reqwest::Method::POST,
+        );
         req.param("VSwitchId", check.vswitch_id.as_str());
         if let Some(ip) = &check.ip_address {
             req.param("IpAddress", ip.as_str());
@@ -215,7 +219,7 @@ impl CreateHaVipFluentBuilder {
             }
             Outcome::Answered(raw) => {
                 let (body, id) = raw
-                    .decode::<Body>(req.action)
+                    .decode::<Body>(&req.action)
                     .map_err(|e| e.with_counts(counts.0, counts.1))?;
                 let ids = body.ha_vip_ids.0.into_iter().filter_map(|t| t.0).collect();
                 (id, ids, false)

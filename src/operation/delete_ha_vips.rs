@@ -119,9 +119,11 @@ impl DeleteHaVipsFluentBuilder {
 
     async fn send_work(self) -> Result<DeleteHaVipsOutput, Error> {
         let check = self.checked()?;
-        let mut req = self
-            .transport
-            .request("DeleteHaVips", reqwest::Method::POST);
+        let mut req = self.transport.request(
+            "DeleteHaVips",
+            crate::config::ENS_API_VERSION,
+            reqwest::Method::POST,
+        );
         // Compact JSON, as Alibaba's SDK writes it; ids are printable ASCII (checked).
         req.param(
             "HaVipIds",

@@ -149,7 +149,11 @@ impl DescribeHaVipsFluentBuilder {
 
     fn request(&self) -> Result<Request<'static>, Error> {
         let f = &self.filters;
-        let mut req = self.transport.request("DescribeHaVips", Method::GET);
+        let mut req = self.transport.request(
+            "DescribeHaVips",
+            crate::config::ENS_API_VERSION,
+            Method::GET,
+        );
         for (key, value) in [
             ("HaVipId", &f.ha_vip_id),
             ("NetworkId", &f.network_id),
@@ -230,7 +234,7 @@ impl DescribeHaVipsFluentBuilder {
             ));
         };
         let (body, request_id) = raw
-            .decode::<Body>(req.action)
+            .decode::<Body>(&req.action)
             .map_err(|e| e.with_counts(settled.attempts, settled.probes))?;
         let page_size = body
             .page_size

@@ -200,7 +200,7 @@ pub(crate) async fn send_write(
         Outcome::AlreadyApplied { request_id, .. } => (request_id.unwrap_or_default(), true),
         Outcome::Answered(raw) => {
             let (_, id) = raw
-                .decode::<RequestIdBody>(req.action)
+                .decode::<RequestIdBody>(&req.action)
                 .map_err(|e| e.with_counts(settled.attempts, settled.probes))?;
             (id, false)
         }
@@ -241,7 +241,11 @@ impl PairCheck {
 
     /// The write's request: POST `action` with `HaVipId` and `InstanceId`, this check attached.
     pub(crate) fn request(&self, action: &'static str) -> Request<'_> {
-        let mut req = self.transport.request(action, reqwest::Method::POST);
+        let mut req = self.transport.request(
+            action,
+            crate::config::ENS_API_VERSION,
+            reqwest::Method::POST,
+        );
         req.param("HaVipId", self.ha_vip_id.as_str());
         req.param("InstanceId", self.instance_id.as_str());
         req.safe_write = Some(self);

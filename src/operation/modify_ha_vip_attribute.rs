@@ -88,9 +88,11 @@ impl ModifyHaVipAttributeFluentBuilder {
                 n
             }
         };
-        let mut req = self
-            .transport
-            .request("ModifyHaVipAttribute", reqwest::Method::POST);
+        let mut req = self.transport.request(
+            "ModifyHaVipAttribute",
+            crate::config::ENS_API_VERSION,
+            reqwest::Method::POST,
+        );
         req.param("HaVipId", ha_vip_id);
         req.param("Name", name);
         self.overrides.apply(&mut req);
