@@ -202,9 +202,11 @@ pub(crate) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::E
     d.deserialize_any(CountVisitor)
 }
 
+#[cfg(feature = "_generated")]
 /// A signed whole number, leniently.
 struct IntVisitor;
 
+#[cfg(feature = "_generated")]
 impl Visitor<'_> for IntVisitor {
     type Value = Option<i64>;
 
@@ -244,14 +246,17 @@ impl Visitor<'_> for IntVisitor {
     }
 }
 
+#[cfg(feature = "_generated")]
 /// An optional signed whole number: a JSON number (a float only when whole), a string of one,
 /// `null` or an empty string (`None`).
 pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     d.deserialize_any(IntVisitor)
 }
 
+#[cfg(feature = "_generated")]
 struct FloatVisitor;
 
+#[cfg(feature = "_generated")]
 impl Visitor<'_> for FloatVisitor {
     type Value = Option<f64>;
 
@@ -287,14 +292,17 @@ impl Visitor<'_> for FloatVisitor {
     }
 }
 
+#[cfg(feature = "_generated")]
 /// An optional number: a JSON number, a string of a finite one, `null` or an empty string
 /// (`None`).
 pub(crate) fn float<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     d.deserialize_any(FloatVisitor)
 }
 
+#[cfg(feature = "_generated")]
 struct BoolVisitor;
 
+#[cfg(feature = "_generated")]
 impl Visitor<'_> for BoolVisitor {
     type Value = Option<bool>;
 
@@ -340,12 +348,14 @@ impl Visitor<'_> for BoolVisitor {
     }
 }
 
+#[cfg(feature = "_generated")]
 /// An optional boolean: `true`/`false`, the strings `"true"`/`"false"` (any case) or `"1"`/`"0"`,
 /// the numbers `1`/`0`, `null` or an empty string (`None`).
 pub(crate) fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     d.deserialize_any(BoolVisitor)
 }
 
+#[cfg(feature = "_generated")]
 /// A map with string keys: an object, or `null` (empty).
 pub(crate) fn map<'de, D, T>(d: D) -> Result<std::collections::BTreeMap<String, T>, D::Error>
 where
@@ -537,6 +547,7 @@ pub(crate) mod tests {
         assert!(decode(r#"{"n":{}}"#).is_err());
     }
 
+    #[cfg(feature = "_generated")]
     #[derive(Debug, Deserialize, PartialEq, Default)]
     #[serde(default)]
     struct Scalars {
@@ -550,11 +561,13 @@ pub(crate) mod tests {
         m: std::collections::BTreeMap<String, u32>,
     }
 
+    #[cfg(feature = "_generated")]
     fn scalars(json: &str) -> Result<Scalars, String> {
         let de = &mut serde_json::Deserializer::from_str(json);
         serde_path_to_error::deserialize(de).map_err(message)
     }
 
+    #[cfg(feature = "_generated")]
     #[test]
     fn numbers_and_booleans_accept_their_strings() {
         let s = scalars(r#"{"i":"-7","f":"2.5","b":"True","m":{"a":1}}"#).unwrap();

@@ -660,7 +660,7 @@ pub fn features(api: &Api) -> String {
     let mut o = String::new();
     for f in &api.families {
         w!(o, "# {}: {} operations.", f.doc, f.ops.len());
-        w!(o, "{} = []", f.name);
+        w!(o, "{} = [\"_generated\"]", f.name);
     }
     let names: Vec<String> = api
         .families
