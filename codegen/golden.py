@@ -50,6 +50,23 @@ V1_COMMON = {
 }
 SPECIAL = "-é高 /+&=?%*~'\""
 
+# The hand-made HAVIP builders check their input before sending (ids are printable ASCII
+# without spaces, InstanceType and Status are enumerations, Amount is 1 with an address):
+# their golden requests use valid values there. Free text (Name, Description) keeps the
+# Unicode and reserved characters.
+VALID_INPUTS = {
+    "AssociateHaVip": {"HaVipId": "havip-golden-1", "InstanceId": "eni-golden-1", "InstanceType": "NetworkInterface"},
+    "UnassociateHaVip": {"HaVipId": "havip-golden-1", "InstanceId": "i-golden-1"},
+    "CreateHaVip": {"Amount": 1, "IpAddress": "10.0.0.7", "VSwitchId": "vsw-golden-1"},
+    "DeleteHaVips": {"HaVipIds": ["havip-golden-1", "havip-golden-2"]},
+    "DescribeHaVips": {
+        "EnsRegionId": "cn-golden-1", "EnsRegionIds": ["cn-golden-2", "cn-golden-3"],
+        "HaVipAddress": "10.0.0.8", "HaVipId": "havip-golden-1", "NetworkId": "n-golden-1",
+        "PageNumber": "2", "PageSize": "50", "Status": "InUse", "VSwitchId": "vsw-golden-1",
+    },
+    "ModifyHaVipAttribute": {"HaVipId": "havip-golden-1"},
+}
+
 NOTES = [
     "Inputs: every field of the operation's ORIGINAL request model is set, nested models fully, "
     "recursively. Values come from a counter n that starts at 0 for each operation and grows by one "
@@ -140,9 +157,13 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 class Values:
     """Deterministic, distinct values for one operation."""
 
-    def __init__(self, answer: bool) -> None:
+    def __init__(self, answer: bool, numeric: frozenset[str] = frozenset()) -> None:
         self.n = 0
         self.answer = answer
+        # Wire names declared `str` that overrides.json reads as integers (PageSize, …):
+        # given digits, so the generated integer type can carry them (answers keep them as
+        # strings, as the service sends them, to exercise the lenient decoding).
+        self.numeric = numeric
 
     def tick(self) -> int:
         n = self.n
@@ -151,6 +172,8 @@ class Values:
 
     def make(self, hint: object, wire: str) -> object:
         origin = typing.get_origin(hint)
+        if hint is str and wire in self.numeric:
+            return str(10 + self.tick())
         if hint is str:
             return f"{wire}{self.tick()}{SPECIAL}"
         if hint is bool:
@@ -264,17 +287,22 @@ def check_against_extract(op: dict, inp: dict, query: list, body: list) -> None:
 # Main
 
 
-def record(ens: dict, client: Client) -> tuple[dict, list[str]]:
+def record(ens: dict, client: Client, overrides: dict) -> tuple[dict, list[str]]:
     out = {}
     problems = []
+    numeric_params = frozenset(k for k, t in overrides.get("param_types", {}).items() if t["kind"] == "integer")
+    numeric_fields = frozenset(k for k, t in overrides.get("field_types", {}).items() if t["kind"] == "integer")
     for op in ens["operations"]:
         name = op["name"]
-        values = Values(answer=False)
+        values = Values(answer=False, numeric=numeric_params)
         args = []
         inp: dict = {}
         if op["request"]:
             req_cls = getattr(main_models, op["request"])
             request = values.model(req_cls)
+            by_wire = {p["name"]: p["python"] for p in op["params"]}
+            for wire, value in VALID_INPUTS.get(name, {}).items():
+                setattr(request, by_wire[wire], value)
             inp = canonical(request.to_map())
             args.append(request)
         method = getattr(client, op["python_with_options"])
@@ -303,7 +331,7 @@ def record(ens: dict, client: Client) -> tuple[dict, list[str]]:
             raise GoldenError(f"{name}: V1 common parameters in the query: {leaked}")
         check_against_extract(op, inp, query, body)
 
-        answers = Values(answer=True)
+        answers = Values(answer=True, numeric=numeric_fields)
         body_cls = getattr(main_models, op["response"])
         answer = canonical(answers.model(body_cls).to_map())
         wrapper = getattr(main_models, op["response"].removesuffix("Body"))()
@@ -348,7 +376,8 @@ def main(argv: list[str]) -> int:
                 endpoint=f"127.0.0.1:{server.server_address[1]}",
                 protocol="http",
             )
-            operations, problems = record(ens, Client(config))
+            overrides = json.loads((HERE / "overrides.json").read_text(encoding="utf-8"))
+            operations, problems = record(ens, Client(config), overrides)
         finally:
             server.shutdown()
             server.server_close()

@@ -60,6 +60,7 @@ pub(crate) struct Request<'h> {
     pub(crate) query: Vec<(Cow<'static, str>, String)>,
     pub(crate) body: Vec<(Cow<'static, str>, String)>,
     pub(crate) resend: Resend,
+    #[allow(dead_code)] // shim: the core branch uses it
     pub(crate) anonymous: bool,
     pub(crate) retry: RetryConfig,
     pub(crate) operation_timeout: Option<Duration>,

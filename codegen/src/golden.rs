@@ -161,9 +161,11 @@ fn expr(ty: &RTy, v: &Value, op: &Op, path: &str, into: bool) -> Result<String, 
                 format!("{s}.to_owned()")
             }
         }
+        // A string of digits too: the SDK declares some integers (PageSize) as strings.
         RTy::Int => format!(
             "{}i64",
             v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
                 .ok_or_else(|| format!("{}: {v} is not an integer", op.action))?
         ),
         RTy::Float => {

@@ -325,7 +325,7 @@ fn op(meta: &Metadata, ov: &Overrides, o: &crate::model::Operation, fam: &str) -
     let mut fields = Vec::new();
     for f in &body.fields {
         let key = format!("{}.{}", o.response, f.name);
-        let ty = ov.types.get(&key).unwrap_or(&f.ty);
+        let ty = typed(&ov.types, &ov.field_types, &key, &f.name, &f.ty);
         let rty = out_type(meta, ov, ty, &f.name, &o.name, &mut namer, &mut outs, 0)?;
         fields.push(OutField {
             wire: f.name.clone(),
@@ -348,7 +348,7 @@ fn op(meta: &Metadata, ov: &Overrides, o: &crate::model::Operation, fam: &str) -
     let mut params = Vec::new();
     for p in &o.params {
         let key = format!("{}.{}", o.name, p.name);
-        let ty = ov.types.get(&key).unwrap_or(&p.ty);
+        let ty = typed(&ov.types, &ov.param_types, &key, &p.name, &p.ty);
         let style = match p.style.as_str() {
             "plain" => Style::Plain,
             "flat" => Style::Flat,
@@ -445,6 +445,24 @@ fn op(meta: &Metadata, ov: &Overrides, o: &crate::model::Operation, fam: &str) -
     })
 }
 
+/// The type of a parameter or field: the overrides' for `Owner.Name`, else the overrides' for
+/// a string of that wire name, else the metadata's.
+fn typed<'a>(
+    exact: &'a BTreeMap<String, Type>,
+    by_name: &'a BTreeMap<String, Type>,
+    key: &str,
+    wire: &str,
+    declared: &'a Type,
+) -> &'a Type {
+    if let Some(t) = exact.get(key) {
+        return t;
+    }
+    match (declared, by_name.get(wire)) {
+        (Type::String, Some(t)) => t,
+        _ => declared,
+    }
+}
+
 fn starts_with_word(action: &str, verb: &str) -> bool {
     action
         .strip_prefix(verb)
@@ -538,7 +556,12 @@ fn out_type(
         Type::Ref { shape } => {
             if let Some((inner, items)) = wrapper(meta, shape) {
                 // The wrapper's key names the element (`Instances: {Instance: [...]}`).
+                // Some wrappers repeat the plural (`Tags: {Tags: [...]}`): one element is a `Tag`.
                 let elem = names::pascal(&names::fix_words(inner, &ov.words));
+                let elem = match names::singular(&elem) {
+                    s if s.ends_with("Item") => elem,
+                    s => s,
+                };
                 return Ok(RTy::List(Box::new(out_type(
                     meta,
                     ov,
@@ -560,7 +583,7 @@ fn out_type(
                 let mut fields = Vec::new();
                 for f in &s.fields {
                     let key = format!("{shape}.{}", f.name);
-                    let ty = ov.types.get(&key).unwrap_or(&f.ty);
+                    let ty = typed(&ov.types, &ov.field_types, &key, &f.name, &f.ty);
                     fields.push(OutField {
                         wire: f.name.clone(),
                         ident: rust_ident(ov, &key, &f.name),
@@ -645,7 +668,7 @@ fn in_type(
                 let mut fields = Vec::new();
                 for f in &s.fields {
                     let key = format!("{shape}.{}", f.name);
-                    let ty = ov.types.get(&key).unwrap_or(&f.ty);
+                    let ty = typed(&ov.types, &ov.param_types, &key, &f.name, &f.ty);
                     fields.push(RField {
                         wire: f.name.clone(),
                         ident: rust_ident(ov, &key, &f.name),

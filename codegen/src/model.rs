@@ -94,6 +94,13 @@ pub struct Overrides {
     /// `"Shape.Field"` → type.
     #[serde(default)]
     pub types: BTreeMap<String, Type>,
+    /// Request parameters declared `string` whose values are of another type, by wire name
+    /// (`PageSize` is a string in some operations, an integer in others).
+    #[serde(default)]
+    pub param_types: BTreeMap<String, Type>,
+    /// Answer fields declared `string` whose values are of another type, by wire name.
+    #[serde(default)]
+    pub field_types: BTreeMap<String, Type>,
     /// Rust names for wire names the rules would get wrong or make clash: `"Action.Param"` or
     /// `"Shape.Field"` → snake-case name.
     #[serde(default)]

@@ -168,12 +168,24 @@ pub fn doc_lines(text: &str) -> Vec<String> {
         if s.is_empty() && out.last().is_none_or(|l: &String| l.is_empty()) {
             continue;
         }
+        // Text right after a list item would continue the item lazily: start a paragraph.
+        if !s.is_empty() && !is_list_item(&s) && out.last().is_some_and(|l| is_list_item(l)) {
+            out.push(String::new());
+        }
         out.push(s);
     }
     while out.last().is_some_and(|l| l.is_empty()) {
         out.pop();
     }
     out
+}
+
+fn is_list_item(line: &str) -> bool {
+    let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    line.starts_with("- ")
+        || line.starts_with("* ")
+        || line.starts_with("+ ")
+        || (digits > 0 && (line[digits..].starts_with(". ") || line[digits..].starts_with(") ")))
 }
 
 fn doc_line(line: &str) -> String {
@@ -256,13 +268,17 @@ mod tests {
     #[test]
     fn docs_are_safe() {
         assert_eq!(
-            doc_lines("  see [link](https://x.y/z) <b>\n\n\n    code\nhttps://a.b/c.\n# h ```"),
+            doc_lines("  see [link](https://x.y/z) <b>\n\n\n    code\nhttps://a.b/c.\n# h ```\n- a\n1. b\nlazy"),
             vec![
                 "see \\[link\\](<https://x.y/z>) &lt;b&gt;",
                 "",
                 "code",
                 "<https://a.b/c>.",
-                "\\# h \\`\\`\\`"
+                "\\# h \\`\\`\\`",
+                "- a",
+                "1. b",
+                "",
+                "lazy"
             ]
         );
     }

@@ -296,7 +296,6 @@ pub(crate) async fn send<T: DeserializeOwned>(
     raw.decode_value(&request.action)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,19 +411,31 @@ mod tests {
 
     #[test]
     fn required_parameters_name_themselves() {
-        let e = required::<String>("InstanceId", &None).unwrap_err().to_string();
+        let e = required::<String>("InstanceId", &None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("InstanceId") && e.contains("is required"), "{e}");
-        let e = required("InstanceId", &Some("  ".to_owned())).unwrap_err().to_string();
+        let e = required("InstanceId", &Some("  ".to_owned()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("must not be blank"), "{e}");
-        let e = required::<Vec<String>>("InstanceIds", &Some(vec![])).unwrap_err().to_string();
-        assert!(e.contains("InstanceIds") && e.contains("must not be empty"), "{e}");
+        let e = required::<Vec<String>>("InstanceIds", &Some(vec![]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("InstanceIds") && e.contains("must not be empty"),
+            "{e}"
+        );
         assert!(required("PageSize", &Some(0i64)).is_ok());
         assert!(required_set("SystemDisk", false).is_err());
     }
 
     #[test]
     fn secrets_are_redacted_and_tokens_fresh() {
-        assert_eq!(format!("{:?}", Redacted(&Some("hunter2"))), "Some(** redacted **)");
+        assert_eq!(
+            format!("{:?}", Redacted(&Some("hunter2"))),
+            "Some(** redacted **)"
+        );
         assert_eq!(format!("{:?}", Redacted::<String>(&None)), "None");
         let a = client_token(&None).unwrap();
         let b = client_token(&None).unwrap();
