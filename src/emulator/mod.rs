@@ -370,6 +370,7 @@ mod auth;
 mod demo;
 mod faults;
 mod metadata;
+mod neighbours;
 mod params;
 mod server;
 mod state;
@@ -391,6 +392,7 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, FaultTarget};
 use state::Cidr;
 pub use state::{
+    default_primary_network_interface_id, Eip, EipInstanceType, EipStatus, InstanceSeed,
     InstanceStatus, NetworkInterfaceStatus, NetworkInterfaceType, DEFAULT_ENS_REGION_ID,
     DEFAULT_NETWORK_ID, MAX_DELETE_IDS,
 };
@@ -402,7 +404,8 @@ use crate::{Credentials, HaVip, HaVipStatus, SignatureVersion};
 pub const DEFAULT_ACCESS_KEY_ID: &str = "emulator-access-key-id";
 /// The AccessKey secret the emulator accepts by default.
 pub const DEFAULT_ACCESS_KEY_SECRET: &str = "emulator-access-key-secret";
-/// The actions the emulator serves.
+/// The ENS actions the emulator serves: the six HAVIP operations and the five neighbours of an
+/// HAVIP. Any other ENS action answers 404 `InvalidAction.NotFound`.
 pub const ACTIONS: &[&str] = &[
     "CreateHaVip",
     "DescribeHaVips",
@@ -410,6 +413,11 @@ pub const ACTIONS: &[&str] = &[
     "UnassociateHaVip",
     "ModifyHaVipAttribute",
     "DeleteHaVips",
+    "DescribeInstances",
+    "DescribeNetworkInterfaces",
+    "DescribeEnsEipAddresses",
+    "AssociateEnsEipAddress",
+    "UnAssociateEnsEipAddress",
 ];
 
 /// The API version the emulator accepts (`Version` / `x-acs-version`).
@@ -793,6 +801,8 @@ impl Default for EmulatorBuilder {
                 unassociate_delay: Duration::from_secs(1),
                 create_delay: Duration::from_secs(1),
                 delete_delay: Duration::from_secs(1),
+                eip_associate_delay: Duration::from_secs(2),
+                eip_unassociate_delay: Duration::from_secs(1),
                 max_instances_per_ha_vip: 10,
                 max_ha_vips_per_instance: 5,
             },
@@ -853,6 +863,20 @@ impl EmulatorBuilder {
     /// How long an HAVIP stays `Deleting` after DeleteHaVips before it is gone (default 1 s).
     pub fn delete_delay(mut self, delay: Duration) -> Self {
         self.settings.delete_delay = delay;
+        self
+    }
+
+    /// How long an EIP stays `Associating` after AssociateEnsEipAddress before it is `InUse`
+    /// (default 2 s, like [`associate_delay`](EmulatorBuilder::associate_delay)).
+    pub fn eip_associate_delay(mut self, delay: Duration) -> Self {
+        self.settings.eip_associate_delay = delay;
+        self
+    }
+
+    /// How long an EIP stays `Unassociating` after UnAssociateEnsEipAddress before it is
+    /// `Available` (default 1 s, like [`unassociate_delay`](EmulatorBuilder::unassociate_delay)).
+    pub fn eip_unassociate_delay(mut self, delay: Duration) -> Self {
+        self.settings.eip_unassociate_delay = delay;
         self
     }
 
@@ -1116,9 +1140,66 @@ impl Emulator {
     }
 
     /// Adds (or replaces) an ENS instance in `vswitch` (created if unknown), with an IP address
-    /// from 10.0.0.0/16.
+    /// from the vSwitch's CIDR, its id as `InstanceName`, and a primary ENI
+    /// ([`default_primary_network_interface_id`]: `i-1` → `eni-i-1`) with the same address. See
+    /// [`add_instance_with`](Emulator::add_instance_with) to choose these.
     pub fn add_instance(&self, id: &str, vswitch: &str, status: InstanceStatus) {
         self.state().add_instance(id, vswitch, status);
+    }
+
+    /// Adds (or replaces) an ENS instance as `seed` describes it (name, address, primary ENI;
+    /// see [`InstanceSeed`]).
+    ///
+    /// # Errors
+    /// When the address is outside the vSwitch's CIDR or used by another resource of it (the
+    /// message names them); nothing is added then.
+    pub fn add_instance_with(&self, seed: InstanceSeed) -> Result<(), String> {
+        self.state().add_instance_with(&seed)
+    }
+
+    /// Attaches the ENI `network_interface_id` to the instance `instance_id` (its status becomes
+    /// `InUse`; its type is kept): DescribeNetworkInterfaces and DescribeInstances list it with
+    /// the instance. `false` when either is unknown.
+    pub fn attach_network_interface(&self, network_interface_id: &str, instance_id: &str) -> bool {
+        self.state()
+            .attach_network_interface(network_interface_id, instance_id)
+    }
+
+    /// Adds (or replaces, unbound) an `Available` EIP with this `AllocationId`, public address
+    /// and ENS region; its `Name` is its id. Bind it with AssociateEnsEipAddress.
+    ///
+    /// # Errors
+    /// When `address` is not an IPv4 address (the message names it).
+    pub fn add_eip(&self, id: &str, address: &str, ens_region_id: &str) -> Result<(), String> {
+        let ip: std::net::Ipv4Addr = address
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{address}` is not an IPv4 address"))?;
+        self.state().add_eip(id, ip, ens_region_id);
+        Ok(())
+    }
+
+    /// Seeds a binding of EIP `eip_id` to `instance_id` (an instance, ENI or HAVIP, as
+    /// `instance_type` says) in any status: `Associating` and `Unassociating` finish after the
+    /// configured delays, as if the call had just been made; [`EipStatus::Available`] unbinds
+    /// it. Replaces the EIP's binding; `false` when the EIP is unknown. No rule is checked (the
+    /// resource need not exist): a test can build states no API call leads to.
+    pub fn add_eip_association(
+        &self,
+        eip_id: &str,
+        instance_id: &str,
+        instance_type: EipInstanceType,
+        status: EipStatus,
+    ) -> bool {
+        self.state()
+            .add_eip_association(eip_id, instance_id, instance_type, status)
+    }
+
+    /// Sets an EIP's status; `false` if it is unknown. The status sticks until changed (a
+    /// pending `Associating`/`Unassociating` no longer finishes), so a test can build states no
+    /// call leads to; [`EipStatus::Available`] also unbinds it.
+    pub fn set_eip_status(&self, id: &str, status: EipStatus) -> bool {
+        self.state().set_eip_status(id, status)
     }
 
     /// Adds (or replaces) an ENI in `vswitch` (created if unknown), with an IP address from
@@ -1200,6 +1281,16 @@ impl Emulator {
         self.state().ha_vips()
     }
 
+    /// A snapshot of one EIP, as DescribeEnsEipAddresses would return it now.
+    pub fn eip(&self, id: &str) -> Option<Eip> {
+        self.state().eip(id)
+    }
+
+    /// Snapshots of every EIP, ordered by id.
+    pub fn eips(&self) -> Vec<Eip> {
+        self.state().eips()
+    }
+
     // ----- time -----
 
     /// Changes how long future associations take (pending ones keep their deadline).
@@ -1222,7 +1313,19 @@ impl Emulator {
         self.state().settings.delete_delay = delay;
     }
 
-    /// Finishes every pending `Associating`/`Unassociating` transition now.
+    /// Changes how long future EIP associations take (pending ones keep their deadline).
+    pub fn set_eip_associate_delay(&self, delay: Duration) {
+        self.state().settings.eip_associate_delay = delay;
+    }
+
+    /// Changes how long future EIP unassociations take (pending ones keep their deadline).
+    pub fn set_eip_unassociate_delay(&self, delay: Duration) {
+        self.state().settings.eip_unassociate_delay = delay;
+    }
+
+    /// Finishes every pending transition now: HAVIP associations (`Associating`,
+    /// `Unassociating`), `Creating` and `Deleting` HAVIPs, and EIPs `Associating` or
+    /// `Unassociating`.
     pub fn complete_transitions(&self) {
         self.state().complete_transitions();
     }

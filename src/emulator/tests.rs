@@ -1917,13 +1917,26 @@ mod decoding {
         assert_eq!(d.name.as_deref(), Some("高可用 vip"));
         assert_eq!(d.page_size.as_deref(), Some("5"));
         assert_eq!(d.page_number, None);
-        let regions: Vec<(&str, &str)> = d
-            .ens_region_ids
+        let lists: Vec<(&str, &str, &str)> = d
+            .lists
             .0
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .map(|(l, i, v)| (l.as_str(), i.as_str(), v.as_str()))
             .collect();
-        assert_eq!(regions, [("1", "r1"), ("2", "r2")]);
+        assert_eq!(
+            lists,
+            [("EnsRegionIds", "1", "r1"), ("EnsRegionIds", "2", "r2")]
+        );
+        assert_eq!(d.lists.values("EnsRegionIds", 100).unwrap(), ["r1", "r2"]);
+        assert!(d
+            .lists
+            .values("NetworkInterfaceIds", 100)
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            d.lists.values("EnsRegionIds", 1).unwrap_err().code,
+            "InvalidParameter.EnsRegionIds"
+        );
         let c: CommonParams = p.typed().unwrap();
         assert_eq!(c.action.as_deref(), Some("DescribeHaVips"));
         assert_eq!(c.signature, None);
