@@ -17,13 +17,13 @@ use super::params::{
     UnassociateEipParams,
 };
 use super::state::{
-    filter, instance_not_found, no_permission, page_of, passes, required, valid_id, whole_number,
-    EipBinding, EipInstanceType, EipRecord, EipStatus, Eni, Instance, InstanceStatus,
-    NetworkInterfaceStatus, NetworkInterfaceType, State, DEFAULT_ENS_REGION_ID, DEFAULT_NETWORK_ID,
+    eni_refusal, filter, ha_vip_refusal, instance_not_found, instance_refusal, no_permission,
+    page_of, passes, required, valid_id, whole_number, EipBinding, EipInstanceType, EipRecord,
+    EipStatus, Eni, Instance, NetworkInterfaceType, State, DEFAULT_ENS_REGION_ID,
+    DEFAULT_NETWORK_ID,
 };
 use super::ApiError;
 use crate::signer::format_timestamp;
-use crate::HaVipStatus;
 
 /// What DescribeInstances shows of every instance where the emulator keeps nothing.
 const SPEC_NAME: &str = "ens.sn1.small";
@@ -438,58 +438,17 @@ impl State {
         match kind {
             EipInstanceType::EnsInstance => {
                 let i = self.instances.get(id).ok_or_else(instance_not_found)?;
-                let refusal =
-                    (!matches!(i.status, InstanceStatus::Running | InstanceStatus::Stopped)).then(
-                        || {
-                            ApiError::bad(
-                                "IncorrectInstanceStatus",
-                                format!(
-                                    "The current status of the instance does not support this \
-                             operation: {} (must be Running or Stopped).",
-                                    i.status
-                                ),
-                            )
-                        },
-                    );
-                Ok((self.placement(&i.vswitch).0, refusal))
+                Ok((self.placement(&i.vswitch).0, instance_refusal(i)))
             }
+            // An instance's primary ENI takes its EIP as `EnsInstance`.
             EipInstanceType::NetworkInterface => {
                 let e = self.enis.get(id).ok_or_else(instance_not_found)?;
-                let refusal = if e.kind != NetworkInterfaceType::Secondary {
-                    Some(ApiError::bad(
-                        "NetworkInterfaceTypeNotSupported",
-                        "This network interface type cannot be used with the current \
-                         operation: an EIP binds to a secondary ENI (bind the instance's \
-                         primary ENI as EnsInstance).",
-                    ))
-                } else if !matches!(
-                    e.status,
-                    NetworkInterfaceStatus::Available | NetworkInterfaceStatus::InUse
-                ) {
-                    Some(ApiError::bad(
-                        "IncorrectNetworkInterfaceStatus",
-                        "The operation could not be completed because the status of the \
-                         specified network interface is invalid for this action.",
-                    ))
-                } else {
-                    None
-                };
+                let refusal = eni_refusal(e, NetworkInterfaceType::Secondary);
                 Ok((self.placement(&e.vswitch).0, refusal))
             }
             EipInstanceType::HaVip => {
                 let h = self.havips.get(id).ok_or_else(instance_not_found)?;
-                let refusal = (!matches!(h.status, HaVipStatus::Available | HaVipStatus::InUse))
-                    .then(|| {
-                        ApiError::bad(
-                            "IncorrectHaVipStatus",
-                            format!(
-                                "The status of the haVip is invalid. HaVip status is \
-                                 incorrect: {} (must be Available or InUse).",
-                                h.status
-                            ),
-                        )
-                    });
-                Ok((h.ens_region_id.as_str(), refusal))
+                Ok((h.ens_region_id.as_str(), ha_vip_refusal(h)))
             }
             _ => Err(ApiError::bad(
                 "InstanceNotFound",

@@ -553,6 +553,65 @@ pub(super) fn instance_not_found() -> ApiError {
     )
 }
 
+/// Why an instance cannot be bound (to an HAVIP or an EIP) in its status: it must be `Running`
+/// or `Stopped`.
+pub(super) fn instance_refusal(instance: &Instance) -> Option<ApiError> {
+    (!matches!(
+        instance.status,
+        InstanceStatus::Running | InstanceStatus::Stopped
+    ))
+    .then(|| {
+        ApiError::bad(
+            "IncorrectInstanceStatus",
+            format!(
+                "The current status of the instance does not support this operation: {} (must \
+                 be Running or Stopped).",
+                instance.status
+            ),
+        )
+    })
+}
+
+/// Why an ENI cannot be bound: it is not of the `supported` type, or neither `Available` nor
+/// `InUse`.
+pub(super) fn eni_refusal(eni: &Eni, supported: NetworkInterfaceType) -> Option<ApiError> {
+    if eni.kind != supported {
+        Some(ApiError::bad(
+            "NetworkInterfaceTypeNotSupported",
+            format!(
+                "This network interface type cannot be used with the current operation: {} \
+                 (must be {supported}).",
+                eni.kind
+            ),
+        ))
+    } else if !matches!(
+        eni.status,
+        NetworkInterfaceStatus::Available | NetworkInterfaceStatus::InUse
+    ) {
+        Some(ApiError::bad(
+            "IncorrectNetworkInterfaceStatus",
+            "The operation could not be completed because the status of the specified network \
+             interface is invalid for this action.",
+        ))
+    } else {
+        None
+    }
+}
+
+/// Why an HAVIP cannot take an association or an EIP now: it must be `Available` or `InUse`.
+pub(super) fn ha_vip_refusal(havip: &HaVipRecord) -> Option<ApiError> {
+    (!matches!(havip.status, HaVipStatus::Available | HaVipStatus::InUse)).then(|| {
+        ApiError::bad(
+            "IncorrectHaVipStatus",
+            format!(
+                "The status of the haVip is invalid. HaVip status is incorrect: {} (must be \
+                 Available or InUse).",
+                havip.status
+            ),
+        )
+    })
+}
+
 pub(super) fn no_permission() -> ApiError {
     ApiError::bad("NoPermission", "Permission denied.")
 }
@@ -1172,23 +1231,7 @@ impl State {
                         "The specified network interface does not exist.",
                     )
                 })?;
-                let refusal = if eni.kind != NetworkInterfaceType::Primary {
-                    Some(ApiError::bad(
-                        "NetworkInterfaceTypeNotSupported",
-                        "This network interface type cannot be used with the current operation.",
-                    ))
-                } else if !matches!(
-                    eni.status,
-                    NetworkInterfaceStatus::Available | NetworkInterfaceStatus::InUse
-                ) {
-                    Some(ApiError::bad(
-                        "IncorrectNetworkInterfaceStatus",
-                        "The operation could not be completed because the status of the \
-                         specified network interface is invalid for this action.",
-                    ))
-                } else {
-                    None
-                };
+                let refusal = eni_refusal(eni, NetworkInterfaceType::Primary);
                 (&eni.vswitch, &eni.ip, refusal)
             }
             _ => {
@@ -1196,20 +1239,7 @@ impl State {
                     .instances
                     .get(instance_id)
                     .ok_or_else(instance_not_found)?;
-                let refusal = (!matches!(
-                    inst.status,
-                    InstanceStatus::Running | InstanceStatus::Stopped
-                ))
-                .then(|| {
-                    ApiError::bad(
-                        "IncorrectInstanceStatus",
-                        format!(
-                            "The current status of the instance does not support this \
-                                     operation: {} (must be Running or Stopped).",
-                            inst.status
-                        ),
-                    )
-                });
+                let refusal = instance_refusal(inst);
                 (&inst.vswitch, &inst.ip, refusal)
             }
         };
@@ -1222,15 +1252,8 @@ impl State {
                 "The binding instance must be under the same VSwitch.",
             ));
         }
-        if !matches!(havip.status, HaVipStatus::Available | HaVipStatus::InUse) {
-            return Err(ApiError::bad(
-                "IncorrectHaVipStatus",
-                format!(
-                    "The status of the haVip is invalid. HaVip status is incorrect: {} (must be \
-                     Available or InUse).",
-                    havip.status
-                ),
-            ));
+        if let Some(e) = ha_vip_refusal(havip) {
+            return Err(e);
         }
         if havip
             .associations
