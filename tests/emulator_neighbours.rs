@@ -902,6 +902,11 @@ async fn eip_refusals_name_what_is_wrong() {
             vec![("AllocationId", "eip-far"), ("InstanceId", "i-demo")],
             "IncorrectInstanceRegion",
         ),
+        // What never changes is answered before a status that may be passing.
+        (
+            vec![("AllocationId", "eip-far"), ("InstanceId", "i-starting")],
+            "IncorrectInstanceRegion",
+        ),
         (
             vec![("AllocationId", "eip-in-use"), ("InstanceId", "i-demo")],
             "IncorrectEipStatus",
@@ -1198,6 +1203,33 @@ async fn seeding_eips_instances_and_enis() {
         .await
         .ok();
     assert_eq!(instance_ids(&body), ["i-2"]);
+
+    // Seeding a demo instance again (here: to stop it) keeps its primary ENI and address.
+    let emu_demo = Emulator::start_demo().await.unwrap();
+    let before = v1(
+        &emu_demo,
+        "DescribeNetworkInterfaces",
+        &[("InstanceId", "i-demo")],
+    )
+    .await
+    .ok();
+    emu_demo.add_instance("i-demo", "vsw-demo", InstanceStatus::Stopped);
+    let after = v1(
+        &emu_demo,
+        "DescribeNetworkInterfaces",
+        &[("InstanceId", "i-demo")],
+    )
+    .await
+    .ok();
+    assert_eq!(eni_ids(&after), ["eni-demo", "eni-secondary"]);
+    assert_eq!(
+        before["NetworkInterfaceSets"]["NetworkInterfaceSet"][0]["PrimaryIp"],
+        after["NetworkInterfaceSets"]["NetworkInterfaceSet"][0]["PrimaryIp"]
+    );
+    let body = v1(&emu_demo, "DescribeInstances", &[("Status", "Stopped")])
+        .await
+        .ok();
+    assert_eq!(instance_ids(&body), ["i-demo", "i-stopped"]);
 
     // A standalone ENI attached later.
     emu.add_network_interface(

@@ -316,12 +316,12 @@
 //! 400): `MissingAllocationId`, `MissingInstanceId`, `InvalidAllocationId`/`InvalidInstanceId`,
 //! `InvalidInstanceType`, `InvalidStandby` (not `true`/`false`), `NoPermission`,
 //! `EipNotFound`, `InstanceNotFound` (no such instance, ENI or HAVIP; always for the kinds the
-//! emulator does not keep), then what the resource can never take: `IncorrectInstanceStatus`
-//! (an instance not `Running`/`Stopped`), `NetworkInterfaceTypeNotSupported` (a primary ENI:
-//! bind its instance), `IncorrectNetworkInterfaceStatus` (an ENI not `Available`/`InUse`),
-//! `IncorrectHaVipStatus` (an HAVIP not `Available`/`InUse`), `IncorrectInstanceRegion` (the
-//! EIP's ENS region is not the resource's; ENS binds within an edge node), then
-//! `IncorrectEipStatus` (the EIP is not `Available`: so a call already made, pending or done,
+//! emulator does not keep), `IncorrectInstanceRegion` (the EIP's ENS region is not the
+//! resource's; ENS binds within an edge node), then the resource's type and status:
+//! `IncorrectInstanceStatus` (an instance not `Running`/`Stopped`),
+//! `NetworkInterfaceTypeNotSupported` (a primary ENI: bind its instance),
+//! `IncorrectNetworkInterfaceStatus` (an ENI not `Available`/`InUse`), `IncorrectHaVipStatus`
+//! (an HAVIP not `Available`/`InUse`), then `IncorrectEipStatus` (the EIP is not `Available`: so a call already made, pending or done,
 //! is refused when run again) and `InvalidAssociation.Duplicated` (the resource already has an
 //! EIP, or a standby one when `Standby=true`). ENS documents `Missing%s`, `Invalid%s`,
 //! `InstanceNotFound`, `IncorrectEipStatus` and `EipNotFound` for these two actions; the

@@ -461,8 +461,7 @@ impl State {
     }
 
     /// AssociateEnsEipAddress. Validation order: parameters, permission, the EIP, the target
-    /// (existence, what can never succeed for it, its region), the EIP's status, the target's
-    /// EIPs.
+    /// (existence, its region, its type and status), the EIP's status, the target's EIPs.
     pub fn associate_eip(
         &mut self,
         params: &AssociateEipParams,
@@ -497,9 +496,7 @@ impl State {
         self.settle(now);
         let eip = self.eips.get(eip_id).ok_or_else(eip_not_found)?;
         let (region, refusal) = self.eip_target(kind, target)?;
-        if let Some(e) = refusal {
-            return Err(e);
-        }
+        // The region never changes: answered before a status that may be passing.
         if region != eip.ens_region_id {
             return Err(ApiError::bad(
                 "IncorrectInstanceRegion",
@@ -509,6 +506,9 @@ impl State {
                     eip.ens_region_id
                 ),
             ));
+        }
+        if let Some(e) = refusal {
+            return Err(e);
         }
         if eip.status != EipStatus::Available {
             return Err(incorrect_eip_status(eip.status, "Available"));

@@ -186,9 +186,9 @@ pub fn default_primary_network_interface_id(instance_id: &str) -> String {
 /// DescribeInstances and DescribeNetworkInterfaces show of it.
 ///
 /// Every instance has a primary ENI (`Primary`, `InUse`, in the instance's vSwitch, with the
-/// instance's address): the one named here, or
-/// [`default_primary_network_interface_id`] of the instance id. Seeding replaces an ENI with
-/// that id, and drops the instance's previous primary ENI if it had another id.
+/// instance's address): the one named here; else, when the instance is seeded again, the one it
+/// had; else [`default_primary_network_interface_id`] of the instance id. Seeding replaces an
+/// ENI with that id, and drops the instance's previous primary ENI if it had another id.
 ///
 /// ```
 /// use std::net::Ipv4Addr;
@@ -846,11 +846,13 @@ impl State {
         let id = seed.id.as_str();
         let vswitch = seed.vswitch_id.as_str();
         let vsw = self.ensure_vswitch(vswitch);
+        let old_eni = self.primary_eni_of(id).map(str::to_owned);
+        // Re-seeding an instance keeps its primary ENI unless another is named.
         let eni_id = seed
             .primary_network_interface_id
             .clone()
+            .or_else(|| old_eni.clone())
             .unwrap_or_else(|| default_primary_network_interface_id(id));
-        let old_eni = self.primary_eni_of(id).map(str::to_owned);
         let ip = match seed.ip_address {
             Some(ip) => {
                 if !vsw.cidr.contains(ip) {

@@ -1937,6 +1937,13 @@ mod decoding {
             d.lists.values("EnsRegionIds", 1).unwrap_err().code,
             "InvalidParameter.EnsRegionIds"
         );
+        // `01` and `1` are two names for one index: the count still holds.
+        let twice: DescribeParams = Params::decode("EnsRegionIds.1=a&EnsRegionIds.01=b", None)
+            .unwrap()
+            .typed()
+            .unwrap();
+        assert_eq!(twice.lists.values("EnsRegionIds", 2).unwrap(), ["a", "b"]);
+        assert!(twice.lists.values("EnsRegionIds", 1).is_err());
         let c: CommonParams = p.typed().unwrap();
         assert_eq!(c.action.as_deref(), Some("DescribeHaVips"));
         assert_eq!(c.signature, None);
