@@ -17,6 +17,9 @@ use alibabacloud_ens::signer::{self, v1, v3, SigningParams};
 use alibabacloud_ens::AssociatedEipAddress;
 use serde_json::{json, Value};
 
+mod common;
+use common::answer::Answer;
+
 const VERSION: &str = "2017-11-10";
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -31,21 +34,7 @@ enum Way {
 
 const WAYS: [Way; 4] = [Way::V1Query, Way::V1Body, Way::V3Query, Way::V3Body];
 
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    json: Value,
-}
-
 impl Answer {
-    fn code(&self) -> &str {
-        self.json["Code"].as_str().unwrap_or("")
-    }
-
-    fn message(&self) -> &str {
-        self.json["Message"].as_str().unwrap_or("")
-    }
-
     #[track_caller]
     fn ok(self) -> Value {
         assert_eq!(self.status, 200, "{}", self.json);
@@ -120,13 +109,7 @@ async fn call_as(
             request
         }
     };
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    Answer {
-        status,
-        json: serde_json::from_str(&text).unwrap_or(Value::Null),
-    }
+    Answer::read(request.send().await.unwrap()).await
 }
 
 async fn call(emu: &Emulator, way: Way, action: &str, params: &[(&str, &str)]) -> Answer {
@@ -561,11 +544,10 @@ async fn a_repeated_list_entry_is_refused_with_its_lists_code() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 400);
-    let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
-    assert_eq!(body["Code"], "InvalidParameter.NetworkInterfaceIds");
+    let a = Answer::read(response).await;
+    a.refused(400, "InvalidParameter.NetworkInterfaceIds");
     assert_eq!(
-        body["Message"],
+        a.message(),
         "The parameter NetworkInterfaceIds.1 is repeated."
     );
 }
