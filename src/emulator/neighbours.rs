@@ -13,8 +13,8 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use super::params::{
-    given, AssociateEipParams, DescribeEipsParams, DescribeEnisParams, DescribeInstancesParams,
-    UnassociateEipParams,
+    given, json_strings, AssociateEipParams, DescribeEipsParams, DescribeEnisParams,
+    DescribeInstancesParams, UnassociateEipParams,
 };
 use super::state::{
     eni_refusal, filter, ha_vip_refusal, instance_not_found, instance_refusal, no_permission,
@@ -78,9 +78,9 @@ fn json_list(value: &Option<String>, name: &str) -> Result<Option<Vec<String>>, 
     let Some(text) = given(value) else {
         return Ok(None);
     };
-    match serde_json::from_str::<Vec<String>>(text) {
-        Ok(list) if list.len() <= MAX_LIST as usize => Ok(Some(list)),
-        _ => Err(ApiError::bad(
+    match json_strings(text, MAX_LIST as usize) {
+        Ok(list) => Ok(Some(list)),
+        Err(_) => Err(ApiError::bad(
             format!("InvalidParameter.{name}"),
             format!(
                 "The specified field {name} invalid. Please check it again. It must be a JSON \

@@ -14,10 +14,13 @@
 //! the other [`REPEAT_LISTS`], like those lists' other errors), before authentication, so a signature can never cover two readings of
 //! one parameter.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 
-use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::de::{
+    DeserializeOwned, DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde::{Deserialize, Deserializer};
 
 use super::ApiError;
@@ -448,4 +451,70 @@ impl<'de> Deserialize<'de> for RepeatLists {
 
         deserializer.deserialize_map(Collect)
     }
+}
+
+/// Why a JSON array of strings was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum JsonListError {
+    /// Not a JSON array of strings (and nothing else).
+    Malformed,
+    /// More strings than allowed.
+    TooLong,
+}
+
+/// A JSON array of at most `max` strings (`DeleteHaVips`' `HaVipIds`, DescribeInstances'
+/// `InstanceIds`), read without keeping more than `max` of them: a 1 MiB array of empty strings
+/// would otherwise be a quarter of a million allocations before its length is checked.
+pub(crate) fn json_strings(text: &str, max: usize) -> Result<Vec<String>, JsonListError> {
+    struct Bounded<'a> {
+        max: usize,
+        too_long: &'a Cell<bool>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Bounded<'_> {
+        type Value = Vec<String>;
+
+        fn deserialize<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Bounded<'_> {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON array of strings")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(item) = seq.next_element::<String>()? {
+                if out.len() == self.max {
+                    self.too_long.set(true);
+                    return Err(A::Error::custom("too many strings"));
+                }
+                out.push(item);
+            }
+            Ok(out)
+        }
+    }
+
+    let too_long = Cell::new(false);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = Bounded {
+        max,
+        too_long: &too_long,
+    }
+    .deserialize(&mut de)
+    .and_then(|list| de.end().map(|()| list));
+    read.map_err(|_| {
+        if too_long.get() {
+            JsonListError::TooLong
+        } else {
+            JsonListError::Malformed
+        }
+    })
 }

@@ -18,8 +18,8 @@ use crate::model::{
 };
 
 use super::params::{
-    given, AssociateParams, CreateParams, DeleteParams, DescribeParams, ModifyParams,
-    UnassociateParams,
+    given, json_strings, AssociateParams, CreateParams, DeleteParams, DescribeParams,
+    JsonListError, ModifyParams, UnassociateParams,
 };
 use super::ApiError;
 
@@ -1455,9 +1455,11 @@ impl State {
                 format!("The specified field HaVipIds invalid. Please check it again. {why}"),
             )
         };
-        let ids: Vec<String> = serde_json::from_str(raw)
-            .map_err(|_| invalid("It must be a JSON array of HAVIP ids."))?;
-        if ids.is_empty() || ids.len() > MAX_DELETE_IDS {
+        let ids = json_strings(raw, MAX_DELETE_IDS).map_err(|e| match e {
+            JsonListError::Malformed => invalid("It must be a JSON array of HAVIP ids."),
+            JsonListError::TooLong => invalid("It must hold 1 to 100 ids."),
+        })?;
+        if ids.is_empty() {
             return Err(invalid("It must hold 1 to 100 ids."));
         }
         for id in &ids {

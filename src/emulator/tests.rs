@@ -1901,8 +1901,33 @@ async fn random_garbage_never_breaks_the_server() {
 // ---------------------------------------------------------------- decoding
 
 mod decoding {
-    use super::super::params::{CommonParams, DescribeParams, Params};
+    use super::super::params::{json_strings, CommonParams, DescribeParams, JsonListError, Params};
     use super::*;
+
+    /// JSON arrays of strings are read up to their limit, never further.
+    #[test]
+    fn json_string_lists_are_bounded_while_read() {
+        assert_eq!(json_strings(" [ \"a\", \"b\" ] ", 2).unwrap(), ["a", "b"]);
+        assert_eq!(json_strings("[]", 2).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            json_strings(r#"["a","b","c"]"#, 2),
+            Err(JsonListError::TooLong)
+        );
+        for bad in [
+            "",
+            "a",
+            "[1]",
+            r#"{"a":1}"#,
+            r#"["a"] x"#,
+            r#"["a""#,
+            "null",
+        ] {
+            assert_eq!(json_strings(bad, 2), Err(JsonListError::Malformed), "{bad}");
+        }
+        // A quarter of a million empty strings: refused at the 101st.
+        let huge = format!("[{}\"\"]", "\"\",".repeat(250_000));
+        assert_eq!(json_strings(&huge, 100), Err(JsonListError::TooLong));
+    }
 
     /// Typed parameters through serde_urlencoded, after the emulator's own checks.
     #[test]
