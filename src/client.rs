@@ -101,8 +101,7 @@ impl Client {
         ClientBuilder::new().credentials_provider(chain).build()
     }
 
-    /// The transport every operation of this client goes through.
-    #[cfg(test)]
+    /// The transport every operation of this client sends through.
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }

@@ -7,6 +7,10 @@
 //! | [`opt_string`] | the same | `Option<String>` (`null` → `None`) |
 //! | [`count`] | a number, a string of digits, `null`, an empty string | `Option<u64>` |
 //! | [`list`] | an array, `null`, `{}`, or one wrapped array `{"HaVip": [..]}` | `Vec<T>` |
+//! | [`int`] | a number (a float only when whole), a string of one, `null`, an empty string | `Option<i64>` |
+//! | [`float`] | a number, a string of one, `null`, an empty string | `Option<f64>` |
+//! | [`boolean`] | `true`/`false`, the strings `"true"`/`"false"` (any case), `0`/`1`, `null`, an empty string | `Option<bool>` |
+//! | [`map`] | an object, `null` | `BTreeMap<String, T>` |
 //! | [`time`] | an RFC 3339 time, or one without seconds, `null`, anything unparseable | `Option<OffsetDateTime>` (unparseable → `None`) |
 //! | [`millis`] | a non-negative number of milliseconds (written whole) | `Duration` (outputs' `…Ms` fields) |
 //!
@@ -197,6 +201,169 @@ impl Visitor<'_> for CountVisitor {
 /// An optional count: a JSON number, a string of digits, `null` or an empty string (`None`).
 pub(crate) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     d.deserialize_any(CountVisitor)
+}
+
+#[cfg(feature = "_generated")]
+/// A signed whole number, leniently.
+struct IntVisitor;
+
+#[cfg(feature = "_generated")]
+impl Visitor<'_> for IntVisitor {
+    type Value = Option<i64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a whole number (or a string of one)")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        i64::try_from(v)
+            .map(Some)
+            .map_err(|_| E::custom("expected a whole number, found one too large"))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // `i64::MAX as f64` rounds up to 2^63, which is out of range: compare below it.
+        if v.fract() == 0.0 && v >= i64::MIN as f64 && v < i64::MAX as f64 {
+            Ok(Some(v as i64))
+        } else {
+            Err(E::custom("expected a whole number, found a fraction"))
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse()
+            .map(Some)
+            .map_err(|_| E::custom("expected a whole number, found a string that is not one"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+#[cfg(feature = "_generated")]
+/// An optional signed whole number: a JSON number (a float only when whole), a string of one,
+/// `null` or an empty string (`None`).
+pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    d.deserialize_any(IntVisitor)
+}
+
+#[cfg(feature = "_generated")]
+struct FloatVisitor;
+
+#[cfg(feature = "_generated")]
+impl Visitor<'_> for FloatVisitor {
+    type Value = Option<f64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number (or a string of one)")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v as f64))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v as f64))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        match v.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(Some(n)),
+            _ => Err(E::custom(
+                "expected a number, found a string that is not one",
+            )),
+        }
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+#[cfg(feature = "_generated")]
+/// An optional number: a JSON number, a string of a finite one, `null` or an empty string
+/// (`None`).
+pub(crate) fn float<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    d.deserialize_any(FloatVisitor)
+}
+
+#[cfg(feature = "_generated")]
+struct BoolVisitor;
+
+#[cfg(feature = "_generated")]
+impl Visitor<'_> for BoolVisitor {
+    type Value = Option<bool>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a boolean (true or false, or a string of one)")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        match v {
+            0 => Ok(Some(false)),
+            1 => Ok(Some(true)),
+            _ => Err(E::custom(
+                "expected a boolean, found a number other than 0 or 1",
+            )),
+        }
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        u64::try_from(v)
+            .map_err(|_| E::custom("expected a boolean, found a negative number"))
+            .and_then(|v| self.visit_u64(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let v = v.trim();
+        if v.is_empty() {
+            Ok(None)
+        } else if v.eq_ignore_ascii_case("true") || v == "1" {
+            Ok(Some(true))
+        } else if v.eq_ignore_ascii_case("false") || v == "0" {
+            Ok(Some(false))
+        } else {
+            Err(E::custom(
+                "expected a boolean, found a string that is not one",
+            ))
+        }
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+#[cfg(feature = "_generated")]
+/// An optional boolean: `true`/`false`, the strings `"true"`/`"false"` (any case) or `"1"`/`"0"`,
+/// the numbers `1`/`0`, `null` or an empty string (`None`).
+pub(crate) fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    d.deserialize_any(BoolVisitor)
+}
+
+#[cfg(feature = "_generated")]
+/// A map with string keys: an object, or `null` (empty).
+pub(crate) fn map<'de, D, T>(d: D) -> Result<std::collections::BTreeMap<String, T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<std::collections::BTreeMap<String, T>>::deserialize(d)?.unwrap_or_default())
 }
 
 struct List<T>(PhantomData<T>);
@@ -424,6 +591,67 @@ pub(crate) mod tests {
         );
         assert!(decode(r#"{"n":-1}"#).is_err());
         assert!(decode(r#"{"n":{}}"#).is_err());
+    }
+
+    #[cfg(feature = "_generated")]
+    #[derive(Debug, Deserialize, PartialEq, Default)]
+    #[serde(default)]
+    struct Scalars {
+        #[serde(deserialize_with = "int")]
+        i: Option<i64>,
+        #[serde(deserialize_with = "float")]
+        f: Option<f64>,
+        #[serde(deserialize_with = "boolean")]
+        b: Option<bool>,
+        #[serde(deserialize_with = "map")]
+        m: std::collections::BTreeMap<String, u32>,
+    }
+
+    #[cfg(feature = "_generated")]
+    fn scalars(json: &str) -> Result<Scalars, String> {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(de).map_err(message)
+    }
+
+    #[cfg(feature = "_generated")]
+    #[test]
+    fn numbers_and_booleans_accept_their_strings() {
+        let s = scalars(r#"{"i":"-7","f":"2.5","b":"True","m":{"a":1}}"#).unwrap();
+        assert_eq!((s.i, s.f, s.b), (Some(-7), Some(2.5), Some(true)));
+        assert_eq!(s.m.get("a"), Some(&1));
+        let s = scalars(r#"{"i":3.0,"f":4,"b":0,"m":null}"#).unwrap();
+        assert_eq!((s.i, s.f, s.b), (Some(3), Some(4.0), Some(false)));
+        assert!(s.m.is_empty());
+        assert_eq!(
+            scalars(r#"{"i":"","f":" ","b":""}"#).unwrap(),
+            Scalars::default()
+        );
+        assert_eq!(
+            scalars(r#"{"i":null,"f":null,"b":null}"#).unwrap(),
+            Scalars::default()
+        );
+        assert_eq!(
+            scalars(r#"{"i":1.5}"#).unwrap_err(),
+            "i: expected a whole number, found a fraction"
+        );
+        assert_eq!(
+            scalars(r#"{"i":18446744073709551615}"#).unwrap_err(),
+            "i: expected a whole number, found one too large"
+        );
+        assert_eq!(
+            scalars(r#"{"f":"NaN"}"#).unwrap_err(),
+            "f: expected a number, found a string that is not one"
+        );
+        assert_eq!(
+            scalars(r#"{"b":"yes"}"#).unwrap_err(),
+            "b: expected a boolean, found a string that is not one"
+        );
+        assert_eq!(
+            scalars(r#"{"b":2}"#).unwrap_err(),
+            "b: expected a boolean, found a number other than 0 or 1"
+        );
+        assert!(scalars(r#"{"m":[1]}"#).is_err());
+        assert!(scalars(r#"{"i":[1]}"#).is_err());
     }
 
     #[test]

@@ -86,12 +86,16 @@ mod transport;
 mod wire;
 #[macro_use]
 pub mod operation;
+mod call;
+mod runtime;
+pub use call::CallBuilder;
 pub mod client;
 pub mod config;
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 pub mod ensure;
+pub mod generated;
 pub mod waiter;
 
 #[cfg(fuzzing)]

@@ -129,6 +129,37 @@ impl RawAnswer {
         }
     }
 
+    /// Decodes a successful answer as `T` (a generated output, or a caller's own type): no
+    /// request id is required.
+    pub(crate) fn decode_value<T: DeserializeOwned>(&self, action: &str) -> Result<T, Error> {
+        decode_json(&self.body).map_err(|reason| {
+            self.invalid(
+                action,
+                reason,
+                self.header_request_id
+                    .clone()
+                    .or_else(|| sniff_request_id(&self.body)),
+            )
+        })
+    }
+
+    /// `true` when the body's top-level `Code` says the call failed: present, not blank, and
+    /// none of `0`, `200`, `Success`, `OK` (any case). Bodies without a `Code` key are not
+    /// parsed twice.
+    pub(crate) fn has_failure_code(&self) -> bool {
+        if !contains(&self.body, b"\"Code\"") && !contains(&self.body, b"\"code\"") {
+            return false;
+        }
+        let text = String::from_utf8_lossy(&self.body);
+        let Ok(probe) = from_json::<CodeProbe>(&text) else {
+            return false;
+        };
+        match probe.code.0.as_deref().map(str::trim) {
+            None | Some("" | "0" | "200") => false,
+            Some(c) => !(c.eq_ignore_ascii_case("success") || c.eq_ignore_ascii_case("ok")),
+        }
+    }
+
     fn invalid(&self, action: &str, reason: String, request_id: Option<String>) -> Error {
         Error::InvalidResponse(Box::new(InvalidResponse {
             action: action.to_owned(),
@@ -197,6 +228,20 @@ impl RawAnswer {
         self.invalid(action, reason, id)
     }
 }
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The top-level `Code` of a successful answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(remote = "Self", default)]
+struct CodeProbe {
+    #[serde(rename = "Code", alias = "code")]
+    code: AnyText,
+}
+
+object_only!(@de CodeProbe, "an answer");
 
 fn nonblank(s: &str) -> Option<&str> {
     (!s.trim().is_empty()).then_some(s)
@@ -448,6 +493,38 @@ mod tests {
             .unwrap();
         assert!(id.chars().count() <= MAX_ID_CHARS + 1, "{}", id.len());
         assert!(!id.contains('\n'));
+    }
+
+    #[test]
+    fn a_failure_code_in_a_success_answer_is_found() {
+        for (body, failed) in [
+            (&br#"{"RequestId":"R","Code":0}"#[..], false),
+            (br#"{"RequestId":"R","Code":"200"}"#, false),
+            (br#"{"RequestId":"R","Code":"Success"}"#, false),
+            (br#"{"RequestId":"R","code":"ok"}"#, false),
+            (br#"{"RequestId":"R","Code":""}"#, false),
+            (br#"{"RequestId":"R","Isps":[{"Code":"cmcc"}]}"#, false),
+            (br#"{"RequestId":"R"}"#, false),
+            (
+                br#"{"RequestId":"R","Code":"Throttling.User","Message":"m"}"#,
+                true,
+            ),
+            (br#"{"RequestId":"R","Code":1001}"#, true),
+            (br#"{"RequestId":"R","Code":"#, false),
+        ] {
+            let a = answer(200, body);
+            assert_eq!(
+                a.has_failure_code(),
+                failed,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+            if failed {
+                let e = a.into_error("A");
+                assert_eq!(e.http_status(), Some(200));
+                assert_eq!(e.request_id(), Some("R"));
+            }
+        }
     }
 
     #[test]

@@ -8,29 +8,16 @@ use std::time::{Duration, Instant};
 use alibabacloud_ens::emulator::{Emulator, RequestRecord, DEFAULT_ACCESS_KEY_SECRET};
 use alibabacloud_ens::signer::{self, v1, v3, SigningParams};
 use alibabacloud_ens::HaVipStatus;
-use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+mod common;
+use common::answer::Answer;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 /// How long any test waits for the emulator to close a connection: far above the 1 s request
 /// timeout the tests configure, far below the 30 s default.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-struct Answer {
-    status: u16,
-    json: Value,
-}
-
-impl Answer {
-    fn code(&self) -> &str {
-        self.json["Code"].as_str().unwrap_or("")
-    }
-
-    fn message(&self) -> &str {
-        self.json["Message"].as_str().unwrap_or("")
-    }
-}
 
 async fn send(
     emu: &Emulator,
@@ -48,13 +35,7 @@ async fn send(
     for (k, v) in headers {
         req = req.header(*k, v.as_str());
     }
-    let resp = req.send().await.expect("an answer");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.expect("a body");
-    Answer {
-        status,
-        json: serde_json::from_str(&text).unwrap_or(Value::Null),
-    }
+    Answer::read(req.send().await.expect("an answer")).await
 }
 
 fn encode(pairs: &[(String, String)]) -> String {

@@ -1,4 +1,5 @@
-//! `ens-emulator`: serves the embedded ENS emulator until interrupted (Ctrl-C).
+//! `ens-emulator`: serves the embedded ENS emulator (the HAVIP operations and their neighbours:
+//! instances, ENIs, EIPs) until interrupted (Ctrl-C).
 //!
 //! ```text
 //! cargo run --features emulator --bin ens-emulator -- --demo --listen 127.0.0.1:8080
@@ -9,6 +10,7 @@
 //! signature) on stderr. Every value it echoes (from the command line or from a request) goes
 //! through [`log_safe`]: control characters escaped, long values cut.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -21,7 +23,9 @@ use alibabacloud_ens::emulator::{
 const ECHO_CHARS: usize = 64;
 
 const USAGE: &str = "\
-ens-emulator: an embedded, stateful ENS endpoint for the HAVIP operations
+ens-emulator: an embedded, stateful ENS endpoint for the HAVIP operations and their
+neighbours (DescribeInstances, DescribeNetworkInterfaces, DescribeEnsEipAddresses,
+AssociateEnsEipAddress, UnAssociateEnsEipAddress)
 
 USAGE:
     ens-emulator [OPTIONS]
@@ -31,11 +35,15 @@ OPTIONS:
     --access-key-id ID          AccessKey id to accept [default: emulator-access-key-id]
     --access-key-secret SECRET  AccessKey secret to accept [default: emulator-access-key-secret]
     --security-token TOKEN      require this STS security token with the key
-    --demo                      seed the demo topology (havip-demo, i-demo, i-other, eni-demo, ...)
+    --demo                      seed the demo topology (havip-demo, i-demo and its primary ENI
+                                eni-demo, i-other, eip-demo at 203.0.113.10, ...)
     --associate-delay-ms N      how long AssociateHaVip takes, in ms [default: 2000]
     --unassociate-delay-ms N    how long UnassociateHaVip takes, in ms [default: 1000]
     --create-delay-ms N         how long a created HAVIP stays Creating, in ms [default: 1000]
     --delete-delay-ms N         how long a deleted HAVIP stays Deleting, in ms [default: 1000]
+    --eip-associate-delay-ms N  how long AssociateEnsEipAddress takes, in ms [default: 2000]
+    --eip-unassociate-delay-ms N
+                                how long UnAssociateEnsEipAddress takes, in ms [default: 1000]
     --request-timeout-ms N      longest time to receive a request or write its answer, in ms;
                                 also how long an idle connection stays open [default: 30000]
     --ram-role ARN              a role the STS's AssumeRole assumes (repeatable) [default: any]
@@ -62,6 +70,8 @@ struct Args {
     unassociate_delay: Option<Duration>,
     create_delay: Option<Duration>,
     delete_delay: Option<Duration>,
+    eip_associate_delay: Option<Duration>,
+    eip_unassociate_delay: Option<Duration>,
     request_timeout: Option<Duration>,
     quiet: bool,
     ram_roles: Vec<String>,
@@ -88,6 +98,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
         unassociate_delay: None,
         create_delay: None,
         delete_delay: None,
+        eip_associate_delay: None,
+        eip_unassociate_delay: None,
         request_timeout: None,
         quiet: false,
         ram_roles: Vec::new(),
@@ -150,6 +162,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Parsed, String> 
                 let v = value("--delete-delay-ms")?;
                 parsed.delete_delay = Some(millis("--delete-delay-ms", v)?);
             }
+            "--eip-associate-delay-ms" => {
+                let v = value("--eip-associate-delay-ms")?;
+                parsed.eip_associate_delay = Some(millis("--eip-associate-delay-ms", v)?);
+            }
+            "--eip-unassociate-delay-ms" => {
+                let v = value("--eip-unassociate-delay-ms")?;
+                parsed.eip_unassociate_delay = Some(millis("--eip-unassociate-delay-ms", v)?);
+            }
             "--request-timeout-ms" => {
                 let v = value("--request-timeout-ms")?;
                 parsed.request_timeout = Some(millis("--request-timeout-ms", v)?);
@@ -195,7 +215,8 @@ fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(Parsed::Run(a)) => a,
         Ok(Parsed::Help) => {
-            println!("{USAGE}");
+            // `ens-emulator --help | head` closes stdout early: not a reason to panic.
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {
@@ -240,6 +261,12 @@ async fn run(args: Args) -> ExitCode {
     if let Some(d) = args.delete_delay {
         builder = builder.delete_delay(d);
     }
+    if let Some(d) = args.eip_associate_delay {
+        builder = builder.eip_associate_delay(d);
+    }
+    if let Some(d) = args.eip_unassociate_delay {
+        builder = builder.eip_unassociate_delay(d);
+    }
     if let Some(d) = args.request_timeout {
         builder = builder.request_timeout(d);
     }
@@ -275,7 +302,8 @@ async fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!(
+    let _ = writeln!(
+        std::io::stdout(),
         "{}",
         banner(
             &emulator.endpoint(),
@@ -328,6 +356,9 @@ mod tests {
             "--create-delay-ms",
             "20",
             "--delete-delay-ms=30",
+            "--eip-associate-delay-ms",
+            "40",
+            "--eip-unassociate-delay-ms=0",
             "--quiet",
         ]) else {
             panic!("should parse");
@@ -341,6 +372,8 @@ mod tests {
         assert_eq!(a.unassociate_delay, Some(Duration::from_millis(10)));
         assert_eq!(a.create_delay, Some(Duration::from_millis(20)));
         assert_eq!(a.delete_delay, Some(Duration::from_millis(30)));
+        assert_eq!(a.eip_associate_delay, Some(Duration::from_millis(40)));
+        assert_eq!(a.eip_unassociate_delay, Some(Duration::ZERO));
     }
 
     #[test]
@@ -348,6 +381,7 @@ mod tests {
         assert!(matches!(parse(&["--help"]), Ok(Parsed::Help)));
         assert!(parse(&["--listen", "nowhere"]).is_err());
         assert!(parse(&["--associate-delay-ms", "soon"]).is_err());
+        assert!(parse(&["--eip-associate-delay-ms", "-1"]).is_err());
         assert!(parse(&["--access-key-secret"]).is_err());
         assert!(parse(&["--bogus"]).is_err());
         let e = match parse(&["--access-key-secret", "SECRETVALUE", "--oops"]) {

@@ -1,12 +1,16 @@
-//! An embedded, stateful ENS endpoint for the HAVIP operations: the example's default target,
-//! the tests' peer, and a test double for your own code.
+//! An embedded, stateful ENS endpoint for the HAVIP operations and their neighbours: the
+//! example's default target, the tests' peer, and a test double for your own code.
 //!
 //! Enabled by the `emulator` feature. It listens on a local TCP port and answers like the ENS
 //! gateway would: it checks V1 (HMAC-SHA1) and V3 (`ACS3-HMAC-SHA256`) signatures, timestamps,
 //! nonces and STS tokens, serves the whole HAVIP lifecycle (`CreateHaVip`, `DescribeHaVips`,
-//! `AssociateHaVip`, `UnassociateHaVip`, `ModifyHaVipAttribute`, `DeleteHaVips`) against an
-//! in-memory model of vSwitches (with CIDRs), instances, ENIs and HAVIPs, and can be told to
-//! misbehave (throttle, fail, hang, drop connections, answer HTML…) on demand, for any action.
+//! `AssociateHaVip`, `UnassociateHaVip`, `ModifyHaVipAttribute`, `DeleteHaVips`) and what a
+//! failover controller asks around it (`DescribeInstances`, `DescribeNetworkInterfaces`,
+//! `DescribeEnsEipAddresses`, `AssociateEnsEipAddress`, `UnAssociateEnsEipAddress`: see
+//! [The neighbours of an HAVIP](#the-neighbours-of-an-havip)) against an in-memory model of
+//! vSwitches (with CIDRs), instances and their ENIs, HAVIPs and EIPs, answers any other action
+//! like the gateway answers an unknown one (404 `InvalidAction.NotFound`, naming it), and can
+//! be told to misbehave (throttle, fail, hang, drop connections, answer HTML…) on demand, for any action.
 //! On the same port it also serves an STS and an instance metadata service, so that every
 //! credentials source of [`credentials`](crate::credentials) runs with no cloud (see
 //! [STS and instance metadata](#sts-and-instance-metadata)).
@@ -16,7 +20,8 @@
 //! Where to look in the source (`src/emulator/`): `mod.rs` (this API), `server.rs` (HTTP,
 //! time limits, dispatch, request log), `params.rs` (decoding the query and form body into typed
 //! parameters), `auth.rs` (the gateway's authentication checks, in order), `state.rs`
-//! (resources and the rules of each operation), `sts.rs` (the STS and the credentials it
+//! (resources and the rules of each HAVIP operation), `neighbours.rs` (the neighbours' answers
+//! and rules), `sts.rs` (the STS and the credentials it
 //! issues), `metadata.rs` (the instance metadata service), `faults.rs`, `demo.rs`, `tests.rs`.
 //!
 //! # Starting it in a test
@@ -92,6 +97,9 @@
 //! | UnassociateHaVip takes | 1 s | [`unassociate_delay`] |
 //! | CreateHaVip's `Creating` lasts | 1 s | [`create_delay`] |
 //! | DeleteHaVips' `Deleting` lasts | 1 s | [`delete_delay`] |
+//! | AssociateEnsEipAddress takes | 2 s | [`eip_associate_delay`] |
+//! | UnAssociateEnsEipAddress takes | 1 s | [`eip_unassociate_delay`] |
+//! | page size (`PageSize`) | 10 (DescribeHaVips, DescribeInstances, DescribeEnsEipAddresses), 50 (DescribeNetworkInterfaces); at most 100 | — |
 //! | vSwitch CIDR | `10.0.k.0/24` for the k-th vSwitch (from 0) | [`Emulator::add_vswitch_with_cidr`] |
 //! | ids per DeleteHaVips | at most 100 | — |
 //! | instances per HAVIP | 10 | [`max_instances_per_ha_vip`] |
@@ -126,13 +134,21 @@
 //!
 //! # Seeding and the lazy clock
 //!
-//! Seed with [`Emulator::add_vswitch`], [`add_instance`](crate::emulator::Emulator::add_instance),
-//! [`add_network_interface`](crate::emulator::Emulator::add_network_interface) and
-//! [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip), and associations in any status with
-//! [`add_association`](crate::emulator::Emulator::add_association); unknown vSwitches are
-//! created on first mention (in ENS region [`DEFAULT_ENS_REGION_ID`], network
+//! Seed with [`Emulator::add_vswitch`], [`add_instance`](crate::emulator::Emulator::add_instance)
+//! (or [`add_instance_with`](crate::emulator::Emulator::add_instance_with) and an
+//! [`InstanceSeed`] to choose its name, address and primary ENI),
+//! [`add_network_interface`](crate::emulator::Emulator::add_network_interface) (attached to an
+//! instance with [`attach_network_interface`](crate::emulator::Emulator::attach_network_interface)),
+//! [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip) and
+//! [`add_eip`](crate::emulator::Emulator::add_eip), associations in any status with
+//! [`add_association`](crate::emulator::Emulator::add_association), and EIP bindings with
+//! [`add_eip_association`](crate::emulator::Emulator::add_eip_association); unknown vSwitches
+//! are created on first mention (in ENS region [`DEFAULT_ENS_REGION_ID`], network
 //! [`DEFAULT_NETWORK_ID`], CIDR `10.0.k.0/24`). Addresses are the first free ones of the
-//! vSwitch's CIDR; a seeded HAVIP's `Name` defaults to its id.
+//! vSwitch's CIDR; a seeded HAVIP's `Name`, instance's `InstanceName` and EIP's `Name` default
+//! to their id. Every seeded instance has a primary ENI (`Primary`, `InUse`, its vSwitch and
+//! address): [`default_primary_network_interface_id`] (`i-1` → `eni-i-1`) unless named.
+//! [`Emulator::eip`] and [`Emulator::ha_vip`] show the state as the Describe actions would.
 //!
 //! Transitions are computed from [`std::time::Instant`] whenever the state is read: an
 //! association made at `t0` shows `Associating` until `t0 + associate_delay`, then `InUse`; an
@@ -144,7 +160,9 @@
 //! Statuses other than these four (e.g. `Creating`) set with
 //! [`add_ha_vip`](crate::emulator::Emulator::add_ha_vip) or [`set_ha_vip_status`](crate::emulator::Emulator::set_ha_vip_status)
 //! stick until changed. A created HAVIP is `Creating` for `create_delay`, then `Available`; a
-//! deleted one `Deleting` for `delete_delay`, then gone. Tests need not sleep:
+//! deleted one `Deleting` for `delete_delay`, then gone. An EIP bound at `t0` is `Associating`
+//! until `t0 + eip_associate_delay`, then `InUse`; unbound, `Unassociating` for
+//! `eip_unassociate_delay`, then `Available`. Tests need not sleep:
 //! [`Emulator::complete_transitions`] finishes every pending transition at once, and
 //! [`Emulator::set_associate_delay`] (and its siblings) change the delays.
 //!
@@ -183,7 +201,9 @@
 //! `NoPermission`, then, for each id and before anything is deleted (all or nothing):
 //! `HaVipNotFound`, `IncorrectHaVipStatus` when the HAVIP still has an association in any status
 //! (the emulator's assumption: ENS documents no code for it; VPC's HAVIP API refuses too) or is
-//! not `Available` (`Creating`, or already `Deleting`). Each HAVIP is then `Deleting` for
+//! not `Available` (`Creating`, or already `Deleting`), or while an EIP is bound to it (in any
+//! status; the emulator's assumption, as VPC: unbind the EIP, then the members, then delete).
+//! Each HAVIP is then `Deleting` for
 //! [`delete_delay`], still listed, then gone.
 //!
 //! ModifyHaVipAttribute: `MissingHaVipId`, `InvalidHaVipId`, `MissingName` (ENS does not say
@@ -198,7 +218,9 @@
 //! DescribeHaVips filters on `HaVipId`, `HaVipAddress`, `Name`, `NetworkId`, `VSwitchId`,
 //! `EnsRegionId`, `EnsRegionIds.1`…`EnsRegionIds.100` and `Status` (exact matches), pages with
 //! `PageNumber` (≥ 1, default 1) and `PageSize` (1–100, default 10), orders by id, and answers
-//! `TotalCount`/`PageNumber`/`PageSize` as JSON numbers. Bad paging or region lists answer
+//! `TotalCount`/`PageNumber`/`PageSize` as JSON numbers. Each HAVIP's `AssociatedEipAddresses`
+//! lists `{"Eip","EipId"}` for every EIP bound to it `InUse` or `Unassociating` (not yet while
+//! `Associating`). Bad paging or region lists answer
 //! `InvalidParameter.PageNumber`, `InvalidParameter.PageSize`, `InvalidParameter.EnsRegionIds`.
 //! Keys added with [`AccessKey::deny`] get `NoPermission` here too.
 //!
@@ -209,10 +231,15 @@
 //! bytes that are not UTF-8 lossily, where the emulator answers 400 `InvalidParameter`. `+` and
 //! `%20` both decode to a space. A parameter name may appear only once in a request (query and
 //! form together): a repeated one answers 400 `InvalidParameter`, "The parameter Action is
-//! repeated." (`InvalidParameter.EnsRegionIds` for a repeated `EnsRegionIds.N`), before
-//! authentication. Signatures are checked over the decoded values (V1: every parameter but
-//! `Signature`; V3: the query parameters). Every other action answers 404
-//! `InvalidAction.NotFound`. The authentication checks and their order are tabled in
+//! repeated." (`InvalidParameter.EnsRegionIds` for a repeated `EnsRegionIds.N`, likewise for
+//! `NetworkInterfaceIds.N`), before authentication. Signatures are checked over the decoded
+//! values (V1: every parameter but `Signature`; V3: the query parameters, and the body through
+//! `x-acs-content-sha256`). Once authenticated, an action the emulator does not play (not in
+//! [`ACTIONS`]) answers what the gateway answers to an unknown action, 404
+//! `InvalidAction.NotFound` "Specified api is not found, please check your url and method.",
+//! followed by the action's name (escaped with [`log_safe`] and cut to 128 characters: it is
+//! whatever the client sent) and the actions the emulator plays; it consumes no fault. The
+//! authentication checks and their order are tabled in
 //! `src/emulator/auth.rs`; the codes are `SignatureDoesNotMatch` (400, the message shows the
 //! server's string to sign), `InvalidAccessKeyId.NotFound` (404), `InvalidTimeStamp.Expired`,
 //! `InvalidTimeStamp.Format`, `SignatureNonceUsed`, `InvalidParameter.SignatureNonce` (a nonce
@@ -225,6 +252,94 @@
 //! gateway's shape, `{"RequestId","HostId":"ens.aliyuncs.com","Code","Message","Recommend"}`
 //! with `Content-Type: application/json`, and every JSON answer carries an `x-acs-request-id`
 //! header equal to its `RequestId`.
+//!
+//! # The neighbours of an HAVIP
+//!
+//! What a failover controller asks besides the HAVIP operations (is the instance `Running`, is
+//! it in the HAVIP's vSwitch, which is its primary ENI, a public IP on the HAVIP), played from
+//! the same state. Every answer has the shape of the response body model of Alibaba's Python
+//! SDK (`alibabacloud-ens20171110` 12.1.0): the wire names of its `to_map()`, with the list
+//! wrappers (`{"Instances":{"Instance":[…]}}`), integers as JSON numbers and strings as JSON
+//! strings where the SDK has them (so `Cpu` is `"2"` and `AllocationTime` is text). Parameters
+//! are read from the query and the form body alike, with the limits above. Filters are exact
+//! matches, combined with AND; results are ordered by id; [`AccessKey::deny`] keys get
+//! `NoPermission`; bad paging answers `InvalidParameter.PageNumber` (not a whole number ≥ 1) or
+//! `InvalidParameter.PageSize` (not 1–100). The pages cited are Alibaba's ENS API reference
+//! (`https://www.alibabacloud.com/help/en/ens/developer-reference/api-ens-2017-11-10-<action>`,
+//! action in lower case); where they document nothing, the emulator's choice is said.
+//!
+//! **DescribeInstances** filters on `InstanceId`, `InstanceIds` and `EnsRegionIds` (JSON arrays
+//! of at most 100 strings, as the page documents; `[]` matches nothing, as it documents; else
+//! `InvalidParameter.InstanceIds`/`.EnsRegionIds`), `InstanceName`, `VSwitchId`, `NetworkId`,
+//! `EnsRegionId`, `Status`, `ImageId`, `IntranetIp` and `SearchKey` (a part of the id, name or
+//! address), with `PageNumber` (default 1) and `PageSize` (default 10, at most 100: the page's).
+//! It answers `{"Code":0,"TotalCount","PageNumber","PageSize","Instances":{"Instance":[…]}}`;
+//! each instance shows what the state knows (`InstanceId`, `InstanceName`, `HostName`, `Status`,
+//! `EnsRegionId`, `CreationTime`, `NetworkAttributes` `{"NetworkId","VSwitchId",
+//! "PrivateIpAddress":{"IpAddress":[…]}}`, `PrivateIpAddresses` `{"PrivateIpAddress":[{"Ip",
+//! "GateWay","Isp"}]}`, its ENIs in `NetworkInterfaces` `{"NetworkInterfaces":[…]}` (primary
+//! first), the EIPs bound to it in `PublicIpAddress` `{"IpAddress":[…]}` and
+//! `PublicIpAddresses`) and constants for the rest (the emulator's: `SpecName`
+//! `ens.sn1.small`, `Cpu` `"2"`, `Memory` 4096, `Disk` 20480, a CentOS `ImageId`, empty
+//! security groups, disks and tags).
+//!
+//! **DescribeNetworkInterfaces** filters on `NetworkInterfaceId`, `NetworkInterfaceIds.N` and
+//! `EnsRegionIds.N` (N from 1 to 100, else `InvalidParameter.NetworkInterfaceIds`/
+//! `.EnsRegionIds`), `InstanceId`, `Type` (`Primary`, `Secondary`), `Status`, `VSwitchId`,
+//! `NetworkId`, `EnsRegionId`, `PrimaryIpAddress` and `NetworkInterfaceName`, with `PageSize`
+//! default 50, at most 100 (the request's documentation; the response's says 10 and 50). It
+//! answers `{"TotalCount","PageNumber","PageSize","NetworkInterfaceSets":
+//! {"NetworkInterfaceSet":[…]}}`, each ENI with `NetworkInterfaceId`, `InstanceId` (`""` when
+//! attached to nothing), `Type`, `Status`, `VSwitchId`, `NetworkId`, `EnsRegionId`,
+//! `PrimaryIp`, `PrivateIpSets` `{"PrivateIpSet":[…]}`, `CreationTime` and, as the
+//! emulator's choices, `NetworkInterfaceName` equal to the id and a `MacAddress` in Alibaba's
+//! `00:16:3e` range derived from the id.
+//!
+//! **DescribeEnsEipAddresses** filters on `AllocationId` and `EipAddress` (up to 50
+//! comma-separated values, as the page documents; more answer `InvalidParameter.AllocationId`/
+//! `.EipAddress`), `EipName`, `AssociatedInstanceId`, `AssociatedInstanceType`, `Status`,
+//! `EnsRegionId`, `EnsRegionIds.N` and `Standby` (`true`/`false`, else
+//! `InvalidParameter.Standby`), with `PageSize` default 10, at most 100 (the page's). It answers
+//! `{"TotalCount","PageNumber","PageSize","EipAddresses":{"EipAddress":[…]}}`, each EIP with
+//! `AllocationId`, `IpAddress`, `Name`, `EnsRegionId`, `Status`, `InstanceId` and
+//! `InstanceType` (`""` when bound to nothing), `Standby`, `AllocationTime` (milliseconds
+//! since the epoch, as text, as the page's example) and constants (`Bandwidth` 5, `ChargeType`
+//! `PostPaid`, `InternetChargeType` `95BandwidthByMonth`, empty `OperationLocks` `{"Lock":[]}`
+//! and `Tags` `{"Tag":[]}`).
+//!
+//! **AssociateEnsEipAddress** (`AllocationId`, `InstanceId`, `InstanceType`, `Standby`) binds an
+//! EIP asynchronously: `Associating` for [`eip_associate_delay`], then `InUse`; it answers
+//! `{"RequestId"}`. `InstanceType` is [`EipInstanceType`]: `EnsInstance` (the default),
+//! `NetworkInterface` (a secondary ENI, as the SDK documents), `HaVip` (which the SDK 12.1.0
+//! does not list; VPC's AssociateEipAddress takes it, and the emulator does), and `SlbInstance`,
+//! `Nat`, `NatSlbInstance`, which the emulator keeps no resources of. Checks, in order (all
+//! 400): `MissingAllocationId`, `MissingInstanceId`, `InvalidAllocationId`/`InvalidInstanceId`,
+//! `InvalidInstanceType`, `InvalidStandby` (not `true`/`false`), `NoPermission`,
+//! `EipNotFound`, `InstanceNotFound` (no such instance, ENI or HAVIP; always for the kinds the
+//! emulator does not keep), `IncorrectInstanceRegion` (the EIP's ENS region is not the
+//! resource's; ENS binds within an edge node), then the resource's type and status:
+//! `IncorrectInstanceStatus` (an instance not `Running`/`Stopped`),
+//! `NetworkInterfaceTypeNotSupported` (a primary ENI: bind its instance),
+//! `IncorrectNetworkInterfaceStatus` (an ENI not `Available`/`InUse`), `IncorrectHaVipStatus`
+//! (an HAVIP not `Available`/`InUse`), then `IncorrectEipStatus` (the EIP is not `Available`: so a call already made, pending or done,
+//! is refused when run again) and `InvalidAssociation.Duplicated` (the resource already has an
+//! EIP, or a standby one when `Standby=true`). ENS documents `Missing%s`, `Invalid%s`,
+//! `InstanceNotFound`, `IncorrectEipStatus` and `EipNotFound` for these two actions; the
+//! others are the emulator's choice (ENS's AssociateHaVip codes for the same conditions,
+//! `IncorrectInstanceRegion`, and VPC's `InvalidAssociation.Duplicated`), as is the order.
+//!
+//! **UnAssociateEnsEipAddress** (`AllocationId`, `Force`) unbinds asynchronously:
+//! `Unassociating` for [`eip_unassociate_delay`], then `Available`, bound to nothing. Checks:
+//! `MissingAllocationId`, `InvalidAllocationId`, `InvalidForce` (not `true`/`false`; the
+//! emulator keeps no NAT entries for it to override), `NoPermission`, `EipNotFound`,
+//! `IncorrectEipStatus` (not `InUse`), and ENS's
+//! `InvalidUnAssociation.UnAssociateStandbyEipFist` (its spelling) for an EIP whose resource
+//! also has a standby EIP, which must be unbound first.
+//!
+//! While bound (`InUse`, or `Unassociating` until it is gone) an EIP shows in its HAVIP's
+//! `AssociatedEipAddresses` (DescribeHaVips, [`Emulator::ha_vip`]) or its instance's
+//! `PublicIpAddress` (DescribeInstances); an HAVIP with an EIP bound in any status cannot be
+//! deleted.
 //!
 //! # Faults
 //!
@@ -255,21 +370,28 @@
 //! [`Emulator::start_demo`], [`EmulatorBuilder::demo`], [`Emulator::seed_demo`] and
 //! `ens-emulator --demo` seed this (ENS region `cn-hangzhou-emulator`, network `n-emulator`).
 //! What AssociateHaVip answers for `HaVipId=havip-demo` and the given `InstanceId` (for the
-//! HAVIP rows: with `InstanceId=i-demo`):
+//! HAVIP rows: with `InstanceId=i-demo`), and AssociateEnsEipAddress for the EIPs:
 //!
 //! | resource | kind, vSwitch, status | AssociateHaVip answers |
 //! |---|---|---|
 //! | `havip-demo` | HAVIP, `vsw-demo`, Available | success with `i-demo`, `i-demo-2`, `i-stopped`, `eni-demo` |
 //! | `havip-creating` | HAVIP, `vsw-demo`, Creating | `IncorrectHaVipStatus` |
-//! | `i-demo` | instance, `vsw-demo`, Running | success (`Associating`, then `InUse`) |
-//! | `i-demo-2` | instance, `vsw-demo`, Running | success; once `havip-demo` is `InUse` with `i-demo`, this shows the status trap |
-//! | `i-stopped` | instance, `vsw-demo`, Stopped | success (Stopped is allowed) |
-//! | `i-starting` | instance, `vsw-demo`, Starting | `IncorrectInstanceStatus` |
-//! | `i-other` | instance, `vsw-other`, Running | `IncorrectInstanceVSwitch` |
-//! | `eni-demo` | ENI (Primary), `vsw-demo`, Available | success with `InstanceType=NetworkInterface` |
-//! | `eni-secondary` | ENI (Secondary), `vsw-demo`, Available | `NetworkInterfaceTypeNotSupported` |
-//! | `eni-busy` | ENI (Primary), `vsw-demo`, Attaching | `IncorrectNetworkInterfaceStatus` |
+//! | `i-demo` | instance, `vsw-demo`, Running; primary ENI `eni-demo`, secondary `eni-secondary` | success (`Associating`, then `InUse`) |
+//! | `i-demo-2` | instance, `vsw-demo`, Running; primary ENI `eni-demo-2` | success; once `havip-demo` is `InUse` with `i-demo`, this shows the status trap |
+//! | `i-stopped` | instance, `vsw-demo`, Stopped; primary ENI `eni-stopped` | success (Stopped is allowed) |
+//! | `i-starting` | instance, `vsw-demo`, Starting; primary ENI `eni-starting` | `IncorrectInstanceStatus` |
+//! | `i-other` | instance, `vsw-other`, Running; primary ENI `eni-other`; EIP `eip-in-use` | `IncorrectInstanceVSwitch` |
+//! | `eni-demo` | ENI (Primary) of `i-demo`, `vsw-demo`, InUse, `i-demo`'s address | success with `InstanceType=NetworkInterface` |
+//! | `eni-secondary` | ENI (Secondary) of `i-demo`, `vsw-demo`, InUse | `NetworkInterfaceTypeNotSupported` (an EIP binds to it as `NetworkInterface`) |
+//! | `eni-busy` | ENI (Primary), attached to nothing, `vsw-demo`, Attaching | `IncorrectNetworkInterfaceStatus` |
 //! | `havip-missing`, `i-missing`, `eni-missing` | (absent) | `HaVipNotFound`, `InstanceNotFound`, `NetworkInterfaceNotFound` |
+//!
+//! | EIP | address, region, status | AssociateEnsEipAddress answers |
+//! |---|---|---|
+//! | `eip-demo` | 203.0.113.10, `cn-hangzhou-emulator`, Available | success with `havip-demo` (`InstanceType=HaVip`), `i-demo`, `eni-secondary` |
+//! | `eip-demo-2` | 203.0.113.11, `cn-hangzhou-emulator`, Available | success; with `i-other` only as `Standby=true` |
+//! | `eip-in-use` | 203.0.113.12, `cn-hangzhou-emulator`, InUse on `i-other` | `IncorrectEipStatus` |
+//! | `eip-far` | 203.0.113.13, `cn-beijing-emulator`, Available | `IncorrectInstanceRegion` with any demo resource |
 //!
 //! # STS and instance metadata
 //!
@@ -351,6 +473,14 @@
 //! [`unassociate_delay`]: crate::emulator::EmulatorBuilder::unassociate_delay
 //! [`create_delay`]: crate::emulator::EmulatorBuilder::create_delay
 //! [`delete_delay`]: crate::emulator::EmulatorBuilder::delete_delay
+//! [`eip_associate_delay`]: crate::emulator::EmulatorBuilder::eip_associate_delay
+//! [`eip_unassociate_delay`]: crate::emulator::EmulatorBuilder::eip_unassociate_delay
+//! [`Emulator::eip`]: crate::emulator::Emulator::eip
+//! [`Emulator::ha_vip`]: crate::emulator::Emulator::ha_vip
+//! [`InstanceSeed`]: crate::emulator::InstanceSeed
+//! [`EipInstanceType`]: crate::emulator::EipInstanceType
+//! [`default_primary_network_interface_id`]: crate::emulator::default_primary_network_interface_id
+//! [`ACTIONS`]: crate::emulator::ACTIONS
 //! [`Emulator::add_vswitch_with_cidr`]: crate::emulator::Emulator::add_vswitch_with_cidr
 //! [`Emulator::client`]: crate::emulator::Emulator::client
 //! [`max_instances_per_ha_vip`]: crate::emulator::EmulatorBuilder::max_instances_per_ha_vip
@@ -370,6 +500,7 @@ mod auth;
 mod demo;
 mod faults;
 mod metadata;
+mod neighbours;
 mod params;
 mod server;
 mod state;
@@ -391,6 +522,7 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, FaultTarget};
 use state::Cidr;
 pub use state::{
+    default_primary_network_interface_id, Eip, EipInstanceType, EipStatus, InstanceSeed,
     InstanceStatus, NetworkInterfaceStatus, NetworkInterfaceType, DEFAULT_ENS_REGION_ID,
     DEFAULT_NETWORK_ID, MAX_DELETE_IDS,
 };
@@ -402,7 +534,8 @@ use crate::{Credentials, HaVip, HaVipStatus, SignatureVersion};
 pub const DEFAULT_ACCESS_KEY_ID: &str = "emulator-access-key-id";
 /// The AccessKey secret the emulator accepts by default.
 pub const DEFAULT_ACCESS_KEY_SECRET: &str = "emulator-access-key-secret";
-/// The actions the emulator serves.
+/// The ENS actions the emulator serves: the six HAVIP operations and the five neighbours of an
+/// HAVIP. Any other ENS action answers 404 `InvalidAction.NotFound`.
 pub const ACTIONS: &[&str] = &[
     "CreateHaVip",
     "DescribeHaVips",
@@ -410,6 +543,11 @@ pub const ACTIONS: &[&str] = &[
     "UnassociateHaVip",
     "ModifyHaVipAttribute",
     "DeleteHaVips",
+    "DescribeInstances",
+    "DescribeNetworkInterfaces",
+    "DescribeEnsEipAddresses",
+    "AssociateEnsEipAddress",
+    "UnAssociateEnsEipAddress",
 ];
 
 /// The API version the emulator accepts (`Version` / `x-acs-version`).
@@ -793,6 +931,8 @@ impl Default for EmulatorBuilder {
                 unassociate_delay: Duration::from_secs(1),
                 create_delay: Duration::from_secs(1),
                 delete_delay: Duration::from_secs(1),
+                eip_associate_delay: Duration::from_secs(2),
+                eip_unassociate_delay: Duration::from_secs(1),
                 max_instances_per_ha_vip: 10,
                 max_ha_vips_per_instance: 5,
             },
@@ -853,6 +993,20 @@ impl EmulatorBuilder {
     /// How long an HAVIP stays `Deleting` after DeleteHaVips before it is gone (default 1 s).
     pub fn delete_delay(mut self, delay: Duration) -> Self {
         self.settings.delete_delay = delay;
+        self
+    }
+
+    /// How long an EIP stays `Associating` after AssociateEnsEipAddress before it is `InUse`
+    /// (default 2 s, like [`associate_delay`](EmulatorBuilder::associate_delay)).
+    pub fn eip_associate_delay(mut self, delay: Duration) -> Self {
+        self.settings.eip_associate_delay = delay;
+        self
+    }
+
+    /// How long an EIP stays `Unassociating` after UnAssociateEnsEipAddress before it is
+    /// `Available` (default 1 s, like [`unassociate_delay`](EmulatorBuilder::unassociate_delay)).
+    pub fn eip_unassociate_delay(mut self, delay: Duration) -> Self {
+        self.settings.eip_unassociate_delay = delay;
         self
     }
 
@@ -1116,9 +1270,66 @@ impl Emulator {
     }
 
     /// Adds (or replaces) an ENS instance in `vswitch` (created if unknown), with an IP address
-    /// from 10.0.0.0/16.
+    /// from the vSwitch's CIDR, its id as `InstanceName`, and a primary ENI
+    /// ([`default_primary_network_interface_id`]: `i-1` → `eni-i-1`) with the same address. See
+    /// [`add_instance_with`](Emulator::add_instance_with) to choose these.
     pub fn add_instance(&self, id: &str, vswitch: &str, status: InstanceStatus) {
         self.state().add_instance(id, vswitch, status);
+    }
+
+    /// Adds (or replaces) an ENS instance as `seed` describes it (name, address, primary ENI;
+    /// see [`InstanceSeed`]).
+    ///
+    /// # Errors
+    /// When the address is outside the vSwitch's CIDR or used by another resource of it (the
+    /// message names them); nothing is added then.
+    pub fn add_instance_with(&self, seed: InstanceSeed) -> Result<(), String> {
+        self.state().add_instance_with(&seed)
+    }
+
+    /// Attaches the ENI `network_interface_id` to the instance `instance_id` (its status becomes
+    /// `InUse`; its type is kept): DescribeNetworkInterfaces and DescribeInstances list it with
+    /// the instance. `false` when either is unknown.
+    pub fn attach_network_interface(&self, network_interface_id: &str, instance_id: &str) -> bool {
+        self.state()
+            .attach_network_interface(network_interface_id, instance_id)
+    }
+
+    /// Adds (or replaces, unbound) an `Available` EIP with this `AllocationId`, public address
+    /// and ENS region; its `Name` is its id. Bind it with AssociateEnsEipAddress.
+    ///
+    /// # Errors
+    /// When `address` is not an IPv4 address (the message names it).
+    pub fn add_eip(&self, id: &str, address: &str, ens_region_id: &str) -> Result<(), String> {
+        let ip: std::net::Ipv4Addr = address
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{address}` is not an IPv4 address"))?;
+        self.state().add_eip(id, ip, ens_region_id);
+        Ok(())
+    }
+
+    /// Seeds a binding of EIP `eip_id` to `instance_id` (an instance, ENI or HAVIP, as
+    /// `instance_type` says) in any status: `Associating` and `Unassociating` finish after the
+    /// configured delays, as if the call had just been made; [`EipStatus::Available`] unbinds
+    /// it. Replaces the EIP's binding; `false` when the EIP is unknown. No rule is checked (the
+    /// resource need not exist): a test can build states no API call leads to.
+    pub fn add_eip_association(
+        &self,
+        eip_id: &str,
+        instance_id: &str,
+        instance_type: EipInstanceType,
+        status: EipStatus,
+    ) -> bool {
+        self.state()
+            .add_eip_association(eip_id, instance_id, instance_type, status)
+    }
+
+    /// Sets an EIP's status; `false` if it is unknown. The status sticks until changed (a
+    /// pending `Associating`/`Unassociating` no longer finishes), so a test can build states no
+    /// call leads to; [`EipStatus::Available`] also unbinds it.
+    pub fn set_eip_status(&self, id: &str, status: EipStatus) -> bool {
+        self.state().set_eip_status(id, status)
     }
 
     /// Adds (or replaces) an ENI in `vswitch` (created if unknown), with an IP address from
@@ -1200,6 +1411,16 @@ impl Emulator {
         self.state().ha_vips()
     }
 
+    /// A snapshot of one EIP, as DescribeEnsEipAddresses would return it now.
+    pub fn eip(&self, id: &str) -> Option<Eip> {
+        self.state().eip(id)
+    }
+
+    /// Snapshots of every EIP, ordered by id.
+    pub fn eips(&self) -> Vec<Eip> {
+        self.state().eips()
+    }
+
     // ----- time -----
 
     /// Changes how long future associations take (pending ones keep their deadline).
@@ -1222,7 +1443,19 @@ impl Emulator {
         self.state().settings.delete_delay = delay;
     }
 
-    /// Finishes every pending `Associating`/`Unassociating` transition now.
+    /// Changes how long future EIP associations take (pending ones keep their deadline).
+    pub fn set_eip_associate_delay(&self, delay: Duration) {
+        self.state().settings.eip_associate_delay = delay;
+    }
+
+    /// Changes how long future EIP unassociations take (pending ones keep their deadline).
+    pub fn set_eip_unassociate_delay(&self, delay: Duration) {
+        self.state().settings.eip_unassociate_delay = delay;
+    }
+
+    /// Finishes every pending transition now: HAVIP associations (`Associating`,
+    /// `Unassociating`), `Creating` and `Deleting` HAVIPs, and EIPs `Associating` or
+    /// `Unassociating`.
     pub fn complete_transitions(&self) {
         self.state().complete_transitions();
     }

@@ -10,14 +10,17 @@
 //!
 //! A parameter name may appear once per request: a name repeated within the query, within the
 //! form body or across both answers 400 `InvalidParameter` ("The parameter Action is
-//! repeated."; `InvalidParameter.EnsRegionIds` for a repeated `EnsRegionIds.N`, like that
-//! list's other errors), before authentication, so a signature can never cover two readings of
+//! repeated."; `InvalidParameter.EnsRegionIds` for a repeated `EnsRegionIds.N`, and likewise for
+//! the other [`REPEAT_LISTS`], like those lists' other errors), before authentication, so a signature can never cover two readings of
 //! one parameter.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 
-use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::de::{
+    DeserializeOwned, DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde::{Deserialize, Deserializer};
 
 use super::ApiError;
@@ -109,11 +112,12 @@ impl Params {
         };
         let mut seen = HashSet::with_capacity(query.len() + form.len());
         if let Some((name, _)) = query.iter().chain(&form).find(|(k, _)| !seen.insert(k)) {
-            // The region list has its own code, as for its other errors.
-            let code = if name.starts_with("EnsRegionIds.") {
-                "InvalidParameter.EnsRegionIds"
-            } else {
-                "InvalidParameter"
+            // A repeat list has its own code, as for its other errors.
+            let code = match name.split_once('.') {
+                Some((list, _)) if REPEAT_LISTS.contains(&list) => {
+                    format!("InvalidParameter.{list}")
+                }
+                _ => "InvalidParameter".to_owned(),
             };
             return Err(ApiError::bad(
                 code,
@@ -258,39 +262,259 @@ pub(crate) struct DescribeParams {
     pub page_size: Option<String>,
     /// `EnsRegionIds.1` … `EnsRegionIds.100`.
     #[serde(flatten)]
-    pub ens_region_ids: EnsRegionIds,
+    pub lists: RepeatLists,
 }
 
-/// The `EnsRegionIds.N` family: every parameter whose name starts with `EnsRegionIds.`, as
-/// (what follows the dot, value), in order. Other names are skipped.
-#[derive(Debug, Default)]
-pub(crate) struct EnsRegionIds(pub Vec<(String, String)>);
+/// DescribeInstances' parameters. `InstanceIds` and `EnsRegionIds` are JSON array texts (the
+/// official SDK sends them so); numbers stay text.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct DescribeInstancesParams {
+    #[serde(rename = "InstanceId")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Option<String>,
+    #[serde(rename = "InstanceName")]
+    pub instance_name: Option<String>,
+    #[serde(rename = "VSwitchId")]
+    pub vswitch_id: Option<String>,
+    #[serde(rename = "NetworkId")]
+    pub network_id: Option<String>,
+    #[serde(rename = "EnsRegionId")]
+    pub ens_region_id: Option<String>,
+    #[serde(rename = "EnsRegionIds")]
+    pub ens_region_ids: Option<String>,
+    #[serde(rename = "Status")]
+    pub status: Option<String>,
+    #[serde(rename = "ImageId")]
+    pub image_id: Option<String>,
+    #[serde(rename = "IntranetIp")]
+    pub intranet_ip: Option<String>,
+    #[serde(rename = "SearchKey")]
+    pub search_key: Option<String>,
+    #[serde(rename = "PageNumber")]
+    pub page_number: Option<String>,
+    #[serde(rename = "PageSize")]
+    pub page_size: Option<String>,
+}
 
-impl<'de> Deserialize<'de> for EnsRegionIds {
+/// DescribeNetworkInterfaces' parameters; `EnsRegionIds.N` and `NetworkInterfaceIds.N` are
+/// repeat lists.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct DescribeEnisParams {
+    #[serde(rename = "NetworkInterfaceId")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "NetworkInterfaceName")]
+    pub network_interface_name: Option<String>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "VSwitchId")]
+    pub vswitch_id: Option<String>,
+    #[serde(rename = "NetworkId")]
+    pub network_id: Option<String>,
+    #[serde(rename = "EnsRegionId")]
+    pub ens_region_id: Option<String>,
+    #[serde(rename = "PrimaryIpAddress")]
+    pub primary_ip_address: Option<String>,
+    #[serde(rename = "Type")]
+    pub kind: Option<String>,
+    #[serde(rename = "Status")]
+    pub status: Option<String>,
+    #[serde(rename = "PageNumber")]
+    pub page_number: Option<String>,
+    #[serde(rename = "PageSize")]
+    pub page_size: Option<String>,
+    #[serde(flatten)]
+    pub lists: RepeatLists,
+}
+
+/// DescribeEnsEipAddresses' parameters; `AllocationId` and `EipAddress` may hold up to 50
+/// comma-separated values; `EnsRegionIds.N` is a repeat list.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct DescribeEipsParams {
+    #[serde(rename = "AllocationId")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "EipAddress")]
+    pub eip_address: Option<String>,
+    #[serde(rename = "EipName")]
+    pub eip_name: Option<String>,
+    #[serde(rename = "AssociatedInstanceId")]
+    pub associated_instance_id: Option<String>,
+    #[serde(rename = "AssociatedInstanceType")]
+    pub associated_instance_type: Option<String>,
+    #[serde(rename = "EnsRegionId")]
+    pub ens_region_id: Option<String>,
+    #[serde(rename = "Status")]
+    pub status: Option<String>,
+    #[serde(rename = "Standby")]
+    pub standby: Option<String>,
+    #[serde(rename = "PageNumber")]
+    pub page_number: Option<String>,
+    #[serde(rename = "PageSize")]
+    pub page_size: Option<String>,
+    #[serde(flatten)]
+    pub lists: RepeatLists,
+}
+
+/// AssociateEnsEipAddress' parameters. `Standby` stays text: the operation parses it to answer
+/// its own error code.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct AssociateEipParams {
+    #[serde(rename = "AllocationId")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceType")]
+    pub instance_type: Option<String>,
+    #[serde(rename = "Standby")]
+    pub standby: Option<String>,
+}
+
+/// UnAssociateEnsEipAddress' parameters.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct UnassociateEipParams {
+    #[serde(rename = "AllocationId")]
+    pub allocation_id: Option<String>,
+    #[serde(rename = "Force")]
+    pub force: Option<String>,
+}
+
+/// The repeat lists the emulator reads (`Name.1`, `Name.2`…); a repeated or malformed entry of
+/// one answers `InvalidParameter.<Name>`.
+pub(crate) const REPEAT_LISTS: &[&str] = &["EnsRegionIds", "NetworkInterfaceIds"];
+
+/// The `Name.N` family: every parameter whose name holds a dot, as (what precedes the first
+/// dot, what follows it, value), in order. Other names are skipped.
+#[derive(Debug, Default)]
+pub(crate) struct RepeatLists(pub Vec<(String, String, String)>);
+
+impl RepeatLists {
+    /// The values of list `name` (`name.1` … `name.max`; blank ones skipped), or
+    /// `InvalidParameter.<name>` when an index is not a number from 1 to `max`.
+    pub fn values(&self, name: &str, max: u32) -> Result<Vec<&str>, ApiError> {
+        let invalid = || {
+            ApiError::bad(
+                format!("InvalidParameter.{name}"),
+                format!(
+                    "The specified field {name} invalid. Please check it again. Give {name}.1 \
+                     to {name}.{max}."
+                ),
+            )
+        };
+        let mut out = Vec::new();
+        let mut given = 0u32;
+        for (list, index, value) in &self.0 {
+            if list != name {
+                continue;
+            }
+            // `01` and `1` are two names for one index: count entries, not indices.
+            given += 1;
+            match index.parse::<u32>() {
+                Ok(i) if (1..=max).contains(&i) && given <= max => {}
+                _ => return Err(invalid()),
+            }
+            if !value.trim().is_empty() {
+                out.push(value.trim());
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<'de> Deserialize<'de> for RepeatLists {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Collect;
 
         impl<'de> Visitor<'de> for Collect {
-            type Value = EnsRegionIds;
+            type Value = RepeatLists;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("EnsRegionIds.N parameters")
+                f.write_str("Name.N parameters")
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
                 while let Some(name) = map.next_key::<String>()? {
-                    match name.strip_prefix("EnsRegionIds.") {
-                        Some(index) => out.push((index.to_owned(), map.next_value::<String>()?)),
+                    match name.split_once('.') {
+                        Some((list, index)) => out.push((
+                            list.to_owned(),
+                            index.to_owned(),
+                            map.next_value::<String>()?,
+                        )),
                         None => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
                 }
-                Ok(EnsRegionIds(out))
+                Ok(RepeatLists(out))
             }
         }
 
         deserializer.deserialize_map(Collect)
     }
+}
+
+/// Why a JSON array of strings was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum JsonListError {
+    /// Not a JSON array of strings (and nothing else).
+    Malformed,
+    /// More strings than allowed.
+    TooLong,
+}
+
+/// A JSON array of at most `max` strings (`DeleteHaVips`' `HaVipIds`, DescribeInstances'
+/// `InstanceIds`), read without keeping more than `max` of them: a 1 MiB array of empty strings
+/// would otherwise be a quarter of a million allocations before its length is checked.
+pub(crate) fn json_strings(text: &str, max: usize) -> Result<Vec<String>, JsonListError> {
+    struct Bounded<'a> {
+        max: usize,
+        too_long: &'a Cell<bool>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Bounded<'_> {
+        type Value = Vec<String>;
+
+        fn deserialize<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_seq(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Bounded<'_> {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON array of strings")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(item) = seq.next_element::<String>()? {
+                if out.len() == self.max {
+                    self.too_long.set(true);
+                    return Err(A::Error::custom("too many strings"));
+                }
+                out.push(item);
+            }
+            Ok(out)
+        }
+    }
+
+    let too_long = Cell::new(false);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = Bounded {
+        max,
+        too_long: &too_long,
+    }
+    .deserialize(&mut de)
+    .and_then(|list| de.end().map(|()| list));
+    read.map_err(|_| {
+        if too_long.get() {
+            JsonListError::TooLong
+        } else {
+            JsonListError::Malformed
+        }
+    })
 }

@@ -46,8 +46,9 @@ use tokio::time::Sleep;
 use super::auth::{self, Draft, RequestView};
 use super::faults::Fault;
 use super::params::{
-    self, cut, AssociateParams, CreateParams, DeleteParams, DescribeParams, ModifyParams, Params,
-    UnassociateParams,
+    self, cut, AssociateEipParams, AssociateParams, CreateParams, DeleteParams, DescribeEipsParams,
+    DescribeEnisParams, DescribeInstancesParams, DescribeParams, ModifyParams, Params,
+    UnassociateEipParams, UnassociateParams,
 };
 use super::{
     lock, ApiError, RequestRecord, Shared, ACTIONS, HOST_ID, RECORD_FIELD_BYTES, RECORD_MAX_PARAMS,
@@ -519,6 +520,11 @@ enum Operation {
     Create,
     Delete,
     Modify,
+    DescribeInstances,
+    DescribeNetworkInterfaces,
+    DescribeEips,
+    AssociateEip,
+    UnassociateEip,
     AssumeRole,
     AssumeRoleWithOidc,
 }
@@ -532,6 +538,11 @@ impl Operation {
             (false, "CreateHaVip") => Some(Operation::Create),
             (false, "DeleteHaVips") => Some(Operation::Delete),
             (false, "ModifyHaVipAttribute") => Some(Operation::Modify),
+            (false, "DescribeInstances") => Some(Operation::DescribeInstances),
+            (false, "DescribeNetworkInterfaces") => Some(Operation::DescribeNetworkInterfaces),
+            (false, "DescribeEnsEipAddresses") => Some(Operation::DescribeEips),
+            (false, "AssociateEnsEipAddress") => Some(Operation::AssociateEip),
+            (false, "UnAssociateEnsEipAddress") => Some(Operation::UnassociateEip),
             (true, "AssumeRole") => Some(Operation::AssumeRole),
             (true, "AssumeRoleWithOIDC") => Some(Operation::AssumeRoleWithOidc),
             _ => None,
@@ -566,11 +577,51 @@ impl Operation {
                 let p: ModifyParams = params.typed()?;
                 lock(&shared.state).modify(&p, deny)
             }
+            Operation::DescribeInstances => {
+                let p: DescribeInstancesParams = params.typed()?;
+                lock(&shared.state).describe_instances(&p, deny)
+            }
+            Operation::DescribeNetworkInterfaces => {
+                let p: DescribeEnisParams = params.typed()?;
+                lock(&shared.state).describe_network_interfaces(&p, deny)
+            }
+            Operation::DescribeEips => {
+                let p: DescribeEipsParams = params.typed()?;
+                lock(&shared.state).describe_eips(&p, deny)
+            }
+            Operation::AssociateEip => {
+                let p: AssociateEipParams = params.typed()?;
+                lock(&shared.state).associate_eip(&p, deny)
+            }
+            Operation::UnassociateEip => {
+                let p: UnassociateEipParams = params.typed()?;
+                lock(&shared.state).unassociate_eip(&p, deny)
+            }
             Operation::AssumeRole => shared.sts.assume_role(shared, params, deny),
             Operation::AssumeRoleWithOidc => shared.sts.assume_role_with_oidc(shared, params),
         }
     }
 }
+
+/// The gateway's answer to an action it does not know (404 `InvalidAction.NotFound`), naming
+/// the action (escaped and cut: it is whatever the client sent) and saying that the emulator
+/// does not play it.
+fn unknown_action(principal: &auth::Principal) -> ApiError {
+    // (An STS request naming another action is refused earlier, as `InvalidVersion`.)
+    let played = ACTIONS.join(", ");
+    ApiError::new(
+        404,
+        "InvalidAction.NotFound",
+        format!(
+            "Specified api is not found, please check your url and method. The ENS emulator \
+             does not play the action \"{}\"; it plays {played}.",
+            super::log_safe(&principal.action, UNKNOWN_ACTION_CHARS)
+        ),
+    )
+}
+
+/// An unknown action is cut to this many characters in its error message.
+const UNKNOWN_ACTION_CHARS: usize = 128;
 
 /// The answer to a request, before it is written: the response (`None`: close the connection
 /// without one) and the result code to record.
@@ -628,18 +679,7 @@ pub(crate) async fn process(
     let answer = match &admission {
         Err(e) => Answer::error(&request_id, e.clone()),
         Ok((principal, params)) => match Operation::from_action(principal) {
-            None => Answer::error(
-                &request_id,
-                ApiError::new(
-                    404,
-                    "InvalidAction.NotFound",
-                    format!(
-                        "Specified api {} is not found: the emulator serves {}.",
-                        principal.action,
-                        ACTIONS.join(", ")
-                    ),
-                ),
-            ),
+            None => Answer::error(&request_id, unknown_action(principal)),
             Some(operation) => {
                 fault = lock(&shared.faults).take(&principal.action);
                 let run = || {

@@ -13,11 +13,13 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use crate::model::{AssociatedInstance, AssociationStatus, HaVip, HaVipStatus, InstanceType};
+use crate::model::{
+    AssociatedEipAddress, AssociatedInstance, AssociationStatus, HaVip, HaVipStatus, InstanceType,
+};
 
 use super::params::{
-    given, AssociateParams, CreateParams, DeleteParams, DescribeParams, ModifyParams,
-    UnassociateParams,
+    given, json_strings, AssociateParams, CreateParams, DeleteParams, DescribeParams,
+    JsonListError, ModifyParams, UnassociateParams,
 };
 use super::ApiError;
 
@@ -47,6 +49,12 @@ macro_rules! status_enum {
                 match self {
                     $( $name::$variant => $wire, )*
                 }
+            }
+
+            /// The value ENS spells `wire` (exactly), if any.
+            #[allow(dead_code)]
+            pub(crate) fn from_wire(wire: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == wire)
             }
         }
 
@@ -118,6 +126,170 @@ status_enum! {
     }
 }
 
+status_enum! {
+    /// The status of an emulated elastic IP address (EIP), as DescribeEnsEipAddresses answers it.
+    ///
+    /// AssociateEnsEipAddress takes an [`Available`](EipStatus::Available) EIP and makes it
+    /// [`Associating`](EipStatus::Associating), then [`InUse`](EipStatus::InUse);
+    /// UnAssociateEnsEipAddress takes an `InUse` one and makes it
+    /// [`Unassociating`](EipStatus::Unassociating), then `Available`. Any other status answers
+    /// `IncorrectEipStatus`.
+    EipStatus {
+        /// `Available`: bound to nothing.
+        Available => "Available",
+        /// `Associating`: being bound.
+        Associating => "Associating",
+        /// `InUse`: bound.
+        InUse => "InUse",
+        /// `Unassociating`: being unbound.
+        Unassociating => "Unassociating",
+    }
+}
+
+status_enum! {
+    /// The kind of resource an EIP is bound to (AssociateEnsEipAddress's `InstanceType`,
+    /// DescribeEnsEipAddresses' `InstanceType` and `AssociatedInstanceType`).
+    ///
+    /// The emulator keeps instances, ENIs and HAVIPs; it keeps no load balancers or NAT
+    /// gateways, so an EIP bound to [`SlbInstance`](EipInstanceType::SlbInstance),
+    /// [`Nat`](EipInstanceType::Nat) or [`NatSlbInstance`](EipInstanceType::NatSlbInstance)
+    /// finds nothing (`InstanceNotFound`).
+    EipInstanceType {
+        /// `EnsInstance`: an ENS instance (the default).
+        EnsInstance => "EnsInstance",
+        /// `HaVip`: a high-availability virtual IP address.
+        HaVip => "HaVip",
+        /// `NetworkInterface`: a secondary ENI.
+        NetworkInterface => "NetworkInterface",
+        /// `SlbInstance`: an edge load balancer (not kept by the emulator).
+        SlbInstance => "SlbInstance",
+        /// `Nat`: a NAT gateway (not kept by the emulator).
+        Nat => "Nat",
+        /// `NatSlbInstance`: a load balancer with several EIPs (not kept by the emulator).
+        NatSlbInstance => "NatSlbInstance",
+    }
+}
+
+/// The id of the primary ENI an instance seeded without one gets: `eni-` and the instance id
+/// (`i-1` → `eni-i-1`), which names no ENI a test would seed by hand.
+///
+/// ```
+/// use alibabacloud_ens::emulator::default_primary_network_interface_id;
+/// assert_eq!(default_primary_network_interface_id("i-1"), "eni-i-1");
+/// ```
+pub fn default_primary_network_interface_id(instance_id: &str) -> String {
+    format!("eni-{instance_id}")
+}
+
+/// An ENS instance to seed with
+/// [`Emulator::add_instance_with`](crate::emulator::Emulator::add_instance_with), with what
+/// DescribeInstances and DescribeNetworkInterfaces show of it.
+///
+/// Every instance has a primary ENI (`Primary`, `InUse`, in the instance's vSwitch, with the
+/// instance's address): the one named here; else, when the instance is seeded again, the one it
+/// had; else [`default_primary_network_interface_id`] of the instance id. Seeding replaces an
+/// ENI with that id, and drops the instance's previous primary ENI if it had another id.
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use alibabacloud_ens::emulator::{InstanceSeed, InstanceStatus};
+///
+/// let seed = InstanceSeed::new("i-web-1", "vsw-1")
+///     .status(InstanceStatus::Stopped)
+///     .name("web-1")
+///     .ip_address(Ipv4Addr::new(10, 0, 0, 9))
+///     .primary_network_interface_id("eni-web-1-primary");
+/// assert_eq!(seed.name.as_deref(), Some("web-1"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InstanceSeed {
+    /// The instance id (`InstanceId`).
+    pub id: String,
+    /// Its vSwitch (created on first mention, like every seeded resource's).
+    pub vswitch_id: String,
+    /// Its status (default [`InstanceStatus::Running`]).
+    pub status: InstanceStatus,
+    /// `InstanceName` (default: the id).
+    pub name: Option<String>,
+    /// Its private address (default: the first free one of the vSwitch's CIDR).
+    pub ip_address: Option<Ipv4Addr>,
+    /// Its primary ENI's id (default: [`default_primary_network_interface_id`]).
+    pub primary_network_interface_id: Option<String>,
+}
+
+impl InstanceSeed {
+    /// A `Running` instance `id` in `vswitch_id`, every other field defaulted.
+    pub fn new(id: impl Into<String>, vswitch_id: impl Into<String>) -> Self {
+        InstanceSeed {
+            id: id.into(),
+            vswitch_id: vswitch_id.into(),
+            status: InstanceStatus::Running,
+            name: None,
+            ip_address: None,
+            primary_network_interface_id: None,
+        }
+    }
+
+    /// Sets [`status`](InstanceSeed::status).
+    #[must_use]
+    pub fn status(mut self, status: InstanceStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Sets [`name`](InstanceSeed::name).
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets [`ip_address`](InstanceSeed::ip_address).
+    #[must_use]
+    pub fn ip_address(mut self, ip: Ipv4Addr) -> Self {
+        self.ip_address = Some(ip);
+        self
+    }
+
+    /// Sets [`primary_network_interface_id`](InstanceSeed::primary_network_interface_id).
+    #[must_use]
+    pub fn primary_network_interface_id(mut self, id: impl Into<String>) -> Self {
+        self.primary_network_interface_id = Some(id.into());
+        self
+    }
+}
+
+/// A snapshot of an emulated EIP, as DescribeEnsEipAddresses would answer it now
+/// ([`Emulator::eip`](crate::emulator::Emulator::eip)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Eip {
+    /// `AllocationId`.
+    pub allocation_id: String,
+    /// `IpAddress`: the public address.
+    pub ip_address: String,
+    /// `EnsRegionId`: the edge node it belongs to.
+    pub ens_region_id: String,
+    /// `Name` (the id, for a seeded EIP).
+    pub name: String,
+    /// `Status`.
+    pub status: EipStatus,
+    /// `InstanceId`: what it is bound (or being bound, or unbound) to.
+    pub instance_id: Option<String>,
+    /// `InstanceType`: the kind of [`instance_id`](Eip::instance_id).
+    pub instance_type: Option<EipInstanceType>,
+    /// `Standby`: bound as a standby EIP.
+    pub standby: bool,
+}
+
+impl Eip {
+    /// `true` when the EIP is `InUse` and bound to `instance_id` (an instance, ENI or HAVIP id).
+    pub fn is_in_use_by(&self, instance_id: &str) -> bool {
+        self.status == EipStatus::InUse && self.instance_id.as_deref() == Some(instance_id)
+    }
+}
+
 /// Emulator limits and delays (the parts of the state a test may change at run time).
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -125,6 +297,8 @@ pub(crate) struct Settings {
     pub unassociate_delay: Duration,
     pub create_delay: Duration,
     pub delete_delay: Duration,
+    pub eip_associate_delay: Duration,
+    pub eip_unassociate_delay: Duration,
     pub max_instances_per_ha_vip: usize,
     pub max_ha_vips_per_instance: usize,
 }
@@ -159,9 +333,14 @@ impl Cidr {
         (2..size - 1).map(move |i| Ipv4Addr::from(self.base + i))
     }
 
-    fn contains(self, ip: Ipv4Addr) -> bool {
+    pub(super) fn contains(self, ip: Ipv4Addr) -> bool {
         let mask = u32::MAX << (32 - self.prefix);
         u32::from(ip) & mask == self.base
+    }
+
+    /// The gateway: the network's second address.
+    pub(super) fn gateway(self) -> Ipv4Addr {
+        Ipv4Addr::from(self.base + 1)
     }
 }
 
@@ -172,25 +351,64 @@ impl fmt::Display for Cidr {
 }
 
 #[derive(Debug, Clone)]
-struct VSwitch {
-    ens_region_id: String,
-    network_id: String,
-    cidr: Cidr,
+pub(super) struct VSwitch {
+    pub ens_region_id: String,
+    pub network_id: String,
+    pub cidr: Cidr,
 }
 
 #[derive(Debug, Clone)]
-struct Instance {
-    vswitch: String,
-    status: InstanceStatus,
-    ip: String,
+pub(super) struct Instance {
+    pub vswitch: String,
+    pub status: InstanceStatus,
+    pub ip: String,
+    pub name: String,
+    pub created: OffsetDateTime,
 }
 
 #[derive(Debug, Clone)]
-struct Eni {
-    vswitch: String,
-    kind: NetworkInterfaceType,
-    status: NetworkInterfaceStatus,
-    ip: String,
+pub(super) struct Eni {
+    pub vswitch: String,
+    pub kind: NetworkInterfaceType,
+    pub status: NetworkInterfaceStatus,
+    pub ip: String,
+    /// The instance it is attached to.
+    pub instance: Option<String>,
+    pub created: OffsetDateTime,
+}
+
+/// What an EIP is bound to, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct EipBinding {
+    pub instance_id: String,
+    pub kind: EipInstanceType,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct EipRecord {
+    pub ip: String,
+    pub ens_region_id: String,
+    pub name: String,
+    pub created: OffsetDateTime,
+    pub standby: bool,
+    /// Set while `Associating`, `InUse` and `Unassociating` (unless a test pinned a status
+    /// with no binding).
+    pub binding: Option<EipBinding>,
+    pub status: EipStatus,
+    /// When an `Associating` EIP becomes `InUse`, or an `Unassociating` one `Available`; `None`
+    /// for a status that sticks.
+    pub until: Option<Instant>,
+}
+
+impl EipRecord {
+    /// Bound in effect (listed on the resource): `InUse`, or `Unassociating` until it is gone.
+    pub fn bound_to(&self, kind: EipInstanceType, instance_id: &str) -> bool {
+        matches!(self.status, EipStatus::InUse | EipStatus::Unassociating)
+            && self
+                .binding
+                .as_ref()
+                .is_some_and(|b| b.kind == kind && b.instance_id == instance_id)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -220,18 +438,18 @@ struct Association {
 }
 
 #[derive(Debug, Clone)]
-struct HaVipRecord {
-    vswitch: String,
-    ens_region_id: String,
-    network_id: String,
-    ip: String,
-    name: String,
-    description: String,
-    created: OffsetDateTime,
+pub(super) struct HaVipRecord {
+    pub vswitch: String,
+    pub ens_region_id: String,
+    pub network_id: String,
+    pub ip: String,
+    pub name: String,
+    pub description: String,
+    pub created: OffsetDateTime,
     /// For `Available`/`Associating`/`InUse`/`Unassociating` this is recomputed from the
     /// associations on every settle; any other status (e.g. `Creating`) sticks until changed,
     /// or until `until` passes (a CreateHaVip's `Creating`, a DeleteHaVips' `Deleting`).
-    status: HaVipStatus,
+    pub status: HaVipStatus,
     /// When a `Creating` HAVIP becomes `Available`, or a `Deleting` one is gone.
     until: Option<Instant>,
     associations: Vec<Association>,
@@ -266,32 +484,34 @@ impl HaVipRecord {
     }
 }
 
-/// Everything the emulator knows: vSwitches, instances, ENIs, HAVIPs and their associations.
+/// Everything the emulator knows: vSwitches, instances, ENIs, HAVIPs and their associations,
+/// EIPs and what they are bound to.
 #[derive(Debug)]
 pub(crate) struct State {
     pub settings: Settings,
-    vswitches: BTreeMap<String, VSwitch>,
-    instances: BTreeMap<String, Instance>,
-    enis: BTreeMap<String, Eni>,
-    havips: BTreeMap<String, HaVipRecord>,
+    pub(super) vswitches: BTreeMap<String, VSwitch>,
+    pub(super) instances: BTreeMap<String, Instance>,
+    pub(super) enis: BTreeMap<String, Eni>,
+    pub(super) havips: BTreeMap<String, HaVipRecord>,
+    pub(super) eips: BTreeMap<String, EipRecord>,
 }
 
 /// Now, in UTC, to the second (the precision of the wire format, so snapshots equal decoded
 /// DescribeHaVips answers).
-fn now_utc_seconds() -> OffsetDateTime {
+pub(super) fn now_utc_seconds() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now.replace_nanosecond(0).unwrap_or(now)
 }
 
 /// A required parameter, trimmed; `Missing<name>` when absent or blank.
-fn required<'p>(value: &'p Option<String>, name: &str) -> Result<&'p str, ApiError> {
+pub(super) fn required<'p>(value: &'p Option<String>, name: &str) -> Result<&'p str, ApiError> {
     given(value)
         .map(str::trim)
         .ok_or_else(|| ApiError::missing(name))
 }
 
 /// Ids are at most 128 characters of `[A-Za-z0-9_-]`; otherwise `Invalid<name>`.
-fn valid_id(name: &str, value: &str) -> Result<(), ApiError> {
+pub(super) fn valid_id(name: &str, value: &str) -> Result<(), ApiError> {
     let ok = value.len() <= 128
         && value
             .bytes()
@@ -325,7 +545,74 @@ fn havip_not_found() -> ApiError {
     )
 }
 
-fn no_permission() -> ApiError {
+/// ENS's answer for an `InstanceId` it does not know (its typo included).
+pub(super) fn instance_not_found() -> ApiError {
+    ApiError::bad(
+        "InstanceNotFound",
+        "The input parameter instancdId that is not found.",
+    )
+}
+
+/// Why an instance cannot be bound (to an HAVIP or an EIP) in its status: it must be `Running`
+/// or `Stopped`.
+pub(super) fn instance_refusal(instance: &Instance) -> Option<ApiError> {
+    (!matches!(
+        instance.status,
+        InstanceStatus::Running | InstanceStatus::Stopped
+    ))
+    .then(|| {
+        ApiError::bad(
+            "IncorrectInstanceStatus",
+            format!(
+                "The current status of the instance does not support this operation: {} (must \
+                 be Running or Stopped).",
+                instance.status
+            ),
+        )
+    })
+}
+
+/// Why an ENI cannot be bound: it is not of the `supported` type, or neither `Available` nor
+/// `InUse`.
+pub(super) fn eni_refusal(eni: &Eni, supported: NetworkInterfaceType) -> Option<ApiError> {
+    if eni.kind != supported {
+        Some(ApiError::bad(
+            "NetworkInterfaceTypeNotSupported",
+            format!(
+                "This network interface type cannot be used with the current operation: {} \
+                 (must be {supported}).",
+                eni.kind
+            ),
+        ))
+    } else if !matches!(
+        eni.status,
+        NetworkInterfaceStatus::Available | NetworkInterfaceStatus::InUse
+    ) {
+        Some(ApiError::bad(
+            "IncorrectNetworkInterfaceStatus",
+            "The operation could not be completed because the status of the specified network \
+             interface is invalid for this action.",
+        ))
+    } else {
+        None
+    }
+}
+
+/// Why an HAVIP cannot take an association or an EIP now: it must be `Available` or `InUse`.
+pub(super) fn ha_vip_refusal(havip: &HaVipRecord) -> Option<ApiError> {
+    (!matches!(havip.status, HaVipStatus::Available | HaVipStatus::InUse)).then(|| {
+        ApiError::bad(
+            "IncorrectHaVipStatus",
+            format!(
+                "The status of the haVip is invalid. HaVip status is incorrect: {} (must be \
+                 Available or InUse).",
+                havip.status
+            ),
+        )
+    })
+}
+
+pub(super) fn no_permission() -> ApiError {
     ApiError::bad("NoPermission", "Permission denied.")
 }
 
@@ -356,6 +643,7 @@ impl State {
             instances: BTreeMap::new(),
             enis: BTreeMap::new(),
             havips: BTreeMap::new(),
+            eips: BTreeMap::new(),
         }
     }
 
@@ -421,6 +709,19 @@ impl State {
             });
             havip.derive_status();
         }
+        for eip in self.eips.values_mut() {
+            if eip.until.is_some_and(|t| t <= now) {
+                eip.until = None;
+                match eip.status {
+                    EipStatus::Associating => eip.status = EipStatus::InUse,
+                    EipStatus::Unassociating => {
+                        eip.status = EipStatus::Available;
+                        eip.binding = None;
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 
     /// Finishes every pending transition now.
@@ -436,6 +737,9 @@ impl State {
                     Phase::InUse => {}
                 }
             }
+        }
+        for until in self.eips.values_mut().filter_map(|e| e.until.as_mut()) {
+            *until = now;
         }
         self.settle(now);
     }
@@ -497,17 +801,108 @@ impl State {
         }
     }
 
+    /// Which resource of `vswitch` (HAVIP, instance or ENI) has the address `ip`.
+    fn ip_owner(&self, vswitch: &str, ip: &str) -> Option<&str> {
+        let havips = self
+            .havips
+            .iter()
+            .filter(|(_, h)| h.vswitch == vswitch && h.ip == ip)
+            .map(|(id, _)| id);
+        let instances = self
+            .instances
+            .iter()
+            .filter(|(_, i)| i.vswitch == vswitch && i.ip == ip)
+            .map(|(id, _)| id);
+        let enis = self
+            .enis
+            .iter()
+            .filter(|(_, e)| e.vswitch == vswitch && e.ip == ip)
+            .map(|(id, _)| id);
+        havips
+            .chain(instances)
+            .chain(enis)
+            .next()
+            .map(String::as_str)
+    }
+
+    /// The id of the primary ENI attached to `instance_id`, if any.
+    pub(super) fn primary_eni_of(&self, instance_id: &str) -> Option<&str> {
+        self.enis
+            .iter()
+            .find(|(_, e)| {
+                e.kind == NetworkInterfaceType::Primary
+                    && e.instance.as_deref() == Some(instance_id)
+            })
+            .map(|(id, _)| id.as_str())
+    }
+
     pub fn add_instance(&mut self, id: &str, vswitch: &str, status: InstanceStatus) {
-        self.ensure_vswitch(vswitch);
-        let ip = self.seed_ip(vswitch, self.instances.get(id).map(|i| &i.ip));
+        // Without an address to check, nothing can be refused.
+        let _ = self.add_instance_with(&InstanceSeed::new(id, vswitch).status(status));
+    }
+
+    /// Adds (or replaces) an instance and its primary ENI; see [`InstanceSeed`].
+    pub fn add_instance_with(&mut self, seed: &InstanceSeed) -> Result<(), String> {
+        let id = seed.id.as_str();
+        let vswitch = seed.vswitch_id.as_str();
+        let vsw = self.ensure_vswitch(vswitch);
+        let old_eni = self.primary_eni_of(id).map(str::to_owned);
+        // Re-seeding an instance keeps its primary ENI unless another is named.
+        let eni_id = seed
+            .primary_network_interface_id
+            .clone()
+            .or_else(|| old_eni.clone())
+            .unwrap_or_else(|| default_primary_network_interface_id(id));
+        let ip = match seed.ip_address {
+            Some(ip) => {
+                if !vsw.cidr.contains(ip) {
+                    return Err(format!(
+                        "{ip} is not in the CIDR {} of vSwitch {vswitch}",
+                        vsw.cidr
+                    ));
+                }
+                let text = ip.to_string();
+                let ours = |owner: &str| {
+                    owner == id || owner == eni_id || Some(owner) == old_eni.as_deref()
+                };
+                if let Some(owner) = self.ip_owner(vswitch, &text).filter(|o| !ours(o)) {
+                    return Err(format!(
+                        "{ip} is already used by {owner} in vSwitch {vswitch}"
+                    ));
+                }
+                text
+            }
+            None => self.seed_ip(vswitch, self.instances.get(id).map(|i| &i.ip)),
+        };
+        if let Some(old) = old_eni.filter(|old| *old != eni_id) {
+            self.enis.remove(&old);
+        }
+        let created = self
+            .instances
+            .get(id)
+            .map_or_else(now_utc_seconds, |i| i.created);
         self.instances.insert(
             id.to_owned(),
             Instance {
                 vswitch: vswitch.to_owned(),
-                status,
-                ip,
+                status: seed.status,
+                ip: ip.clone(),
+                name: seed.name.clone().unwrap_or_else(|| id.to_owned()),
+                created,
             },
         );
+        self.enis.insert(
+            eni_id,
+            Eni {
+                vswitch: vswitch.to_owned(),
+                kind: NetworkInterfaceType::Primary,
+                status: NetworkInterfaceStatus::InUse,
+                ip,
+                instance: Some(id.to_owned()),
+                created,
+            },
+        );
+        Ok(())
     }
 
     pub fn add_network_interface(
@@ -526,8 +921,88 @@ impl State {
                 kind,
                 status,
                 ip,
+                instance: None,
+                created: now_utc_seconds(),
             },
         );
+    }
+
+    /// Attaches an ENI to an instance (`InUse`); `false` when either is unknown.
+    pub fn attach_network_interface(&mut self, eni_id: &str, instance_id: &str) -> bool {
+        if !self.instances.contains_key(instance_id) {
+            return false;
+        }
+        match self.enis.get_mut(eni_id) {
+            Some(eni) => {
+                eni.instance = Some(instance_id.to_owned());
+                eni.status = NetworkInterfaceStatus::InUse;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds (or replaces, unbound) an `Available` EIP.
+    pub fn add_eip(&mut self, id: &str, ip: Ipv4Addr, ens_region_id: &str) {
+        self.eips.insert(
+            id.to_owned(),
+            EipRecord {
+                ip: ip.to_string(),
+                ens_region_id: ens_region_id.to_owned(),
+                name: id.to_owned(),
+                created: now_utc_seconds(),
+                standby: false,
+                binding: None,
+                status: EipStatus::Available,
+                until: None,
+            },
+        );
+    }
+
+    /// Seeds an EIP's binding in any status, no rule checked (`Associating`/`Unassociating`
+    /// finish after the configured delays; `Available` unbinds). `false` when the EIP is
+    /// unknown.
+    pub fn add_eip_association(
+        &mut self,
+        eip_id: &str,
+        instance_id: &str,
+        kind: EipInstanceType,
+        status: EipStatus,
+    ) -> bool {
+        let now = Instant::now();
+        let until = match status {
+            EipStatus::Associating => Some(now + self.settings.eip_associate_delay),
+            EipStatus::Unassociating => Some(now + self.settings.eip_unassociate_delay),
+            _ => None,
+        };
+        let Some(e) = self.eips.get_mut(eip_id) else {
+            return false;
+        };
+        e.status = status;
+        e.until = until;
+        e.binding = (status != EipStatus::Available).then(|| EipBinding {
+            instance_id: instance_id.to_owned(),
+            kind,
+        });
+        self.settle(now);
+        true
+    }
+
+    /// Sets an EIP's status and stops its pending transition (the status sticks until changed);
+    /// `Available` also drops its binding. `false` when it is unknown.
+    pub fn set_eip_status(&mut self, id: &str, status: EipStatus) -> bool {
+        self.settle(Instant::now());
+        match self.eips.get_mut(id) {
+            Some(e) => {
+                e.status = status;
+                e.until = None;
+                if status == EipStatus::Available {
+                    e.binding = None;
+                }
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn add_ha_vip(&mut self, id: &str, vswitch: &str, status: HaVipStatus) {
@@ -643,7 +1118,17 @@ impl State {
 
     // ----- inspection -----
 
-    fn snapshot(id: &str, h: &HaVipRecord) -> HaVip {
+    /// The EIPs bound in effect to HAVIP `id`, as DescribeHaVips lists them.
+    fn eips_on_ha_vip<'s>(
+        &'s self,
+        id: &'s str,
+    ) -> impl Iterator<Item = (&'s String, &'s EipRecord)> {
+        self.eips
+            .iter()
+            .filter(move |(_, e)| e.bound_to(EipInstanceType::HaVip, id))
+    }
+
+    fn snapshot(&self, id: &str, h: &HaVipRecord) -> HaVip {
         HaVip {
             ha_vip_id: id.to_owned(),
             status: h.status.clone(),
@@ -665,20 +1150,49 @@ impl State {
                     creation_time: Some(a.created),
                 })
                 .collect(),
-            associated_eip_addresses: Vec::new(),
+            associated_eip_addresses: self
+                .eips_on_ha_vip(id)
+                .map(|(eip_id, e)| AssociatedEipAddress::new(&e.ip, eip_id))
+                .collect(),
         }
     }
 
     pub fn ha_vip(&mut self, id: &str) -> Option<HaVip> {
         self.settle(Instant::now());
-        self.havips.get(id).map(|h| Self::snapshot(id, h))
+        self.havips.get(id).map(|h| self.snapshot(id, h))
     }
 
     pub fn ha_vips(&mut self) -> Vec<HaVip> {
         self.settle(Instant::now());
         self.havips
             .iter()
-            .map(|(id, h)| Self::snapshot(id, h))
+            .map(|(id, h)| self.snapshot(id, h))
+            .collect()
+    }
+
+    fn eip_snapshot(id: &str, e: &EipRecord) -> Eip {
+        Eip {
+            allocation_id: id.to_owned(),
+            ip_address: e.ip.clone(),
+            ens_region_id: e.ens_region_id.clone(),
+            name: e.name.clone(),
+            status: e.status,
+            instance_id: e.binding.as_ref().map(|b| b.instance_id.clone()),
+            instance_type: e.binding.as_ref().map(|b| b.kind),
+            standby: e.standby,
+        }
+    }
+
+    pub fn eip(&mut self, id: &str) -> Option<Eip> {
+        self.settle(Instant::now());
+        self.eips.get(id).map(|e| Self::eip_snapshot(id, e))
+    }
+
+    pub fn eips(&mut self) -> Vec<Eip> {
+        self.settle(Instant::now());
+        self.eips
+            .iter()
+            .map(|(id, e)| Self::eip_snapshot(id, e))
             .collect()
     }
 
@@ -719,46 +1233,15 @@ impl State {
                         "The specified network interface does not exist.",
                     )
                 })?;
-                let refusal = if eni.kind != NetworkInterfaceType::Primary {
-                    Some(ApiError::bad(
-                        "NetworkInterfaceTypeNotSupported",
-                        "This network interface type cannot be used with the current operation.",
-                    ))
-                } else if !matches!(
-                    eni.status,
-                    NetworkInterfaceStatus::Available | NetworkInterfaceStatus::InUse
-                ) {
-                    Some(ApiError::bad(
-                        "IncorrectNetworkInterfaceStatus",
-                        "The operation could not be completed because the status of the \
-                         specified network interface is invalid for this action.",
-                    ))
-                } else {
-                    None
-                };
+                let refusal = eni_refusal(eni, NetworkInterfaceType::Primary);
                 (&eni.vswitch, &eni.ip, refusal)
             }
             _ => {
-                let inst = self.instances.get(instance_id).ok_or_else(|| {
-                    ApiError::bad(
-                        "InstanceNotFound",
-                        "The input parameter instancdId that is not found.",
-                    )
-                })?;
-                let refusal = (!matches!(
-                    inst.status,
-                    InstanceStatus::Running | InstanceStatus::Stopped
-                ))
-                .then(|| {
-                    ApiError::bad(
-                        "IncorrectInstanceStatus",
-                        format!(
-                            "The current status of the instance does not support this \
-                                     operation: {} (must be Running or Stopped).",
-                            inst.status
-                        ),
-                    )
-                });
+                let inst = self
+                    .instances
+                    .get(instance_id)
+                    .ok_or_else(instance_not_found)?;
+                let refusal = instance_refusal(inst);
                 (&inst.vswitch, &inst.ip, refusal)
             }
         };
@@ -771,15 +1254,8 @@ impl State {
                 "The binding instance must be under the same VSwitch.",
             ));
         }
-        if !matches!(havip.status, HaVipStatus::Available | HaVipStatus::InUse) {
-            return Err(ApiError::bad(
-                "IncorrectHaVipStatus",
-                format!(
-                    "The status of the haVip is invalid. HaVip status is incorrect: {} (must be \
-                     Available or InUse).",
-                    havip.status
-                ),
-            ));
+        if let Some(e) = ha_vip_refusal(havip) {
+            return Err(e);
         }
         if havip
             .associations
@@ -979,9 +1455,11 @@ impl State {
                 format!("The specified field HaVipIds invalid. Please check it again. {why}"),
             )
         };
-        let ids: Vec<String> = serde_json::from_str(raw)
-            .map_err(|_| invalid("It must be a JSON array of HAVIP ids."))?;
-        if ids.is_empty() || ids.len() > MAX_DELETE_IDS {
+        let ids = json_strings(raw, MAX_DELETE_IDS).map_err(|e| match e {
+            JsonListError::Malformed => invalid("It must be a JSON array of HAVIP ids."),
+            JsonListError::TooLong => invalid("It must hold 1 to 100 ids."),
+        })?;
+        if ids.is_empty() {
             return Err(invalid("It must hold 1 to 100 ids."));
         }
         for id in &ids {
@@ -1001,6 +1479,22 @@ impl State {
                         "The status of the haVip is invalid. {id} is still associated with \
                          {} instance(s): unassociate them first.",
                         h.associations.len()
+                    ),
+                ));
+            }
+            // Any binding, pending ones included: the EIP must be unbound first.
+            let bound = self.eips.iter().find(|(_, e)| {
+                e.binding
+                    .as_ref()
+                    .is_some_and(|b| b.kind == EipInstanceType::HaVip && b.instance_id == *id)
+            });
+            if let Some((eip_id, e)) = bound {
+                return Err(ApiError::bad(
+                    "IncorrectHaVipStatus",
+                    format!(
+                        "The status of the haVip is invalid. {id} still has EIP {eip_id} ({}) \
+                         bound: unassociate it first.",
+                        e.status
                     ),
                 ));
             }
@@ -1054,36 +1548,16 @@ impl State {
     pub fn describe(&mut self, params: &DescribeParams, deny: bool) -> Result<Value, ApiError> {
         let page_number = whole_number(&params.page_number, "PageNumber", 1, 1..=u64::MAX)?;
         let page_size = whole_number(&params.page_size, "PageSize", 10, 1..=100)?;
-        let bad_regions = || {
-            ApiError::bad(
-                "InvalidParameter.EnsRegionIds",
-                "The specified field EnsRegionIds invalid. Please check it again. Give \
-                 EnsRegionIds.1 to EnsRegionIds.100.",
-            )
-        };
-        let mut regions: BTreeSet<&str> = BTreeSet::new();
-        let mut region_params = 0usize;
-        for (n, v) in &params.ens_region_ids.0 {
-            match n.parse::<u32>() {
-                Ok(i) if (1..=100).contains(&i) => {}
-                _ => return Err(bad_regions()),
-            }
-            region_params += 1;
-            if region_params > 100 {
-                return Err(bad_regions());
-            }
-            if !v.trim().is_empty() {
-                regions.insert(v.trim());
-            }
-        }
+        let regions: BTreeSet<&str> = params
+            .lists
+            .values("EnsRegionIds", 100)?
+            .into_iter()
+            .collect();
         if deny {
             return Err(no_permission());
         }
         self.settle(Instant::now());
 
-        fn filter(value: &Option<String>) -> Option<&str> {
-            given(value).map(str::trim)
-        }
         let (f_id, f_ip, f_name, f_net, f_vsw, f_region, f_status) = (
             filter(&params.ha_vip_id),
             filter(&params.ha_vip_address),
@@ -1107,13 +1581,10 @@ impl State {
                     && (regions.is_empty() || regions.contains(h.ens_region_id.as_str()))
             })
             .collect();
-        let total = matching.len();
-        let skip = (page_number - 1).saturating_mul(page_size);
-        let page: Vec<Value> = matching
+        let (total, page) = page_of(matching, page_number, page_size);
+        let page: Vec<Value> = page
             .into_iter()
-            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-            .take(page_size as usize)
-            .map(|(id, h)| havip_json(id, h))
+            .map(|(id, h)| self.havip_json(id, h))
             .collect();
         Ok(json!({
             "TotalCount": total,
@@ -1124,40 +1595,62 @@ impl State {
     }
 }
 
+/// A filter parameter: `None` when absent or blank, else trimmed.
+pub(super) fn filter(value: &Option<String>) -> Option<&str> {
+    given(value).map(str::trim)
+}
+
 /// `true` when there is no filter or the value equals it.
-fn passes(filter: Option<&str>, value: &str) -> bool {
+pub(super) fn passes(filter: Option<&str>, value: &str) -> bool {
     match filter {
         Some(f) => f == value,
         None => true,
     }
 }
 
-fn havip_json(id: &str, h: &HaVipRecord) -> Value {
-    let ts = crate::signer::format_timestamp;
-    json!({
-        "HaVipId": id,
-        "Status": h.status.as_str(),
-        "IpAddress": h.ip,
-        "Name": h.name,
-        "Description": h.description,
-        "EnsRegionId": h.ens_region_id,
-        "NetworkId": h.network_id,
-        "VSwitchId": h.vswitch,
-        "CreationTime": ts(h.created),
-        "AssociatedInstances": h.associations.iter().map(|a| json!({
-            "InstanceId": a.instance_id,
-            "InstanceType": a.kind.as_str(),
-            "IpAddress": a.ip,
-            "Status": a.phase.status().as_str(),
-            "CreationTime": ts(a.created),
-        })).collect::<Vec<_>>(),
-        "AssociatedEipAddresses": [],
-    })
+/// How many `items` there are, and those of page `page_number` (from 1) of `page_size`.
+pub(super) fn page_of<T>(items: Vec<T>, page_number: u64, page_size: u64) -> (usize, Vec<T>) {
+    let total = items.len();
+    let skip = (page_number - 1).saturating_mul(page_size);
+    let page = items
+        .into_iter()
+        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+        .take(usize::try_from(page_size).unwrap_or(usize::MAX))
+        .collect();
+    (total, page)
+}
+
+impl State {
+    fn havip_json(&self, id: &str, h: &HaVipRecord) -> Value {
+        let ts = crate::signer::format_timestamp;
+        json!({
+            "HaVipId": id,
+            "Status": h.status.as_str(),
+            "IpAddress": h.ip,
+            "Name": h.name,
+            "Description": h.description,
+            "EnsRegionId": h.ens_region_id,
+            "NetworkId": h.network_id,
+            "VSwitchId": h.vswitch,
+            "CreationTime": ts(h.created),
+            "AssociatedInstances": h.associations.iter().map(|a| json!({
+                "InstanceId": a.instance_id,
+                "InstanceType": a.kind.as_str(),
+                "IpAddress": a.ip,
+                "Status": a.phase.status().as_str(),
+                "CreationTime": ts(a.created),
+            })).collect::<Vec<_>>(),
+            "AssociatedEipAddresses": self.eips_on_ha_vip(id).map(|(eip_id, e)| json!({
+                "Eip": e.ip,
+                "EipId": eip_id,
+            })).collect::<Vec<_>>(),
+        })
+    }
 }
 
 /// A whole number in `range` from an optional parameter (`default` when absent or blank), or
 /// `InvalidParameter.<name>` saying what it must be.
-fn whole_number(
+pub(super) fn whole_number(
     value: &Option<String>,
     name: &str,
     default: u64,

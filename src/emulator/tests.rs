@@ -1901,8 +1901,33 @@ async fn random_garbage_never_breaks_the_server() {
 // ---------------------------------------------------------------- decoding
 
 mod decoding {
-    use super::super::params::{CommonParams, DescribeParams, Params};
+    use super::super::params::{json_strings, CommonParams, DescribeParams, JsonListError, Params};
     use super::*;
+
+    /// JSON arrays of strings are read up to their limit, never further.
+    #[test]
+    fn json_string_lists_are_bounded_while_read() {
+        assert_eq!(json_strings(" [ \"a\", \"b\" ] ", 2).unwrap(), ["a", "b"]);
+        assert_eq!(json_strings("[]", 2).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            json_strings(r#"["a","b","c"]"#, 2),
+            Err(JsonListError::TooLong)
+        );
+        for bad in [
+            "",
+            "a",
+            "[1]",
+            r#"{"a":1}"#,
+            r#"["a"] x"#,
+            r#"["a""#,
+            "null",
+        ] {
+            assert_eq!(json_strings(bad, 2), Err(JsonListError::Malformed), "{bad}");
+        }
+        // A quarter of a million empty strings: refused at the 101st.
+        let huge = format!("[{}\"\"]", "\"\",".repeat(250_000));
+        assert_eq!(json_strings(&huge, 100), Err(JsonListError::TooLong));
+    }
 
     /// Typed parameters through serde_urlencoded, after the emulator's own checks.
     #[test]
@@ -1917,13 +1942,33 @@ mod decoding {
         assert_eq!(d.name.as_deref(), Some("高可用 vip"));
         assert_eq!(d.page_size.as_deref(), Some("5"));
         assert_eq!(d.page_number, None);
-        let regions: Vec<(&str, &str)> = d
-            .ens_region_ids
+        let lists: Vec<(&str, &str, &str)> = d
+            .lists
             .0
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .map(|(l, i, v)| (l.as_str(), i.as_str(), v.as_str()))
             .collect();
-        assert_eq!(regions, [("1", "r1"), ("2", "r2")]);
+        assert_eq!(
+            lists,
+            [("EnsRegionIds", "1", "r1"), ("EnsRegionIds", "2", "r2")]
+        );
+        assert_eq!(d.lists.values("EnsRegionIds", 100).unwrap(), ["r1", "r2"]);
+        assert!(d
+            .lists
+            .values("NetworkInterfaceIds", 100)
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            d.lists.values("EnsRegionIds", 1).unwrap_err().code,
+            "InvalidParameter.EnsRegionIds"
+        );
+        // `01` and `1` are two names for one index: the count still holds.
+        let twice: DescribeParams = Params::decode("EnsRegionIds.1=a&EnsRegionIds.01=b", None)
+            .unwrap()
+            .typed()
+            .unwrap();
+        assert_eq!(twice.lists.values("EnsRegionIds", 2).unwrap(), ["a", "b"]);
+        assert!(twice.lists.values("EnsRegionIds", 1).is_err());
         let c: CommonParams = p.typed().unwrap();
         assert_eq!(c.action.as_deref(), Some("DescribeHaVips"));
         assert_eq!(c.signature, None);

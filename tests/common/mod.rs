@@ -2,6 +2,7 @@
 //! independent reference implementation of both signatures (written apart from `src/signer`).
 #![allow(dead_code)]
 
+pub mod answer;
 pub mod capture;
 pub mod reference;
 
