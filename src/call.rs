@@ -216,6 +216,7 @@ impl CallBuilder {
             Cow::Owned(version.to_owned()),
             self.method.clone(),
         );
+        req.code_is_status = true;
         req.resend = if self.idempotent.unwrap_or(read) {
             Resend::Always
         } else {
@@ -240,7 +241,7 @@ impl CallBuilder {
     /// path); otherwise any [`Error`] the service or the network produces.
     pub async fn send<T: DeserializeOwned>(self) -> Result<T, Error> {
         let request = self.request()?;
-        let raw = crate::runtime::invoke(&self.transport, &request, true).await?;
+        let raw = crate::runtime::invoke(&self.transport, &request).await?;
         raw.decode_value(&request.action)
     }
 

@@ -34,23 +34,16 @@ mod encode;
 #[cfg(feature = "_generated")]
 pub(crate) use encode::*;
 
-/// Sends `request`; a `2xx` answer whose top-level `Code` is a failure is an error.
+/// Sends `request` (a `2xx` answer whose top-level `Code` is a failure is an error, retried
+/// like any error answer: see [`Request::code_is_status`]) and returns the answer to decode.
 pub(crate) fn invoke<'a>(
     transport: &'a Transport,
     request: &'a Request<'static>,
-    code_is_status: bool,
 ) -> crate::transport::BoxFuture<'a, Result<RawAnswer, Error>> {
     Box::pin(async move {
         let settled = transport.invoke(request).await?;
         match settled.outcome {
-            Outcome::Answered(raw) => {
-                if code_is_status && raw.has_failure_code() {
-                    return Err(raw
-                        .into_error(&request.action)
-                        .with_counts(settled.attempts, 0));
-                }
-                Ok(raw)
-            }
+            Outcome::Answered(raw) => Ok(raw),
             // Only a request with a safe-write check settles this way; these have none.
             Outcome::AlreadyApplied { request_id, .. } => Ok(RawAnswer {
                 status: 200,

@@ -129,6 +129,9 @@ pub(crate) struct Request<'h> {
     /// An unsigned RPC call (AssumeRoleWithOIDC): `Action`, `Format`, `Version` and `Timestamp`
     /// in the query, no credentials, no signature.
     pub(crate) anonymous: bool,
+    /// A `2xx` answer whose top-level `Code` is a failure is an error answer (the generated
+    /// operations and `Client::call`; ENS answers some refusals with HTTP 200).
+    pub(crate) code_is_status: bool,
 }
 
 impl Request<'_> {
@@ -298,6 +301,7 @@ impl Transport {
             operation_timeout: self.inner.operation_timeout,
             safe_write: None,
             anonymous: false,
+            code_is_status: false,
         }
     }
 
@@ -661,9 +665,11 @@ impl Transport {
         let answer = exchange(builder, &*cfg.clock, limit, cfg.max_answer_bytes)
             .await
             .map_err(|e| self.exchange_failure(req, attempt, e, kind, limit))?;
-        if (200..300).contains(&answer.status) {
+        if (200..300).contains(&answer.status) && !(req.code_is_status && answer.has_failure_code())
+        {
             return Ok(answer);
         }
+        // A refusal in a 200 answer was decided by the service: nothing was applied.
         let ambiguous = answer.status >= 500;
         Err(AttemptFailure {
             error: answer.into_error(&req.action),

@@ -137,12 +137,13 @@ async fn bad_input_is_refused_before_sending_and_names_the_parameter() {
 #[tokio::test]
 async fn a_failure_code_in_a_200_answer_is_an_error() {
     let server = TestServer::start().await;
+    let clock = ManualClock::new();
     server.push(Reply::Json(
         200,
         r#"{"RequestId":"R9","Code":"IncorrectInstanceStatus","Message":"not now"}"#.into(),
     ));
     server.push(Reply::Json(200, r#"{"RequestId":"R10","Code":0}"#.into()));
-    let client = client_for(&server).build().unwrap();
+    let client = client_for(&server).clock(clock).build().unwrap();
     let e = client.call("StartInstance").send_json().await.unwrap_err();
     assert_eq!(e.code(), Some(&ErrorCode::IncorrectInstanceStatus));
     assert_eq!(e.http_status(), Some(200));
@@ -150,6 +151,20 @@ async fn a_failure_code_in_a_200_answer_is_an_error() {
     assert!(e.to_string().contains("not now"), "{e}");
     let ok = client.call("StartInstance").send_json().await.unwrap();
     assert_eq!(ok["RequestId"], "R10");
+
+    // Retried like the same refusal with an error status: throttling in a 200 answer, then
+    // success.
+    server.push(Reply::Json(
+        200,
+        r#"{"RequestId":"R11","Code":"Throttling.User","Message":"slow down"}"#.into(),
+    ));
+    server.push(Reply::Json(
+        200,
+        r#"{"RequestId":"R12","Code":"200"}"#.into(),
+    ));
+    let ok = client.call("StartInstance").send_json().await.unwrap();
+    assert_eq!(ok["RequestId"], "R12");
+    assert_eq!(server.requests().len(), 4);
 }
 
 #[tokio::test]

@@ -487,7 +487,7 @@ fn operation(op: &Op) -> String {
     w!(o, "            let request = self.request()?;");
     w!(
         o,
-        "            runtime::send(&self.transport, request, SPEC.code_is_status).await"
+        "            runtime::send(&self.transport, request).await"
     );
     w!(o, "        }})");
     w!(o, "    }}");

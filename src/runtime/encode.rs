@@ -157,6 +157,7 @@ impl Encoder {
         let method = if spec.get { Method::GET } else { Method::POST };
         let mut request = transport.request(spec.action, crate::config::ENS_API_VERSION, method);
         request.resend = spec.resend;
+        request.code_is_status = spec.code_is_status;
         overrides.apply(&mut request);
         Encoder { request }
     }
@@ -290,9 +291,8 @@ impl<T> std::fmt::Debug for Redacted<'_, T> {
 pub(crate) async fn send<T: DeserializeOwned>(
     transport: &Transport,
     request: Request<'static>,
-    code_is_status: bool,
 ) -> Result<T, Error> {
-    let raw = super::invoke(transport, &request, code_is_status).await?;
+    let raw = super::invoke(transport, &request).await?;
     raw.decode_value(&request.action)
 }
 

@@ -127,7 +127,7 @@ impl CleanDistDataFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CleanDistDataOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -109,7 +109,7 @@ impl CreateApplicationFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateApplicationOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

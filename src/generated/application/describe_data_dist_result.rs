@@ -231,7 +231,7 @@ impl DescribeDataDistResultFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeDataDistResultOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

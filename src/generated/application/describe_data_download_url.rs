@@ -163,7 +163,7 @@ impl DescribeDataDownloadURLFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeDataDownloadURLOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -209,7 +209,7 @@ impl DescribeDataPushResultFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeDataPushResultOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

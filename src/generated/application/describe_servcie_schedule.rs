@@ -124,7 +124,7 @@ impl DescribeServcieScheduleFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeServcieScheduleOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

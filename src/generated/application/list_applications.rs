@@ -219,7 +219,7 @@ impl ListApplicationsFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ListApplicationsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

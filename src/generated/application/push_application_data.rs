@@ -140,7 +140,7 @@ impl PushApplicationDataFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<PushApplicationDataOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

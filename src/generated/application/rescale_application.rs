@@ -183,7 +183,7 @@ impl RescaleApplicationFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<RescaleApplicationOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -253,7 +253,7 @@ impl RescaleDeviceServiceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<RescaleDeviceServiceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

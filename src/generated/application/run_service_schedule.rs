@@ -248,7 +248,7 @@ impl RunServiceScheduleFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<RunServiceScheduleOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -128,7 +128,7 @@ impl UpgradeApplicationFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<UpgradeApplicationOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -491,7 +491,7 @@ impl CreateARMServerInstancesFluentBuilder {
     ) -> BoxFuture<'static, Result<CreateARMServerInstancesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -237,7 +237,7 @@ impl DescribeAICImagesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeAICImagesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

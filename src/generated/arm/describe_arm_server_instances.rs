@@ -351,7 +351,7 @@ impl DescribeARMServerInstancesFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeARMServerInstancesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

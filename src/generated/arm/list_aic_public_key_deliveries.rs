@@ -173,7 +173,7 @@ impl ListAICPublicKeyDeliveriesFluentBuilder {
     ) -> BoxFuture<'static, Result<ListAICPublicKeyDeliveriesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

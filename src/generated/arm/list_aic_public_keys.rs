@@ -153,7 +153,7 @@ impl ListAICPublicKeysFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ListAICPublicKeysOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

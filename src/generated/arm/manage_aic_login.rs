@@ -141,7 +141,7 @@ impl ManageAICLoginFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ManageAICLoginOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -186,7 +186,7 @@ impl ModifyAICInstanceTypeFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ModifyAICInstanceTypeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

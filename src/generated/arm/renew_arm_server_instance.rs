@@ -146,7 +146,7 @@ impl RenewARMServerInstanceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<RenewARMServerInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

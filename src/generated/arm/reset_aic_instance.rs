@@ -99,7 +99,7 @@ impl ResetAICInstanceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ResetAICInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -134,7 +134,7 @@ impl DeleteEnsSaleConditionControlFluentBuilder {
     ) -> BoxFuture<'static, Result<DeleteEnsSaleConditionControlOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

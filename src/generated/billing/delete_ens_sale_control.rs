@@ -132,7 +132,7 @@ impl DeleteEnsSaleControlFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DeleteEnsSaleControlOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -156,7 +156,7 @@ impl DescribeBandwitdhByInternetChargeTypeFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeBandwitdhByInternetChargeTypeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

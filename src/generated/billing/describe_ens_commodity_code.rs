@@ -81,7 +81,7 @@ impl DescribeEnsCommodityCodeFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeEnsCommodityCodeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -97,7 +97,7 @@ impl DescribeEnsCommodityModuleCodeFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeEnsCommodityModuleCodeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

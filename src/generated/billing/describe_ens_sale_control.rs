@@ -145,7 +145,7 @@ impl DescribeEnsSaleControlFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeEnsSaleControlOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -116,7 +116,7 @@ impl DescribeEnsSaleControlAvailableResourceFluentBuilder {
     {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

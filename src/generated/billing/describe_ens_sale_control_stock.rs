@@ -147,7 +147,7 @@ impl DescribeEnsSaleControlStockFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeEnsSaleControlStockOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -212,7 +212,7 @@ impl DescribeInstanceBandwidthDetailFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeInstanceBandwidthDetailOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -249,7 +249,7 @@ impl DescribePriceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribePriceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -193,7 +193,7 @@ impl DescribeUserBandWidthDataFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeUserBandWidthDataOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

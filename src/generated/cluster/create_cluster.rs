@@ -352,7 +352,7 @@ impl CreateClusterFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateClusterOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

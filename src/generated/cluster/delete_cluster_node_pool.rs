@@ -102,7 +102,7 @@ impl DeleteClusterNodePoolFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DeleteClusterNodePoolOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

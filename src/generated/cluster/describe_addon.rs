@@ -101,7 +101,7 @@ impl DescribeAddonFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeAddonOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

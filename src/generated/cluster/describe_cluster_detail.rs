@@ -85,7 +85,7 @@ impl DescribeClusterDetailFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeClusterDetailOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -85,7 +85,7 @@ impl DescribeClusterKubeConfigFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeClusterKubeConfigOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

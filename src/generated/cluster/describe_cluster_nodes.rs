@@ -137,7 +137,7 @@ impl DescribeClusterNodesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeClusterNodesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -103,7 +103,7 @@ impl DescribeClusterUserKubeconfigFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeClusterUserKubeconfigOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -102,7 +102,7 @@ impl GetClusterAddonInstanceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<GetClusterAddonInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

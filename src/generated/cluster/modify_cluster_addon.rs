@@ -120,7 +120,7 @@ impl ModifyClusterAddonFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ModifyClusterAddonOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

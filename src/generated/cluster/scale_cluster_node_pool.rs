@@ -120,7 +120,7 @@ impl ScaleClusterNodePoolFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ScaleClusterNodePoolOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -105,7 +105,7 @@ impl UnInstallClusterAddonsFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<UnInstallClusterAddonsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -126,7 +126,7 @@ impl AttachDiskFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<AttachDiskOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -183,7 +183,7 @@ impl CopySnapshotFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CopySnapshotOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -253,7 +253,7 @@ impl CreateDiskFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateDiskOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

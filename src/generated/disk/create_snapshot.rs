@@ -166,7 +166,7 @@ impl CreateSnapshotFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateSnapshotOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

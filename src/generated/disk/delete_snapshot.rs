@@ -83,7 +83,7 @@ impl DeleteSnapshotFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DeleteSnapshotOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -103,7 +103,7 @@ impl DescribeCloudDiskTypesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeCloudDiskTypesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -362,7 +362,7 @@ impl DescribeDisksFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeDisksOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -207,7 +207,7 @@ impl DescribeSnapshotsFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeSnapshotsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -149,7 +149,7 @@ impl AssociateEnsEipAddressFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<AssociateEnsEipAddressOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

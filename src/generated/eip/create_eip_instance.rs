@@ -283,7 +283,7 @@ impl CreateEipInstanceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateEipInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -321,7 +321,7 @@ impl DescribeEnsEipAddressesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeEnsEipAddressesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

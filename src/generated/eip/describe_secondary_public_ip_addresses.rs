@@ -209,7 +209,7 @@ impl DescribeSecondaryPublicIpAddressesFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeSecondaryPublicIpAddressesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

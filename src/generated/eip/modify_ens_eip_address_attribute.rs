@@ -139,7 +139,7 @@ impl ModifyEnsEipAddressAttributeFluentBuilder {
     ) -> BoxFuture<'static, Result<ModifyEnsEipAddressAttributeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

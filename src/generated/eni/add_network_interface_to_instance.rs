@@ -122,7 +122,7 @@ impl AddNetworkInterfaceToInstanceFluentBuilder {
     ) -> BoxFuture<'static, Result<AddNetworkInterfaceToInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

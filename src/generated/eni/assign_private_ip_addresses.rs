@@ -103,7 +103,7 @@ impl AssignPrivateIpAddressesFluentBuilder {
     ) -> BoxFuture<'static, Result<AssignPrivateIpAddressesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -91,7 +91,7 @@ impl DeleteNetworkInterfacesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DeleteNetworkInterfacesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -367,7 +367,7 @@ impl DescribeNetworkInterfacesFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeNetworkInterfacesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -125,7 +125,7 @@ impl ModifyNetworkInterfaceAttributeFluentBuilder {
     ) -> BoxFuture<'static, Result<ModifyNetworkInterfaceAttributeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

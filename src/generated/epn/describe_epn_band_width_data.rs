@@ -228,7 +228,7 @@ impl DescribeEpnBandWidthDataFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeEpnBandWidthDataOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

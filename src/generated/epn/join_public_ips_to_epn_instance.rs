@@ -104,7 +104,7 @@ impl JoinPublicIpsToEpnInstanceFluentBuilder {
     ) -> BoxFuture<'static, Result<JoinPublicIpsToEpnInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

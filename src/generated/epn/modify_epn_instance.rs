@@ -152,7 +152,7 @@ impl ModifyEpnInstanceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ModifyEpnInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -104,7 +104,7 @@ impl RemoveVSwitchesFromEpnInstanceFluentBuilder {
     ) -> BoxFuture<'static, Result<RemoveVSwitchesFromEpnInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

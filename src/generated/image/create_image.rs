@@ -181,7 +181,7 @@ impl CreateImageFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateImageOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

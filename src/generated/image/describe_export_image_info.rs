@@ -135,7 +135,7 @@ impl DescribeExportImageInfoFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeExportImageInfoOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -89,7 +89,7 @@ impl DescribeImageInfosFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeImageInfosOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

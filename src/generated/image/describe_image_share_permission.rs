@@ -143,7 +143,7 @@ impl DescribeImageSharePermissionFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeImageSharePermissionOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

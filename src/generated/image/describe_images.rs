@@ -197,7 +197,7 @@ impl DescribeImagesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeImagesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

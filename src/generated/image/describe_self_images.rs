@@ -155,7 +155,7 @@ impl DescribeSelfImagesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeSelfImagesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -324,7 +324,7 @@ impl ImportImageFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ImportImageOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

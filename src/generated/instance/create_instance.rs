@@ -524,7 +524,7 @@ impl CreateInstanceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

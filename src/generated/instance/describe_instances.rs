@@ -495,7 +495,7 @@ impl DescribeInstancesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeInstancesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -205,7 +205,7 @@ impl EventMigrateInstanceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<EventMigrateInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

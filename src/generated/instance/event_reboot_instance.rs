@@ -161,7 +161,7 @@ impl EventRebootInstanceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<EventRebootInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

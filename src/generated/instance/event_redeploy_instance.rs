@@ -159,7 +159,7 @@ impl EventRedeployInstanceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<EventRedeployInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

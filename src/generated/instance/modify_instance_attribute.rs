@@ -173,7 +173,7 @@ impl ModifyInstanceAttributeFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ModifyInstanceAttributeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

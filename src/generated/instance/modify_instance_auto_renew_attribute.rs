@@ -164,7 +164,7 @@ impl ModifyInstanceAutoRenewAttributeFluentBuilder {
     ) -> BoxFuture<'static, Result<ModifyInstanceAutoRenewAttributeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

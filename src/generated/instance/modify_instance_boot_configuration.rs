@@ -141,7 +141,7 @@ impl ModifyInstanceBootConfigurationFluentBuilder {
     ) -> BoxFuture<'static, Result<ModifyInstanceBootConfigurationOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -227,7 +227,7 @@ impl ModifyInstanceChargeTypeFluentBuilder {
     ) -> BoxFuture<'static, Result<ModifyInstanceChargeTypeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

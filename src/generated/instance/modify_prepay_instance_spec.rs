@@ -101,7 +101,7 @@ impl ModifyPrepayInstanceSpecFluentBuilder {
     ) -> BoxFuture<'static, Result<ModifyPrepayInstanceSpecOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

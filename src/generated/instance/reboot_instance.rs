@@ -105,7 +105,7 @@ impl RebootInstanceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<RebootInstanceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -115,7 +115,7 @@ impl ReinitInstancesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ReinitInstancesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

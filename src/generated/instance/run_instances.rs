@@ -1045,7 +1045,7 @@ impl RunInstancesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<RunInstancesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -87,7 +87,7 @@ impl CreateKeyPairFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateKeyPairOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -107,7 +107,7 @@ impl DeleteKeyPairsFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DeleteKeyPairsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -123,7 +123,7 @@ impl DetachKeyPairFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DetachKeyPairOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -110,7 +110,7 @@ impl ImportKeyPairFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ImportKeyPairOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

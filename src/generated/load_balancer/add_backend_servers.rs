@@ -111,7 +111,7 @@ impl AddBackendServersFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<AddBackendServersOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -246,7 +246,7 @@ impl CreateLoadBalancerFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateLoadBalancerOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

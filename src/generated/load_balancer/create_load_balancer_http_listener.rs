@@ -517,7 +517,7 @@ impl CreateLoadBalancerHTTPListenerFluentBuilder {
     ) -> BoxFuture<'static, Result<CreateLoadBalancerHTTPListenerOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -578,7 +578,7 @@ impl CreateLoadBalancerHTTPSListenerFluentBuilder {
     ) -> BoxFuture<'static, Result<CreateLoadBalancerHTTPSListenerOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -437,7 +437,7 @@ impl CreateLoadBalancerTCPListenerFluentBuilder {
     ) -> BoxFuture<'static, Result<CreateLoadBalancerTCPListenerOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -365,7 +365,7 @@ impl CreateLoadBalancerUDPListenerFluentBuilder {
     ) -> BoxFuture<'static, Result<CreateLoadBalancerUDPListenerOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -124,7 +124,7 @@ impl DeleteLoadBalancerListenerFluentBuilder {
     ) -> BoxFuture<'static, Result<DeleteLoadBalancerListenerOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -160,7 +160,7 @@ impl DescribeLoadBalancerListenMonitorFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeLoadBalancerListenMonitorOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -157,7 +157,7 @@ impl DescribeLoadBalancerListenersFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeLoadBalancerListenersOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -83,7 +83,7 @@ impl DescribeLoadBalancerSpecFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeLoadBalancerSpecOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -285,7 +285,7 @@ impl DescribeLoadBalancersFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeLoadBalancersOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

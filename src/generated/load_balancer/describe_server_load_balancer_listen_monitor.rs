@@ -160,7 +160,7 @@ impl DescribeServerLoadBalancerListenMonitorFluentBuilder {
     {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -123,7 +123,7 @@ impl DescribeServerLoadBalancerMonitorFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeServerLoadBalancerMonitorOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

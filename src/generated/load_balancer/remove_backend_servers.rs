@@ -109,7 +109,7 @@ impl RemoveBackendServersFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<RemoveBackendServersOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -431,7 +431,7 @@ impl SetLoadBalancerHTTPListenerAttributeFluentBuilder {
     ) -> BoxFuture<'static, Result<SetLoadBalancerHTTPListenerAttributeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -456,7 +456,7 @@ impl SetLoadBalancerHTTPSListenerAttributeFluentBuilder {
     ) -> BoxFuture<'static, Result<SetLoadBalancerHTTPSListenerAttributeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -106,7 +106,7 @@ impl SetLoadBalancerStatusFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<SetLoadBalancerStatusOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -401,7 +401,7 @@ impl SetLoadBalancerTCPListenerAttributeFluentBuilder {
     ) -> BoxFuture<'static, Result<SetLoadBalancerTCPListenerAttributeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -345,7 +345,7 @@ impl SetLoadBalancerUDPListenerAttributeFluentBuilder {
     ) -> BoxFuture<'static, Result<SetLoadBalancerUDPListenerAttributeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

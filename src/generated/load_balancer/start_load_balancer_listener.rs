@@ -132,7 +132,7 @@ impl StartLoadBalancerListenerFluentBuilder {
     ) -> BoxFuture<'static, Result<StartLoadBalancerListenerOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

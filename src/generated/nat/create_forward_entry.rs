@@ -245,7 +245,7 @@ impl CreateForwardEntryFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateForwardEntryOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -198,7 +198,7 @@ impl CreateNatGatewayFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateNatGatewayOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

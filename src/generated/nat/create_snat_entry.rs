@@ -262,7 +262,7 @@ impl CreateSnatEntryFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateSnatEntryOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -83,7 +83,7 @@ impl DeleteSnatEntryFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DeleteSnatEntryOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

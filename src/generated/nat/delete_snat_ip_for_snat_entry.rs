@@ -104,7 +104,7 @@ impl DeleteSnatIpForSnatEntryFluentBuilder {
     ) -> BoxFuture<'static, Result<DeleteSnatIpForSnatEntryOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -221,7 +221,7 @@ impl DescribeForwardTableEntriesFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeForwardTableEntriesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

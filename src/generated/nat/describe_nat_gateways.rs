@@ -237,7 +237,7 @@ impl DescribeNatGatewaysFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeNatGatewaysOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

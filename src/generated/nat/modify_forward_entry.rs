@@ -231,7 +231,7 @@ impl ModifyForwardEntryFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ModifyForwardEntryOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

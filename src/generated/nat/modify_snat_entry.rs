@@ -161,7 +161,7 @@ impl ModifySnatEntryFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ModifySnatEntryOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -150,7 +150,7 @@ impl CreateClassicNetworkFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateClassicNetworkOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -211,7 +211,7 @@ impl CreateNetworkFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateNetworkOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

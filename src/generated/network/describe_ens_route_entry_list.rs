@@ -241,7 +241,7 @@ impl DescribeEnsRouteEntryListFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeEnsRouteEntryListOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -235,7 +235,7 @@ impl DescribeEnsRouteTablesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeEnsRouteTablesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

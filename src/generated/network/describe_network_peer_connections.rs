@@ -177,7 +177,7 @@ impl DescribeNetworkPeerConnectionsFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeNetworkPeerConnectionsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

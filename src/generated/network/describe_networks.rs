@@ -197,7 +197,7 @@ impl DescribeNetworksFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeNetworksOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

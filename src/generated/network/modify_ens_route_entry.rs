@@ -121,7 +121,7 @@ impl ModifyEnsRouteEntryFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ModifyEnsRouteEntryOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

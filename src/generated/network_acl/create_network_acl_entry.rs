@@ -283,7 +283,7 @@ impl CreateNetworkAclEntryFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateNetworkAclEntryOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

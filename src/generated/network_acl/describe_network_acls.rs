@@ -153,7 +153,7 @@ impl DescribeNetworkAclsFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeNetworkAclsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -133,7 +133,7 @@ impl DescribeEnsNetDistrictFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeEnsNetDistrictOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -63,7 +63,7 @@ impl DescribeEnsNetLevelFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeEnsNetLevelOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

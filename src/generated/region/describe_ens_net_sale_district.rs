@@ -113,7 +113,7 @@ impl DescribeEnsNetSaleDistrictFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeEnsNetSaleDistrictOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

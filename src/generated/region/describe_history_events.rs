@@ -189,7 +189,7 @@ impl DescribeHistoryEventsFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeHistoryEventsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

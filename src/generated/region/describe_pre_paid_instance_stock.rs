@@ -142,7 +142,7 @@ impl DescribePrePaidInstanceStockFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribePrePaidInstanceStockOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

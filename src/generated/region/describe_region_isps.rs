@@ -81,7 +81,7 @@ impl DescribeRegionIspsFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeRegionIspsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

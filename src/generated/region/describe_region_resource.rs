@@ -95,7 +95,7 @@ impl DescribeRegionResourceFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeRegionResourceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -65,7 +65,7 @@ impl DescribeReservedResourceFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeReservedResourceOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

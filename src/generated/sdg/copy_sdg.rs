@@ -110,7 +110,7 @@ impl CopySDGFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CopySDGOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

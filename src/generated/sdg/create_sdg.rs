@@ -212,7 +212,7 @@ impl CreateSDGFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateSDGOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -173,7 +173,7 @@ impl DeployInstanceSDGFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DeployInstanceSDGOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -223,7 +223,7 @@ impl DescribeSDGDeploymentStatusFluentBuilder {
     ) -> BoxFuture<'static, Result<DescribeSDGDeploymentStatusOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

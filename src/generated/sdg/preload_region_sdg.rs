@@ -176,7 +176,7 @@ impl PreloadRegionSDGFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<PreloadRegionSDGOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

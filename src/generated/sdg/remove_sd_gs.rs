@@ -107,7 +107,7 @@ impl RemoveSDGsFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<RemoveSDGsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -87,7 +87,7 @@ impl RemoveSDGFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<RemoveSDGOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

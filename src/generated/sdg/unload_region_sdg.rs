@@ -132,7 +132,7 @@ impl UnloadRegionSDGFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<UnloadRegionSDGOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -215,7 +215,7 @@ impl AuthorizeSecurityGroupFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<AuthorizeSecurityGroupOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

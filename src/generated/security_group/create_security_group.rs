@@ -119,7 +119,7 @@ impl CreateSecurityGroupFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateSecurityGroupOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -106,7 +106,7 @@ impl DeleteSecurityGroupPermissionsFluentBuilder {
     ) -> BoxFuture<'static, Result<DeleteSecurityGroupPermissionsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

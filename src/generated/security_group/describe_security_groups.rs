@@ -143,7 +143,7 @@ impl DescribeSecurityGroupsFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeSecurityGroupsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

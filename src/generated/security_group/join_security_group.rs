@@ -119,7 +119,7 @@ impl JoinSecurityGroupFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<JoinSecurityGroupOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -127,7 +127,7 @@ impl ModifySecurityGroupAttributeFluentBuilder {
     ) -> BoxFuture<'static, Result<ModifySecurityGroupAttributeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -209,7 +209,7 @@ impl RevokeSecurityGroupFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<RevokeSecurityGroupOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -217,7 +217,7 @@ impl RevokeSecurityGroupEgressFluentBuilder {
     ) -> BoxFuture<'static, Result<RevokeSecurityGroupEgressOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

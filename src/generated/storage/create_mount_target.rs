@@ -140,7 +140,7 @@ impl CreateMountTargetFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateMountTargetOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -85,7 +85,7 @@ impl CreateStorageGatewayFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateStorageGatewayOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

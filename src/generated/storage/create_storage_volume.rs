@@ -258,7 +258,7 @@ impl CreateStorageVolumeFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateStorageVolumeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

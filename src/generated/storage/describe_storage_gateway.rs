@@ -171,7 +171,7 @@ impl DescribeStorageGatewayFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeStorageGatewayOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

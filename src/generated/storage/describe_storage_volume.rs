@@ -193,7 +193,7 @@ impl DescribeStorageVolumeFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<DescribeStorageVolumeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

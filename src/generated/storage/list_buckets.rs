@@ -117,7 +117,7 @@ impl ListBucketsFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ListBucketsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

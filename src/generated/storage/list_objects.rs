@@ -195,7 +195,7 @@ impl ListObjectsFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ListObjectsOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -179,7 +179,7 @@ impl PutBucketFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<PutBucketOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -108,7 +108,7 @@ impl PutBucketAclFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<PutBucketAclOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -218,7 +218,7 @@ impl PutBucketLifecycleFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<PutBucketLifecycleOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

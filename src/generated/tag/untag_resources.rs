@@ -148,7 +148,7 @@ impl UntagResourcesFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<UntagResourcesOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

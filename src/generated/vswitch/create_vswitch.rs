@@ -206,7 +206,7 @@ impl CreateVSwitchFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<CreateVSwitchOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }

@@ -165,7 +165,7 @@ impl ModifyVSwitchAttributeFluentBuilder {
     fn send_boxed(self) -> BoxFuture<'static, Result<ModifyVSwitchAttributeOutput, crate::Error>> {
         Box::pin(async move {
             let request = self.request()?;
-            runtime::send(&self.transport, request, SPEC.code_is_status).await
+            runtime::send(&self.transport, request).await
         })
     }
 }
