@@ -1,5 +1,7 @@
-//! Typed, async Rust SDK for the high-availability virtual IPs (HAVIPs) of Alibaba Cloud Edge
-//! Node Service (ENS).
+//! Typed, async Rust SDK for Alibaba Cloud Edge Node Service (ENS): a hand-made layer for the
+//! high-availability virtual IPs (HAVIPs) — associations that are known to be in use, waiters,
+//! calls a controller can run again and again — and every other ENS operation, generated from
+//! Alibaba's own metadata (one cargo feature per family, see [`generated`]).
 //!
 //! # From install to a confirmed association
 //!
@@ -54,12 +56,29 @@
 //! # }
 //! ```
 //!
+//! # Every other operation
+//!
+//! With the family's cargo feature (`instance` here, or `full`), each operation is a method on
+//! [`Client`]; anything else goes through [`Client::call`]:
+//!
+//! ```no_run
+//! # async fn run(client: alibabacloud_ens::Client) -> Result<(), alibabacloud_ens::Error> {
+//! let page = client.describe_instances().page_size(50).send().await?;
+//! for i in &page.instances {
+//!     println!("{:?} {:?}", i.instance_id, i.status);
+//! }
+//! let raw = client.call("DescribeEnsRegions").send_json().await?;
+//! # let _ = raw; Ok(()) }
+//! ```
+//!
 //! # Where things are
 //!
 //! | module | what |
 //! |---|---|
 //! | [`client`] | the client and its builder; [`config`]: endpoints and defaults |
-//! | [`operation`] | one module per operation: builder, output, `send()`, its safe-write check |
+//! | [`operation`] | the hand-made HAVIP operations, one module each: builder, output, `send()`, its safe-write check |
+//! | [`generated`] | every other operation, one module each, by family (cargo features); generated from `codegen/` |
+//! | [`CallBuilder`] | [`Client::call`]: any action by name |
 //! | [`waiter`] | `wait_until_in_use`, `wait_until_unassociated`, `wait_until_available`, `wait_until_deleted`; the [`waiter::WaiterSchedule`] |
 //! | [`ensure`] | `ensure_ha_vip`, `ensure_associated`, `ensure_unassociated`: calls a controller can run again and again |
 //! | [`signer`] | V1 and V3 signatures, pure functions |
