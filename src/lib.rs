@@ -96,6 +96,9 @@ pub mod config;
 pub mod emulator;
 pub mod ensure;
 pub mod generated;
+#[cfg(all(feature = "instance", feature = "eni"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "instance", feature = "eni"))))]
+pub mod preflight;
 pub mod waiter;
 
 #[cfg(fuzzing)]
