@@ -305,26 +305,25 @@ impl Run {
     }
 }
 
+/// An ensure builder over a state `$state` (with `new(transport, id, id)`, `boxed`, `schedule`,
+/// `on_progress` and the two ids `$a`, `$b`): the schedule setters, `on_progress` with
+/// `$progress`, `send` (running `$state::$run`, documented by `$send_doc`), `Debug` and
+/// `IntoFuture`.
 macro_rules! ensure_builder {
-    ($(#[$doc:meta])* $name:ident, $run:ident) => {
+    (
+        $(#[$doc:meta])* $name:ident($state:ident, $a:ident, $b:ident) -> $output:ty,
+        progress: $progress:ty, run: $run:ident, $(#[$send_doc:meta])*
+    ) => {
         $(#[$doc])*
         #[must_use = "an ensure call does nothing until `send` is awaited"]
         pub struct $name<'a> {
-            state: Ensure<'a>,
+            state: $state<'a>,
         }
 
         impl<'a> $name<'a> {
-            pub(crate) fn new(transport: Transport, ha_vip_id: String, instance_id: String) -> Self {
+            pub(crate) fn new(transport: Transport, $a: String, $b: String) -> Self {
                 $name {
-                    state: Ensure {
-                        schedule: transport.settings().waiter_schedule,
-                        transport,
-                        ha_vip_id,
-                        instance_id,
-                        instance_type: None,
-                        on_progress: None,
-                        last_seen: None,
-                    },
+                    state: $state::new(transport, $a, $b),
                 }
             }
 
@@ -332,20 +331,14 @@ macro_rules! ensure_builder {
 
             /// Calls `f` with every state change observed. `f` may borrow from the caller's
             /// scope.
-            pub fn on_progress(mut self, f: impl FnMut(&WaitProgress) + Send + 'a) -> Self {
+            pub fn on_progress(mut self, f: impl FnMut(&$progress) + Send + 'a) -> Self {
                 self.state.on_progress = Some(Box::new(f));
                 self
             }
 
             /// Runs the call.
-            ///
-            /// # Errors
-            /// [`Error::InvalidInput`] for a bad id or delay setting (nothing sent); a write's
-            /// permanent refusal (e.g. [`ErrorCode::IncorrectInstanceVSwitch`]) at once;
-            /// otherwise as a waiter: [`Error::WaiterTimedOut`], [`Error::WaiterFailureState`]
-            /// (`ensure_associated` only: the HAVIP does not exist or is being deleted) or
-            /// [`Error::WaiterOperationFailed`].
-            pub async fn send(self) -> Result<EnsureOutput, Error> {
+            $(#[$send_doc])*
+            pub async fn send(self) -> Result<$output, Error> {
                 self.state.boxed(|s| Box::pin(s.$run())).await
             }
         }
@@ -353,15 +346,15 @@ macro_rules! ensure_builder {
         impl fmt::Debug for $name<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($name))
-                    .field("ha_vip_id", &self.state.ha_vip_id)
-                    .field("instance_id", &self.state.instance_id)
+                    .field(stringify!($a), &self.state.$a)
+                    .field(stringify!($b), &self.state.$b)
                     .field("schedule", &self.state.schedule)
                     .finish_non_exhaustive()
             }
         }
 
         impl<'a> IntoFuture for $name<'a> {
-            type Output = Result<EnsureOutput, Error>;
+            type Output = Result<$output, Error>;
             type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
             fn into_future(self) -> Self::IntoFuture {
@@ -408,16 +401,27 @@ ensure_builder!(
     /// Makes sure an instance is associated with an HAVIP and the association is in use; see
     /// [`Client::ensure_associated`](crate::Client::ensure_associated) and the
     /// [module docs](self).
-    EnsureAssociated,
-    associate
+    EnsureAssociated(Ensure, ha_vip_id, instance_id) -> EnsureOutput,
+    progress: WaitProgress, run: associate,
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad id or delay setting (nothing sent); a write's
+    /// permanent refusal (e.g. [`ErrorCode::IncorrectInstanceVSwitch`]) at once; otherwise as
+    /// a waiter: [`Error::WaiterTimedOut`], [`Error::WaiterFailureState`] (the HAVIP does not
+    /// exist or is being deleted) or [`Error::WaiterOperationFailed`].
 );
 
 ensure_builder!(
     /// Makes sure an instance is not associated with an HAVIP; see
     /// [`Client::ensure_unassociated`](crate::Client::ensure_unassociated). An HAVIP that is
     /// gone or being deleted is success ([`Ensured::HaVipGone`]).
-    EnsureUnassociated,
-    unassociate
+    EnsureUnassociated(Ensure, ha_vip_id, instance_id) -> EnsureOutput,
+    progress: WaitProgress, run: unassociate,
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad id or delay setting (nothing sent); a write's
+    /// permanent refusal at once; otherwise as a waiter: [`Error::WaiterTimedOut`] or
+    /// [`Error::WaiterOperationFailed`].
 );
 
 impl EnsureAssociated<'_> {
@@ -440,6 +444,18 @@ struct Ensure<'a> {
 }
 
 impl<'a> Ensure<'a> {
+    fn new(transport: Transport, ha_vip_id: String, instance_id: String) -> Self {
+        Ensure {
+            schedule: transport.settings().waiter_schedule,
+            transport,
+            ha_vip_id,
+            instance_id,
+            instance_type: None,
+            on_progress: None,
+            last_seen: None,
+        }
+    }
+
     /// Runs `work` on this state, boxed and compiled once here (see `transport::BoxFuture`).
     #[inline(never)]
     fn boxed(

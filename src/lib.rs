@@ -61,7 +61,8 @@
 //! | [`client`] | the client and its builder; [`config`]: endpoints and defaults |
 //! | [`operation`] | one module per operation: builder, output, `send()`, its safe-write check |
 //! | [`waiter`] | `wait_until_in_use`, `wait_until_unassociated`, `wait_until_available`, `wait_until_deleted`; the [`waiter::WaiterSchedule`] |
-//! | [`ensure`] | `ensure_ha_vip`, `ensure_associated`, `ensure_unassociated`: calls a controller can run again and again |
+//! | [`ensure`] | `ensure_ha_vip`, `ensure_associated`, `ensure_unassociated`, and (feature `eip`) `ensure_eip_associated`, `ensure_eip_unassociated`: calls a controller can run again and again |
+//! | `preflight` | (features `instance`, `eni`) `preflight_association`: may this instance be associated with this HAVIP? |
 //! | [`signer`] | V1 and V3 signatures, pure functions |
 //! | [`retry`] | the retry policy and the safe-write rule |
 //! | [`error`] | [`Error`], [`ErrorCode`] and what they carry |

@@ -96,7 +96,12 @@ impl AssociationPreflight {
             .as_ref()
             .and_then(|i| i.network_attributes.as_ref())
             .and_then(|n| n.vswitch_id.as_deref());
-        let from_eni = || self.primary_network_interface.as_ref()?.vswitch_id.as_deref();
+        let from_eni = || {
+            self.primary_network_interface
+                .as_ref()?
+                .vswitch_id
+                .as_deref()
+        };
         from_instance
             .filter(|v| !v.is_empty())
             .or_else(from_eni)

@@ -2,39 +2,17 @@
 //! operations) and the association preflight (generated DescribeInstances and
 //! DescribeNetworkInterfaces), on the emulator's demo topology.
 
+mod common;
+
 use std::time::Duration;
 
-use alibabacloud_ens::emulator::{Emulator, EipStatus, Fault};
+use common::replicas::{quick_emulator, replica};
+
+use alibabacloud_ens::emulator::{EipStatus, Emulator, Fault};
 use alibabacloud_ens::ensure::{EipProgress, EnsureEipOutput, Ensured};
 use alibabacloud_ens::preflight::CannotAssociate;
 use alibabacloud_ens::waiter::WaiterSchedule;
-use alibabacloud_ens::{Client, Error, ErrorCode, HaVipStatus};
-
-/// The demo topology with EIP bindings (and the rest) taking 150 ms.
-async fn quick_emulator() -> Emulator {
-    Emulator::builder()
-        .demo()
-        .associate_delay(Duration::from_millis(150))
-        .unassociate_delay(Duration::from_millis(150))
-        .create_delay(Duration::from_millis(150))
-        .delete_delay(Duration::from_millis(150))
-        .eip_associate_delay(Duration::from_millis(150))
-        .eip_unassociate_delay(Duration::from_millis(150))
-        .start()
-        .await
-        .unwrap()
-}
-
-/// A replica's client: polls every 20 ms (the client-wide schedule), gives up after 20 s.
-fn replica(emu: &Emulator) -> Client {
-    emu.client_builder()
-        .waiter_schedule(
-            WaiterSchedule::polling_every(Duration::from_millis(20))
-                .with_max_wait(Duration::from_secs(20)),
-        )
-        .build()
-        .unwrap()
-}
+use alibabacloud_ens::{Error, ErrorCode, HaVipStatus};
 
 /// The requests the emulator received for `action`, in order.
 fn sent(emu: &Emulator, action: &str) -> Vec<alibabacloud_ens::emulator::RequestRecord> {
@@ -129,7 +107,10 @@ async fn two_replicas_racing_bind_it_once() {
     ensured.sort_by_key(|e| format!("{e:?}"));
     assert_eq!(
         ensured,
-        [Ensured::AssociatedNow, Ensured::WaitedForAssociationInProgress]
+        [
+            Ensured::AssociatedNow,
+            Ensured::WaitedForAssociationInProgress
+        ]
     );
     let succeeded = sent(&emu, "AssociateEnsEipAddress")
         .into_iter()
@@ -148,7 +129,10 @@ async fn two_replicas_racing_bind_it_once() {
     ensured.sort_by_key(|e| format!("{e:?}"));
     assert_eq!(
         ensured,
-        [Ensured::UnassociatedNow, Ensured::WaitedForUnassociationInProgress]
+        [
+            Ensured::UnassociatedNow,
+            Ensured::WaitedForUnassociationInProgress
+        ]
     );
     assert_eq!(emu.eip("eip-demo").unwrap().status, EipStatus::Available);
     assert!(listed_on(&emu, "havip-demo").is_empty());
@@ -350,7 +334,10 @@ async fn a_permanent_refusal_is_returned_at_once() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(e.code().map(ToString::to_string).as_deref(), Some("IncorrectInstanceRegion"));
+    assert_eq!(
+        e.code().map(ToString::to_string).as_deref(),
+        Some("IncorrectInstanceRegion")
+    );
     assert!(matches!(e, Error::Service(_)), "{e:?}");
     assert_eq!(sent(&emu, "AssociateEnsEipAddress").len(), 1);
     assert_eq!(sent(&emu, "DescribeEnsEipAddresses").len(), 1);
@@ -462,7 +449,11 @@ async fn the_deadline_is_a_timeout_with_what_was_seen() {
     let Error::WaiterTimedOut(t) = &e else {
         panic!("{e:?}")
     };
-    assert!(t.goal.contains("eip-demo to be bound to havip-demo"), "{}", t.goal);
+    assert!(
+        t.goal.contains("eip-demo to be bound to havip-demo"),
+        "{}",
+        t.goal
+    );
     assert_eq!(t.last_observed.as_ref().unwrap().ha_vip_id, "havip-demo");
     assert!(sent(&emu, "AssociateEnsEipAddress").is_empty());
 }
@@ -477,7 +468,11 @@ async fn bad_input_is_refused_before_sending() {
         ("eip-demo", " ", "HaVipId"),
     ] {
         for e in [
-            client.ensure_eip_associated(eip, havip).send().await.unwrap_err(),
+            client
+                .ensure_eip_associated(eip, havip)
+                .send()
+                .await
+                .unwrap_err(),
             client
                 .ensure_eip_unassociated(eip, havip)
                 .send()
@@ -498,7 +493,10 @@ async fn bad_input_is_refused_before_sending() {
         .await
         .unwrap_err();
     assert!(matches!(&e, Error::InvalidInput(i) if i.parameter == "min_delay"));
-    let e = client.preflight_association("havip-demo", "").await.unwrap_err();
+    let e = client
+        .preflight_association("havip-demo", "")
+        .await
+        .unwrap_err();
     assert!(matches!(&e, Error::InvalidInput(i) if i.parameter == "InstanceId"));
     assert!(emu.requests().is_empty());
 }
@@ -535,6 +533,15 @@ async fn the_preflight_judges_the_demo_topology_as_associate_ha_vip_does() {
     assert_eq!(
         sent(&emu, "DescribeNetworkInterfaces")[0].param("Type"),
         Some("Primary")
+    );
+    let json = serde_json::to_string(&ok).unwrap();
+    assert!(
+        json.starts_with(r#"{"HaVipId":"havip-demo","InstanceId":"i-demo","HaVip":{"#),
+        "{json}"
+    );
+    assert_eq!(
+        serde_json::from_str::<alibabacloud_ens::preflight::AssociationPreflight>(&json).unwrap(),
+        ok
     );
 
     let stopped = client

@@ -110,7 +110,9 @@ impl fmt::Display for EipProgress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.eip_status, &self.bound_to) {
             (None, _) => f.write_str("EIP not found")?,
-            (Some(s), None) => write!(f, "EIP {}, bound to nothing", Escaped::new(s, MAX_ID_CHARS))?,
+            (Some(s), None) => {
+                write!(f, "EIP {}, bound to nothing", Escaped::new(s, MAX_ID_CHARS))?
+            }
             (Some(s), Some(to)) => write!(
                 f,
                 "EIP {} on {}",
@@ -134,7 +136,8 @@ struct Seen {
     ha_vip: Option<HaVip>,
 }
 
-/// The EIP's status, one of AssociateEnsEipAddress's documented values.
+/// The EIP's `Status` (`Available`, `Associating`, `InUse`, `Unassociating` as documented; empty
+/// when absent).
 fn status(eip: &EipAddress) -> &str {
     eip.status.as_deref().unwrap_or("")
 }
@@ -142,6 +145,18 @@ fn status(eip: &EipAddress) -> &str {
 /// What the EIP is bound (or being bound, or unbound) to, if anything.
 fn bound_to(eip: &EipAddress) -> Option<&str> {
     eip.instance_id.as_deref().filter(|i| !i.trim().is_empty())
+}
+
+/// What a call that reached its goal did: `[written, waited for, already]`, by whether its own
+/// write was accepted, else whether it waited for another caller's.
+fn outcome(wrote: bool, waited: bool, [now, in_progress, already]: [Ensured; 3]) -> Ensured {
+    if wrote {
+        now
+    } else if waited {
+        in_progress
+    } else {
+        already
+    }
 }
 
 /// `true` when `e` carries the service's error code `code`.
@@ -189,6 +204,17 @@ struct EipEnsure<'a> {
 }
 
 impl<'a> EipEnsure<'a> {
+    fn new(transport: Transport, allocation_id: String, ha_vip_id: String) -> Self {
+        EipEnsure {
+            schedule: transport.settings().waiter_schedule,
+            transport,
+            allocation_id,
+            ha_vip_id,
+            on_progress: None,
+            last_reported: None,
+        }
+    }
+
     /// Runs `work` on this state, boxed and compiled once here (see `transport::BoxFuture`).
     #[inline(never)]
     fn boxed(
@@ -227,7 +253,12 @@ impl<'a> EipEnsure<'a> {
     }
 
     /// One poll: the EIP, then the HAVIP (retryable failures are retried on the schedule).
-    async fn read(&mut self, run: &mut Run, associated: bool, last: Option<&HaVip>) -> Result<Seen, Error> {
+    async fn read(
+        &mut self,
+        run: &mut Run,
+        associated: bool,
+        last: Option<&HaVip>,
+    ) -> Result<Seen, Error> {
         loop {
             run.check_deadline(&self.transport, || self.goal(associated), last)?;
             run.polls += 1;
@@ -263,13 +294,17 @@ impl<'a> EipEnsure<'a> {
             listed: self.listed(seen.ha_vip.as_ref()),
         };
         let same = |last: &EipProgress| {
-            (&last.eip_status, &last.bound_to, &last.ha_vip_status, last.listed)
-                == (
-                    &progress.eip_status,
-                    &progress.bound_to,
-                    &progress.ha_vip_status,
-                    progress.listed,
-                )
+            (
+                &last.eip_status,
+                &last.bound_to,
+                &last.ha_vip_status,
+                last.listed,
+            ) == (
+                &progress.eip_status,
+                &progress.bound_to,
+                &progress.ha_vip_status,
+                progress.listed,
+            )
         };
         if self.last_reported.as_ref().is_some_and(same) {
             return;
@@ -329,7 +364,10 @@ impl<'a> EipEnsure<'a> {
                 "{} ({}) is {} on {}{}{}{}; ensure_eip_associated does not move an EIP: unbind it \
                  there first (ensure_eip_unassociated)",
                 self.allocation_id,
-                Escaped::new(eip.ip_address.as_deref().unwrap_or("no address"), MAX_ID_CHARS),
+                Escaped::new(
+                    eip.ip_address.as_deref().unwrap_or("no address"),
+                    MAX_ID_CHARS
+                ),
                 Escaped::new(status(eip), MAX_ID_CHARS),
                 Escaped::new(holder, MAX_ID_CHARS),
                 if kind.is_empty() { "" } else { " (" },
@@ -385,13 +423,15 @@ impl<'a> EipEnsure<'a> {
             match bound_to(eip) {
                 Some(_) if self.bound_here(eip) => {
                     if status(eip) == "InUse" && self.listed(Some(h)) {
-                        let ensured = if wrote {
-                            Ensured::AssociatedNow
-                        } else if waited {
-                            Ensured::WaitedForAssociationInProgress
-                        } else {
-                            Ensured::AlreadyInUse
-                        };
+                        let ensured = outcome(
+                            wrote,
+                            waited,
+                            [
+                                Ensured::AssociatedNow,
+                                Ensured::WaitedForAssociationInProgress,
+                                Ensured::AlreadyInUse,
+                            ],
+                        );
                         return Ok(self.output(&run, ensured, seen));
                     }
                     // Being bound (or bound, not listed on the HAVIP yet), or being unbound by
@@ -464,13 +504,15 @@ impl<'a> EipEnsure<'a> {
             let listed = self.listed(seen.ha_vip.as_ref());
             if !self.bound_here(eip) {
                 if !listed {
-                    let ensured = if wrote {
-                        Ensured::UnassociatedNow
-                    } else if waited {
-                        Ensured::WaitedForUnassociationInProgress
-                    } else {
-                        Ensured::AlreadyUnassociated
-                    };
+                    let ensured = outcome(
+                        wrote,
+                        waited,
+                        [
+                            Ensured::UnassociatedNow,
+                            Ensured::WaitedForUnassociationInProgress,
+                            Ensured::AlreadyUnassociated,
+                        ],
+                    );
                     return Ok(self.output(&run, ensured, seen));
                 }
                 // Unbound, still listed on the HAVIP: wait until the HAVIP agrees.
@@ -498,81 +540,24 @@ impl<'a> EipEnsure<'a> {
     }
 }
 
-macro_rules! eip_ensure_builder {
-    ($(#[$doc:meta])* $name:ident, $run:ident) => {
-        $(#[$doc])*
-        #[must_use = "an ensure call does nothing until `send` is awaited"]
-        pub struct $name<'a> {
-            state: EipEnsure<'a>,
-        }
-
-        impl<'a> $name<'a> {
-            pub(crate) fn new(transport: Transport, allocation_id: String, ha_vip_id: String) -> Self {
-                $name {
-                    state: EipEnsure {
-                        schedule: transport.settings().waiter_schedule,
-                        transport,
-                        allocation_id,
-                        ha_vip_id,
-                        on_progress: None,
-                        last_reported: None,
-                    },
-                }
-            }
-
-            schedule_setters!(state);
-
-            /// Calls `f` with every state change observed (the EIP's status and binding, the
-            /// HAVIP's status, whether it lists the EIP). `f` may borrow from the caller's
-            /// scope.
-            pub fn on_progress(mut self, f: impl FnMut(&EipProgress) + Send + 'a) -> Self {
-                self.state.on_progress = Some(Box::new(f));
-                self
-            }
-
-            /// Runs the call.
-            ///
-            /// # Errors
-            /// See [`Client::ensure_eip_associated`](crate::Client::ensure_eip_associated) and
-            /// [`Client::ensure_eip_unassociated`](crate::Client::ensure_eip_unassociated).
-            pub async fn send(self) -> Result<EnsureEipOutput, Error> {
-                self.state.boxed(|s| Box::pin(s.$run())).await
-            }
-        }
-
-        impl fmt::Debug for $name<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("allocation_id", &self.state.allocation_id)
-                    .field("ha_vip_id", &self.state.ha_vip_id)
-                    .field("schedule", &self.state.schedule)
-                    .finish_non_exhaustive()
-            }
-        }
-
-        impl<'a> IntoFuture for $name<'a> {
-            type Output = Result<EnsureEipOutput, Error>;
-            type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
-
-            fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
-            }
-        }
-    };
-}
-
-eip_ensure_builder!(
+ensure_builder!(
     /// Makes sure an EIP is bound to an HAVIP and listed in its `AssociatedEipAddresses`; see
     /// [`Client::ensure_eip_associated`](crate::Client::ensure_eip_associated) and the
     /// [module docs](super#a-public-ip-on-the-havip-ensure_eip_associated).
-    EnsureEipAssociated,
-    associate
+    EnsureEipAssociated(EipEnsure, allocation_id, ha_vip_id) -> EnsureEipOutput,
+    progress: EipProgress, run: associate,
+    ///
+    /// # Errors
+    /// As [`Client::ensure_eip_associated`](crate::Client::ensure_eip_associated).
 );
 
-eip_ensure_builder!(
+ensure_builder!(
     /// Makes sure an EIP is not bound to an HAVIP; see
     /// [`Client::ensure_eip_unassociated`](crate::Client::ensure_eip_unassociated). An HAVIP or
     /// EIP that is gone is success ([`Ensured::HaVipGone`], [`Ensured::EipGone`]).
-    EnsureEipUnassociated,
-    unassociate
+    EnsureEipUnassociated(EipEnsure, allocation_id, ha_vip_id) -> EnsureEipOutput,
+    progress: EipProgress, run: unassociate,
+    ///
+    /// # Errors
+    /// As [`Client::ensure_eip_unassociated`](crate::Client::ensure_eip_unassociated).
 );
