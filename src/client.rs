@@ -292,6 +292,100 @@ impl Client {
     ) -> EnsureUnassociated<'a> {
         EnsureUnassociated::new(self.transport.clone(), ha_vip_id.into(), instance_id.into())
     }
+
+    /// Checks, reading only, whether AssociateHaVip should accept `instance_id` for
+    /// `ha_vip_id`: the instance's status (`Running` or `Stopped` are allowed), whether it is in
+    /// the HAVIP's vSwitch, and its primary ENI (see [`crate::preflight`]). One DescribeHaVips,
+    /// one DescribeInstances and, when the instance exists, one DescribeNetworkInterfaces
+    /// (`Type=Primary`), with the client's retry policy.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alibabacloud_ens::Client) -> Result<(), alibabacloud_ens::Error> {
+    /// let check = client.preflight_association("havip-5p14t****", "i-50c4****").await?;
+    /// if let Err(why) = check.can_associate() {
+    ///     eprintln!("{why}"); // e.g. "i-50c4**** is Starting; AssociateHaVip wants it Running or Stopped"
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad id (nothing sent); any error of the three reads (an
+    /// HAVIP or instance that does not exist is a verdict, not an error).
+    #[cfg(all(feature = "instance", feature = "eni"))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "instance", feature = "eni"))))]
+    pub async fn preflight_association(
+        &self,
+        ha_vip_id: impl AsRef<str>,
+        instance_id: impl AsRef<str>,
+    ) -> Result<crate::preflight::AssociationPreflight, Error> {
+        crate::preflight::run(
+            self,
+            ha_vip_id.as_ref().to_owned(),
+            instance_id.as_ref().to_owned(),
+        )
+        .await
+    }
+
+    /// Makes sure the EIP `allocation_id` is bound to `ha_vip_id` (its public IP): reads the EIP
+    /// (DescribeEnsEipAddresses) and the HAVIP, binds it only if needed (AssociateEnsEipAddress
+    /// with `InstanceType=HaVip`), then waits until the EIP is `InUse` on the HAVIP **and**
+    /// listed in the HAVIP's `AssociatedEipAddresses`. Safe to run again and again, and from
+    /// several replicas at once (see [`crate::ensure#a-public-ip-on-the-havip-ensure_eip_associated`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: alibabacloud_ens::Client) -> Result<(), alibabacloud_ens::Error> {
+    /// let out = client.ensure_eip_associated("eip-5p1a****", "havip-5p14t****").send().await?;
+    /// println!("{:?}: {:?}", out.ensured(), out.eip().and_then(|e| e.ip_address.as_deref()));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad id or delay setting (nothing sent);
+    /// [`Error::Conflict`] when the EIP is bound (or being bound) to another resource: it is
+    /// never moved; a permanent refusal of the write (e.g. the EIP and the HAVIP in different
+    /// ENS regions, `IncorrectInstanceRegion`) at once; [`Error::WaiterFailureState`] at once
+    /// when the HAVIP or the EIP does not exist or the HAVIP is being deleted;
+    /// [`Error::WaiterTimedOut`] when the deadline passes; a read's error that retrying does
+    /// not cure.
+    #[cfg(feature = "eip")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "eip")))]
+    pub fn ensure_eip_associated<'a>(
+        &self,
+        allocation_id: impl Into<String>,
+        ha_vip_id: impl Into<String>,
+    ) -> crate::ensure::EnsureEipAssociated<'a> {
+        crate::ensure::EnsureEipAssociated::new(
+            self.transport.clone(),
+            allocation_id.into(),
+            ha_vip_id.into(),
+        )
+    }
+
+    /// Makes sure the EIP `allocation_id` is not bound to `ha_vip_id`: unbinds it
+    /// (UnAssociateEnsEipAddress) only if it is bound there, then waits until it is unbound and
+    /// gone from the HAVIP's `AssociatedEipAddresses`. An EIP bound to something else is left
+    /// alone (the goal holds); an HAVIP or EIP that is gone is success
+    /// ([`Ensured::HaVipGone`](crate::ensure::Ensured::HaVipGone),
+    /// [`Ensured::EipGone`](crate::ensure::Ensured::EipGone)). Unbind the EIP before the
+    /// HAVIP's members and before deleting the HAVIP (see [`crate::ensure`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad id or delay setting (nothing sent); a permanent refusal
+    /// of the write at once; [`Error::WaiterTimedOut`] when the deadline passes; a read's error
+    /// that retrying does not cure.
+    #[cfg(feature = "eip")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "eip")))]
+    pub fn ensure_eip_unassociated<'a>(
+        &self,
+        allocation_id: impl Into<String>,
+        ha_vip_id: impl Into<String>,
+    ) -> crate::ensure::EnsureEipUnassociated<'a> {
+        crate::ensure::EnsureEipUnassociated::new(
+            self.transport.clone(),
+            allocation_id.into(),
+            ha_vip_id.into(),
+        )
+    }
 }
 
 /// Builds a [`Client`].

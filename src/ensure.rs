@@ -1,6 +1,7 @@
 //! Calls a controller can run again and again: [`ensure_associated`] and
 //! [`ensure_unassociated`] read the state, write only if needed, then wait; [`ensure_ha_vip`]
-//! finds or creates an HAVIP by name.
+//! finds or creates an HAVIP by name; `ensure_eip_associated` and `ensure_eip_unassociated`
+//! (feature `eip`) give the HAVIP a public IP and take it away.
 //!
 //! They are safe to call repeatedly and from several controllers at once: losing the race to
 //! another caller (its association already made, or in progress) is success, not an error.
@@ -77,6 +78,46 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## A public IP on the HAVIP: `ensure_eip_associated`
+//! (Cargo feature `eip`.) `Client::ensure_eip_associated(eip, ha_vip)` binds an EIP to the
+//! HAVIP and `Client::ensure_eip_unassociated(eip, ha_vip)` unbinds it, with the same shape and
+//! guarantees as the calls above. Each poll reads the EIP (DescribeEnsEipAddresses) and the
+//! HAVIP (DescribeHaVips); the write (the generated AssociateEnsEipAddress with
+//! `InstanceType=HaVip`, or UnAssociateEnsEipAddress) is sent only when needed, and then the call
+//! waits:
+//!
+//! * **bound** means the EIP is `InUse` with the HAVIP as its `InstanceId` **and** the HAVIP lists
+//!   it in `AssociatedEipAddresses` (the two answers do not change at the same moment);
+//! * **unbound** means the EIP is bound to something else or nothing (any status) and the HAVIP
+//!   does not list it.
+//!
+//! Re-running is a no-op (`AlreadyInUse`, `AlreadyUnassociated`: reads only). Replicas racing
+//! converge: the loser's write is refused (`IncorrectEipStatus`, the EIP no longer `Available`
+//! or `InUse`), it reads again, finds the winner's binding in progress and waits for it
+//! (`WaitedForAssociationInProgress`, `WaitedForUnassociationInProgress`). These writes take no
+//! idempotency token and are never resent blindly: a write whose outcome is unknown (a 5xx, no
+//! answer in time) is settled by reading again, and written again only if the EIP is still
+//! `Available`. A permanent refusal (the EIP and the HAVIP in different ENS regions:
+//! `IncorrectInstanceRegion`; the HAVIP already has another EIP) is returned at once.
+//!
+//! An EIP bound (or being bound) to another resource is an [`Error::Conflict`] for
+//! `ensure_eip_associated`: it never moves an EIP (one being unbound from elsewhere is waited
+//! for). `ensure_eip_unassociated` leaves such an EIP alone: its goal holds. An HAVIP that does
+//! not exist or is `Deleting`, and an EIP that does not exist, fail `ensure_eip_associated` at
+//! once ([`Error::WaiterFailureState`]) and are success for `ensure_eip_unassociated`
+//! ([`Ensured::HaVipGone`], [`Ensured::EipGone`]). UnAssociateEnsEipAddress names only the EIP:
+//! if, between this call's read and its write, another caller unbinds the EIP and binds it
+//! elsewhere, the write unbinds it there. Progress callbacks receive an `EipProgress` (the
+//! EIP's status and binding, the HAVIP's status, whether it lists the EIP).
+//!
+//! **Teardown order.** Unbind the EIP, then unassociate the members, then delete the HAVIP:
+//! DeleteHaVips refuses an HAVIP that still has an association or an EIP
+//! (`IncorrectHaVipStatus`).
+//!
+//! Before associating, `Client::preflight_association` (features `instance` and `eni`, in
+//! `crate::preflight`) says whether AssociateHaVip should accept an instance: its status, its
+//! vSwitch, its primary ENI.
+//!
 //! ## Schedule and tests
 //! Every ensure call reads on the client's [`WaiterSchedule`] (each may set its own), and its
 //! deadline covers the whole call. Every output has a builder, for tests of code that uses one:
@@ -125,7 +166,8 @@ use crate::waiter::{
 };
 use crate::{Error, ErrorCode};
 
-/// What `ensure_associated` or `ensure_unassociated` did.
+/// What `ensure_associated` or `ensure_unassociated` did (and `ensure_eip_associated` or
+/// `ensure_eip_unassociated`, with the EIP's binding to the HAVIP as the association).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Ensured {
@@ -146,7 +188,11 @@ pub enum Ensured {
     /// `ensure_unassociated` only: the HAVIP does not exist (deleted, never created, or a
     /// mistyped id) or is being deleted, before or during the call, so nothing is associated
     /// with it. [`EnsureOutput::ha_vip`] is the HAVIP `Deleting`, or `None` when it is gone.
+    /// `ensure_eip_unassociated` too: such an HAVIP has no EIP bound.
     HaVipGone,
+    /// `ensure_eip_unassociated` only: the EIP does not exist (released, never created, or a
+    /// mistyped id), so it is bound to nothing.
+    EipGone,
 }
 
 /// What `ensure_associated` or `ensure_unassociated` returns.
@@ -259,26 +305,25 @@ impl Run {
     }
 }
 
+/// An ensure builder over a state `$state` (with `new(transport, id, id)`, `boxed`, `schedule`,
+/// `on_progress` and the two ids `$a`, `$b`): the schedule setters, `on_progress` with
+/// `$progress`, `send` (running `$state::$run`, documented by `$send_doc`), `Debug` and
+/// `IntoFuture`.
 macro_rules! ensure_builder {
-    ($(#[$doc:meta])* $name:ident, $run:ident) => {
+    (
+        $(#[$doc:meta])* $name:ident($state:ident, $a:ident, $b:ident) -> $output:ty,
+        progress: $progress:ty, run: $run:ident, $(#[$send_doc:meta])*
+    ) => {
         $(#[$doc])*
         #[must_use = "an ensure call does nothing until `send` is awaited"]
         pub struct $name<'a> {
-            state: Ensure<'a>,
+            state: $state<'a>,
         }
 
         impl<'a> $name<'a> {
-            pub(crate) fn new(transport: Transport, ha_vip_id: String, instance_id: String) -> Self {
+            pub(crate) fn new(transport: Transport, $a: String, $b: String) -> Self {
                 $name {
-                    state: Ensure {
-                        schedule: transport.settings().waiter_schedule,
-                        transport,
-                        ha_vip_id,
-                        instance_id,
-                        instance_type: None,
-                        on_progress: None,
-                        last_seen: None,
-                    },
+                    state: $state::new(transport, $a, $b),
                 }
             }
 
@@ -286,20 +331,14 @@ macro_rules! ensure_builder {
 
             /// Calls `f` with every state change observed. `f` may borrow from the caller's
             /// scope.
-            pub fn on_progress(mut self, f: impl FnMut(&WaitProgress) + Send + 'a) -> Self {
+            pub fn on_progress(mut self, f: impl FnMut(&$progress) + Send + 'a) -> Self {
                 self.state.on_progress = Some(Box::new(f));
                 self
             }
 
             /// Runs the call.
-            ///
-            /// # Errors
-            /// [`Error::InvalidInput`] for a bad id or delay setting (nothing sent); a write's
-            /// permanent refusal (e.g. [`ErrorCode::IncorrectInstanceVSwitch`]) at once;
-            /// otherwise as a waiter: [`Error::WaiterTimedOut`], [`Error::WaiterFailureState`]
-            /// (`ensure_associated` only: the HAVIP does not exist or is being deleted) or
-            /// [`Error::WaiterOperationFailed`].
-            pub async fn send(self) -> Result<EnsureOutput, Error> {
+            $(#[$send_doc])*
+            pub async fn send(self) -> Result<$output, Error> {
                 self.state.boxed(|s| Box::pin(s.$run())).await
             }
         }
@@ -307,15 +346,15 @@ macro_rules! ensure_builder {
         impl fmt::Debug for $name<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($name))
-                    .field("ha_vip_id", &self.state.ha_vip_id)
-                    .field("instance_id", &self.state.instance_id)
+                    .field(stringify!($a), &self.state.$a)
+                    .field(stringify!($b), &self.state.$b)
                     .field("schedule", &self.state.schedule)
                     .finish_non_exhaustive()
             }
         }
 
         impl<'a> IntoFuture for $name<'a> {
-            type Output = Result<EnsureOutput, Error>;
+            type Output = Result<$output, Error>;
             type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
             fn into_future(self) -> Self::IntoFuture {
@@ -362,16 +401,27 @@ ensure_builder!(
     /// Makes sure an instance is associated with an HAVIP and the association is in use; see
     /// [`Client::ensure_associated`](crate::Client::ensure_associated) and the
     /// [module docs](self).
-    EnsureAssociated,
-    associate
+    EnsureAssociated(Ensure, ha_vip_id, instance_id) -> EnsureOutput,
+    progress: WaitProgress, run: associate,
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad id or delay setting (nothing sent); a write's
+    /// permanent refusal (e.g. [`ErrorCode::IncorrectInstanceVSwitch`]) at once; otherwise as
+    /// a waiter: [`Error::WaiterTimedOut`], [`Error::WaiterFailureState`] (the HAVIP does not
+    /// exist or is being deleted) or [`Error::WaiterOperationFailed`].
 );
 
 ensure_builder!(
     /// Makes sure an instance is not associated with an HAVIP; see
     /// [`Client::ensure_unassociated`](crate::Client::ensure_unassociated). An HAVIP that is
     /// gone or being deleted is success ([`Ensured::HaVipGone`]).
-    EnsureUnassociated,
-    unassociate
+    EnsureUnassociated(Ensure, ha_vip_id, instance_id) -> EnsureOutput,
+    progress: WaitProgress, run: unassociate,
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad id or delay setting (nothing sent); a write's
+    /// permanent refusal at once; otherwise as a waiter: [`Error::WaiterTimedOut`] or
+    /// [`Error::WaiterOperationFailed`].
 );
 
 impl EnsureAssociated<'_> {
@@ -394,6 +444,18 @@ struct Ensure<'a> {
 }
 
 impl<'a> Ensure<'a> {
+    fn new(transport: Transport, ha_vip_id: String, instance_id: String) -> Self {
+        Ensure {
+            schedule: transport.settings().waiter_schedule,
+            transport,
+            ha_vip_id,
+            instance_id,
+            instance_type: None,
+            on_progress: None,
+            last_seen: None,
+        }
+    }
+
     /// Runs `work` on this state, boxed and compiled once here (see `transport::BoxFuture`).
     #[inline(never)]
     fn boxed(
@@ -1167,3 +1229,12 @@ fn conflict(reason: String, existing: Vec<HaVip>) -> Error {
         existing,
     }))
 }
+
+#[cfg(feature = "eip")]
+mod eip;
+#[cfg(feature = "eip")]
+#[cfg_attr(docsrs, doc(cfg(feature = "eip")))]
+pub use eip::{
+    EipProgress, EnsureEipAssociated, EnsureEipOutput, EnsureEipOutputBuilder,
+    EnsureEipUnassociated,
+};

@@ -81,7 +81,8 @@ pub enum Error {
     #[error(transparent)]
     OutcomeUnknown(Box<OutcomeUnknown>),
     /// What exists contradicts what was asked, and settling it is not the call's to decide
-    /// (`ensure_ha_vip`: an HAVIP with the name has another address). Nothing was written.
+    /// (`ensure_ha_vip`: an HAVIP with the name has another address; `ensure_eip_associated`:
+    /// the EIP is bound to another resource). Nothing was written.
     #[error(transparent)]
     Conflict(Box<Conflict>),
     /// A waiter's deadline passed before the wanted state was observed.
@@ -839,7 +840,8 @@ pub struct Conflict {
     pub action: String,
     /// What contradicts what.
     pub reason: String,
-    /// The HAVIPs in the way.
+    /// The HAVIPs in the way (`ensure_ha_vip`; empty for `ensure_eip_associated`, whose
+    /// `reason` names the resource holding the EIP).
     pub existing: Vec<HaVip>,
 }
 

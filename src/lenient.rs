@@ -254,6 +254,7 @@ pub(crate) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Err
     d.deserialize_any(IntVisitor)
 }
 
+#[cfg_attr(not(feature = "full"), allow(dead_code))] // a single family may not use it
 #[cfg(feature = "_generated")]
 struct FloatVisitor;
 
@@ -293,6 +294,7 @@ impl Visitor<'_> for FloatVisitor {
     }
 }
 
+#[cfg_attr(not(feature = "full"), allow(dead_code))] // a single family may not use it
 #[cfg(feature = "_generated")]
 /// An optional number: a JSON number, a string of a finite one, `null` or an empty string
 /// (`None`).
@@ -356,6 +358,7 @@ pub(crate) fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D
     d.deserialize_any(BoolVisitor)
 }
 
+#[cfg_attr(not(feature = "full"), allow(dead_code))] // a single family may not use it
 #[cfg(feature = "_generated")]
 /// A map with string keys: an object, or `null` (empty).
 pub(crate) fn map<'de, D, T>(d: D) -> Result<std::collections::BTreeMap<String, T>, D::Error>

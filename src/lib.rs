@@ -80,7 +80,8 @@
 //! | [`generated`] | every other operation, one module each, by family (cargo features); generated from `codegen/` |
 //! | [`CallBuilder`] | [`Client::call`]: any action by name |
 //! | [`waiter`] | `wait_until_in_use`, `wait_until_unassociated`, `wait_until_available`, `wait_until_deleted`; the [`waiter::WaiterSchedule`] |
-//! | [`ensure`] | `ensure_ha_vip`, `ensure_associated`, `ensure_unassociated`: calls a controller can run again and again |
+//! | [`ensure`] | `ensure_ha_vip`, `ensure_associated`, `ensure_unassociated`, and (feature `eip`) `ensure_eip_associated`, `ensure_eip_unassociated`: calls a controller can run again and again |
+//! | `preflight` | (features `instance`, `eni`) `preflight_association`: may this instance be associated with this HAVIP? |
 //! | [`signer`] | V1 and V3 signatures, pure functions |
 //! | [`retry`] | the retry policy and the safe-write rule |
 //! | [`error`] | [`Error`], [`ErrorCode`] and what they carry |
@@ -115,6 +116,9 @@ pub mod config;
 pub mod emulator;
 pub mod ensure;
 pub mod generated;
+#[cfg(all(feature = "instance", feature = "eni"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "instance", feature = "eni"))))]
+pub mod preflight;
 pub mod waiter;
 
 #[cfg(fuzzing)]

@@ -7,33 +7,12 @@ mod common;
 
 use std::time::Duration;
 
+use common::replicas::{quick_emulator, replica};
+
 use alibabacloud_ens::emulator::Emulator;
 use alibabacloud_ens::ensure::{Ensured, HaVipEnsured};
 use alibabacloud_ens::waiter::WaiterSchedule;
 use alibabacloud_ens::{AssociationStatus, Client, Error, HaVipStatus, InstanceType};
-
-async fn quick_emulator() -> Emulator {
-    Emulator::builder()
-        .demo()
-        .associate_delay(Duration::from_millis(150))
-        .unassociate_delay(Duration::from_millis(150))
-        .create_delay(Duration::from_millis(150))
-        .delete_delay(Duration::from_millis(150))
-        .start()
-        .await
-        .unwrap()
-}
-
-/// A replica's client: polls every 20 ms (the client-wide schedule), gives up after 20 s.
-fn replica(emu: &Emulator) -> Client {
-    emu.client_builder()
-        .waiter_schedule(
-            WaiterSchedule::polling_every(Duration::from_millis(20))
-                .with_max_wait(Duration::from_secs(20)),
-        )
-        .build()
-        .unwrap()
-}
 
 fn actions(emu: &Emulator) -> Vec<String> {
     emu.requests()

@@ -122,11 +122,11 @@ fn shared(api: &Api) -> String {
     );
     for s in &api.shared {
         w!(o);
-        w!(o, "#[cfg({})]", cfg_any(&s.families));
         out_struct(
             &mut o,
             &s.def,
             "An answer holding only these fields, shared by several operations.",
+            Some(&format!("#[cfg({})]", cfg_any(&s.families))),
         );
     }
     o
@@ -505,7 +505,12 @@ fn operation(op: &Op) -> String {
             w!(o, "pub type {out_name} = crate::generated::shared::{name};");
         }
         Output::Own(def) => {
-            out_struct(&mut o, def, &format!("The answer to `{}`.", op.action));
+            out_struct(
+                &mut o,
+                def,
+                &format!("The answer to `{}`.", op.action),
+                None,
+            );
         }
     }
     for s in &op.outs {
@@ -514,6 +519,7 @@ fn operation(op: &Op) -> String {
             &mut o,
             s,
             &format!("`{}` in the answer to `{}`.", s.wire, op.action),
+            None,
         );
     }
     for s in &op.inputs {
@@ -560,7 +566,12 @@ fn out_type(f: &crate::ir::OutField) -> String {
     }
 }
 
-fn out_struct(o: &mut String, s: &OutStruct, what: &str) {
+/// `cfg`: the `#[cfg(..)]` line the struct and its `object_only!` impls are compiled under
+/// (a shared answer type exists only with one of the families using it).
+fn out_struct(o: &mut String, s: &OutStruct, what: &str, cfg: Option<&str>) {
+    if let Some(cfg) = cfg {
+        w!(o, "{cfg}");
+    }
     w!(o, "/// {what}");
     w!(
         o,
@@ -581,6 +592,9 @@ fn out_struct(o: &mut String, s: &OutStruct, what: &str) {
     }
     w!(o, "}}");
     w!(o);
+    if let Some(cfg) = cfg {
+        w!(o, "{cfg}");
+    }
     w!(o, "object_only!({}, \"an object\");", s.name);
 }
 

@@ -25,6 +25,7 @@ pub struct ClusterIdRequestIdOutput {
     pub request_id: String,
 }
 
+#[cfg(feature = "cluster")]
 object_only!(ClusterIdRequestIdOutput, "an object");
 
 #[cfg(any(
@@ -54,6 +55,12 @@ pub struct CodeRequestIdOutput {
     pub request_id: String,
 }
 
+#[cfg(any(
+    feature = "application",
+    feature = "disk",
+    feature = "image",
+    feature = "instance"
+))]
 object_only!(CodeRequestIdOutput, "an object");
 
 #[cfg(any(
@@ -90,4 +97,26 @@ pub struct RequestIdOutput {
     pub request_id: String,
 }
 
+#[cfg(any(
+    feature = "application",
+    feature = "arm",
+    feature = "billing",
+    feature = "cluster",
+    feature = "disk",
+    feature = "eip",
+    feature = "eni",
+    feature = "epn",
+    feature = "image",
+    feature = "instance",
+    feature = "key_pair",
+    feature = "load_balancer",
+    feature = "nat",
+    feature = "network",
+    feature = "network_acl",
+    feature = "sdg",
+    feature = "security_group",
+    feature = "storage",
+    feature = "tag",
+    feature = "vswitch"
+))]
 object_only!(RequestIdOutput, "an object");

@@ -5,6 +5,7 @@
 pub mod answer;
 pub mod capture;
 pub mod reference;
+pub mod replicas;
 
 #[allow(unused_imports)]
 pub use reference::reference_v1;
