@@ -8,6 +8,8 @@
 //! cargo bench --bench client_cpu -- --test       # one tiny round: checks that it runs (CI)
 //! ```
 //!
+//! (`--test` too builds the release emulator, once per checkout: about 1.5 minutes of CPU.)
+//!
 //! Setup:
 //! * the emulator is built (`cargo build --release --features emulator --bin ens-emulator`),
 //!   started on a free port of 127.0.0.1, and killed at the end;
@@ -24,14 +26,17 @@
 //!   whatever else this shared machine does weighs on both alike; the figures are medians over
 //!   the rounds, the ratio the median of the rounds' ratios.
 //!
-//! CPU time is `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)` around each round: the whole process
+//! CPU time is `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)` around each batch: the whole process
 //! (every runtime worker, the blocking pool, the thread that waits), with nanosecond resolution
 //! (`/proc/self/stat` counts 10 ms ticks) and nothing to add up per thread (the runtime moves
-//! tasks between workers). The process does nothing else during a round, and time the host
-//! spends elsewhere is not counted, which wall time on a shared machine would count.
+//! tasks between workers). The process does nothing else during a batch (the floor's signing is
+//! done before the clock starts), and time the machine spends on other processes is not
+//! counted, which wall time on a shared machine would count. Wall time is printed too, for
+//! context.
 //!
 //! Settings (environment variables):
-//! * `CLIENT_CPU_CALLS` (default 30000) calls per round, `CLIENT_CPU_ROUNDS` (default 7);
+//! * `CLIENT_CPU_CALLS` (default 30000) calls per round for each client (about 1-2 s),
+//!   `CLIENT_CPU_ROUNDS` (default 7);
 //! * `CLIENT_CPU_PYTHON=/path/to/venv`: adds Alibaba's official Python SDK
 //!   (`alibabacloud-ens20171110==12.1.0`) for DescribeHaVips, its process's CPU per call
 //!   measured by `benches/client_cpu.py` against the same emulator. Make the venv with
@@ -39,7 +44,7 @@
 //! * `CLIENT_CPU_EMULATOR=http://127.0.0.1:PORT`: use an emulator already running (with its
 //!   default AccessKey) instead of building and starting one, e.g. to profile this process
 //!   alone;
-//! * `CLIENT_CPU_TRACING=1`: installs a tracing subscriber that enables every span and event
+//! * `CLIENT_CPU_TRACING=1` (any value but empty or `0`): installs a tracing subscriber that enables every span and event
 //!   and records nothing (the SDK's instrumentation with someone listening; the floor emits
 //!   nothing).
 //!
@@ -722,7 +727,8 @@ fn main() {
             python: std::env::var("CLIENT_CPU_PYTHON").ok(),
         }
     };
-    let tracing_on = std::env::var_os("CLIENT_CPU_TRACING").is_some_and(|v| v != "0");
+    let tracing_on =
+        std::env::var_os("CLIENT_CPU_TRACING").is_some_and(|v| !v.is_empty() && v != "0");
     if tracing_on {
         let _ = tracing::subscriber::set_global_default(Listening(Default::default()));
     }
