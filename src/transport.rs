@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, Url};
 use time::OffsetDateTime;
 use tracing::field::Empty;
@@ -641,11 +641,25 @@ impl Transport {
                         &signing,
                     );
                     wire::set_query(&mut url, &form.query);
-                    let mut b = cfg.http.request(req.method.clone(), url);
+                    // One map sized once; the signer's names are lower-case constants, which
+                    // need no parsing.
+                    let mut headers = HeaderMap::with_capacity(signed.headers.len() + 2);
                     for (k, v) in signed.headers {
-                        b = b.header(k, v.into_owned());
+                        let value = match v {
+                            Cow::Borrowed(s) => HeaderValue::from_str(s),
+                            Cow::Owned(s) => HeaderValue::try_from(s),
+                        };
+                        // The signer writes printable ASCII only (hex, base64, the action, the
+                        // version, a date, a nonce); a value that is not is refused below.
+                        let value = value.map_err(|_| {
+                            AttemptFailure::not_sent(Error::invalid_input(
+                                k,
+                                "is not a valid HTTP header value (a control character?)",
+                            ))
+                        })?;
+                        headers.insert(HeaderName::from_static(k), value);
                     }
-                    b
+                    cfg.http.request(req.method.clone(), url).headers(headers)
                 }
             }
         };

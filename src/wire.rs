@@ -77,6 +77,11 @@ pub(crate) fn request_id(raw: &str) -> Option<String> {
     if raw.is_empty() {
         return None;
     }
+    // A request id of printable ASCII within the bound (a UUID, as Alibaba sends) is kept as it
+    // is: `Escaped` would write the same text, one char at a time. Others are escaped.
+    if raw.len() <= MAX_ID_CHARS && raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Some(raw.to_owned());
+    }
     let escaped = crate::error::Escaped::new(raw, MAX_ID_CHARS).to_string();
     Some(escaped)
 }
@@ -147,14 +152,30 @@ impl RawAnswer {
     /// none of `0`, `200`, `Success`, `OK` (any case). Bodies without a `Code` key are not
     /// parsed twice.
     pub(crate) fn has_failure_code(&self) -> bool {
-        if !contains(&self.body, b"\"Code\"") && !contains(&self.body, b"\"code\"") {
+        let body = &self.body[..];
+        if memchr::memmem::find(body, b"\"Code\"").is_none()
+            && memchr::memmem::find(body, b"\"code\"").is_none()
+        {
             return false;
         }
-        let text = String::from_utf8_lossy(&self.body);
-        let Ok(probe) = from_json::<CodeProbe>(&text) else {
+        // The value alone, found by a scan of the top level that decodes nothing else; the whole
+        // answer is decoded (and checked) afterwards anyway. Only what the scan cannot tell is
+        // decoded in full.
+        let code = match top_level_code(body) {
+            Scan::Absent => return false,
+            Scan::At(start) => {
+                let mut de = serde_json::Deserializer::from_slice(&body[start..]);
+                AnyText::deserialize(&mut de).ok()
+            }
+            Scan::Unsure => {
+                let text = utf8_lossy(body);
+                from_json::<CodeProbe>(&text).ok().map(|p| p.code)
+            }
+        };
+        let Some(code) = code else {
             return false;
         };
-        match probe.code.0.as_deref().map(str::trim) {
+        match code.0.as_deref().map(str::trim) {
             None | Some("" | "0" | "200") => false,
             Some(c) => !(c.eq_ignore_ascii_case("success") || c.eq_ignore_ascii_case("ok")),
         }
@@ -229,8 +250,99 @@ impl RawAnswer {
     }
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+/// What [`top_level_code`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum Scan {
+    /// The top-level object has no `Code` or `code` key.
+    Absent,
+    /// The first such key's value starts at this offset.
+    At(usize),
+    /// Not a well-formed object to the scan (or a key written with escapes): decode it all.
+    Unsure,
+}
+
+/// Finds the value of the top-level `Code` (or `code`) key of a JSON object without decoding
+/// anything else: strings are skipped with `memchr`, nesting is counted. It trusts nothing: a
+/// body it cannot follow is [`Scan::Unsure`], and the answer is decoded in full afterwards.
+fn top_level_code(body: &[u8]) -> Scan {
+    let ws = |mut i: usize| {
+        while body.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = ws(0);
+    if body.get(i) != Some(&b'{') {
+        return Scan::Unsure;
+    }
+    i += 1;
+    let mut depth = 1usize;
+    let mut expect_key = true;
+    while let Some(&b) = body.get(i) {
+        match b {
+            b'"' => {
+                // The closing quote: the next quote not escaped.
+                let start = i + 1;
+                let mut j = start;
+                let mut escaped = false;
+                let end = loop {
+                    let Some(k) = body
+                        .get(j..)
+                        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                    else {
+                        return Scan::Unsure;
+                    };
+                    if body[j + k] == b'"' {
+                        break j + k;
+                    }
+                    escaped = true;
+                    j += k + 2;
+                };
+                i = end + 1;
+                if depth == 1 && expect_key {
+                    if escaped {
+                        return Scan::Unsure;
+                    }
+                    let colon = ws(i);
+                    if body.get(colon) != Some(&b':') {
+                        return Scan::Unsure;
+                    }
+                    let key = &body[start..end];
+                    if key == b"Code" || key == b"code" {
+                        return Scan::At(colon + 1);
+                    }
+                    expect_key = false;
+                    i = colon + 1;
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Scan::Absent;
+                }
+                i += 1;
+            }
+            b',' => {
+                expect_key |= depth == 1;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    Scan::Unsure
+}
+
+/// The body as text: borrowed when it is valid UTF-8 (checked by the standard library's fast
+/// validator), otherwise read lossily.
+fn utf8_lossy(body: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(body) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(body),
+    }
 }
 
 /// The top-level `Code` of a successful answer.
@@ -289,6 +401,12 @@ pub(crate) struct JsonError {
 /// type for every answer, error body and file keeps serde's generic code instantiated once per
 /// decoded type.)
 pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    // The common case without path tracking, which costs about a third of an answer's decoding
+    // (a wrapper around every value); only an answer that fails is decoded again, through
+    // serde_path_to_error, to name the path. Both accept and refuse the same texts.
+    if let Ok(value) = serde_json::from_str::<T>(text) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| JsonError {
         path: e.path().to_string(),
@@ -307,7 +425,7 @@ pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, String>
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err("the answer has an empty body".into());
     }
-    let text = String::from_utf8_lossy(body);
+    let text = utf8_lossy(body);
     from_json(&text).map_err(|e| {
         if e.inner.is_data() {
             format!(
@@ -524,6 +642,64 @@ mod tests {
                 assert_eq!(e.http_status(), Some(200));
                 assert_eq!(e.request_id(), Some("R"));
             }
+        }
+    }
+
+    #[test]
+    fn the_top_level_code_is_found_without_decoding_the_rest() {
+        // `At`: the rest of the body from the offset found; `Absent`, `Unsure` as they are.
+        let at = |rest: &'static str| Ok::<_, Scan>(rest);
+        for (body, expected) in [
+            (&br#"{"Code":"X"}"#[..], at(r#""X"}"#)),
+            (br#" { "code" : 5 }"#, at(" 5 }")),
+            (
+                br#"{"A":{"Code":"nested"},"B":[{"Code":1}],"Code":2}"#,
+                at("2}"),
+            ),
+            // Keys and brackets inside strings are text, escaped quotes included.
+            (br#"{"A":"\"Code\":{[","Code":3}"#, at("3}")),
+            (br#"{"A":"x\\","Code":4}"#, at("4}")),
+            (br#"{"A":{"Code":1},"B":"Code"}"#, Err(Scan::Absent)),
+            (br#"{"Codes":[],"xCode":1}"#, Err(Scan::Absent)),
+            (br#"{}"#, Err(Scan::Absent)),
+            // What the scan cannot follow is decoded in full.
+            (br#"{"C\u006fde":"X"}"#, Err(Scan::Unsure)),
+            (br#"["Code"]"#, Err(Scan::Unsure)),
+            (br#"{"A":"unterminated"#, Err(Scan::Unsure)),
+            (br#"{"A":{"Code":1}"#, Err(Scan::Unsure)),
+            (br#"{"A" "Code":1}"#, Err(Scan::Unsure)),
+            (b"", Err(Scan::Unsure)),
+        ] {
+            let found = match top_level_code(body) {
+                Scan::At(start) => Ok(std::str::from_utf8(&body[start..]).unwrap()),
+                other => Err(other),
+            };
+            assert_eq!(found, expected, "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn the_scan_agrees_with_a_full_decode() {
+        // Wherever the whole answer decodes, the scan finds the same top-level Code.
+        let bodies = [
+            r#"{"RequestId":"R","Code":"Throttling","Nested":{"Code":"0"}}"#,
+            r#"{"Nested":{"Code":"Throttling"},"Code":0,"Text":"\"Code\":\"X\""}"#,
+            r#"{"List":[{"code":"a"},["Code"]],"code":"Denied"}"#,
+            r#"{"Code":{"Inner":"x"},"Other":[1,2,{"Code":3}]}"#,
+            r#"{"Esc":"\\\"}{","Code":"  OK "}"#,
+            "{\n \"Code\" :\t\"Forbidden.RAM\" }",
+            r#"{"Code":null}"#,
+            r#"{"Unicode":"高可用 \u00e9","Code":"Invalid.名前"}"#,
+        ];
+        for text in bodies {
+            let Ok(CodeProbe { code: full }) = from_json::<CodeProbe>(text) else {
+                panic!("does not decode: {text}");
+            };
+            let Scan::At(start) = top_level_code(text.as_bytes()) else {
+                panic!("not found in {text}");
+            };
+            let mut de = serde_json::Deserializer::from_slice(&text.as_bytes()[start..]);
+            assert_eq!(AnyText::deserialize(&mut de).unwrap(), full, "{text}");
         }
     }
 
