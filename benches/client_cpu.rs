@@ -35,7 +35,7 @@
 //! context.
 //!
 //! Settings (environment variables):
-//! * `CLIENT_CPU_CALLS` (default 30000) calls per round for each client (about 1-2 s),
+//! * `CLIENT_CPU_CALLS` (default 12800: 8 batches) calls per round for each client (about 1-4 s),
 //!   `CLIENT_CPU_ROUNDS` (default 7);
 //! * `CLIENT_CPU_PYTHON=/path/to/venv`: adds Alibaba's official Python SDK
 //!   (`alibabacloud-ens20171110==12.1.0`) for DescribeHaVips, its process's CPU per call
@@ -729,7 +729,7 @@ fn main() {
         }
     } else {
         Settings {
-            calls: env_number("CLIENT_CPU_CALLS", 30_000),
+            calls: env_number("CLIENT_CPU_CALLS", 12_800),
             rounds: env_number("CLIENT_CPU_ROUNDS", 7),
             warmup: 320,
             python: std::env::var("CLIENT_CPU_PYTHON").ok(),
