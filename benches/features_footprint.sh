@@ -22,13 +22,13 @@ families=${FAMILIES:-$(sed -n '/^# BEGIN generated features/,/^# END generated f
 
 # Runs a command quietly; prints "wall cpu" in seconds (CPU: the children's user + system).
 timed() {
-  local t0 t1 c0 c1 hz
+  local t0 t1 c0 c1 hz me=$BASHPID # this shell: inside $(…) BASHPID is the substitution's
   hz=$(getconf CLK_TCK)
-  c0=$(awk '{print $16+$17}' /proc/$BASHPID/stat)
+  c0=$(awk '{print $16+$17}' "/proc/$me/stat")
   t0=$(date +%s.%N)
   "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; return 1; }
   t1=$(date +%s.%N)
-  c1=$(awk '{print $16+$17}' /proc/$BASHPID/stat)
+  c1=$(awk '{print $16+$17}' "/proc/$me/stat")
   awk -v a="$t0" -v b="$t1" -v c="$c0" -v d="$c1" -v hz="$hz" \
     'BEGIN { printf "%.1f %.1f\n", b - a, (d - c) / hz }'
 }

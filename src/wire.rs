@@ -137,7 +137,7 @@ impl RawAnswer {
     /// Decodes a successful answer as `T` (a generated output, or a caller's own type): no
     /// request id is required.
     pub(crate) fn decode_value<T: DeserializeOwned>(&self, action: &str) -> Result<T, Error> {
-        decode_json(&self.body).map_err(|reason| {
+        decode_json_with(&self.body, from_json_fast::<T>).map_err(|reason| {
             self.invalid(
                 action,
                 reason,
@@ -401,12 +401,6 @@ pub(crate) struct JsonError {
 /// type for every answer, error body and file keeps serde's generic code instantiated once per
 /// decoded type.)
 pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
-    // The common case without path tracking, which costs about a third of an answer's decoding
-    // (a wrapper around every value); only an answer that fails is decoded again, through
-    // serde_path_to_error, to name the path. Both accept and refuse the same texts.
-    if let Ok(value) = serde_json::from_str::<T>(text) {
-        return Ok(value);
-    }
     let de = &mut serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| JsonError {
         path: e.path().to_string(),
@@ -419,14 +413,33 @@ pub(crate) fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, JsonError>
     Ok(value)
 }
 
+/// [`from_json`], with plain serde_json first: path tracking costs about a third of the
+/// decoding of a large answer (a wrapper around every value, a copy of every key), so only an
+/// answer that fails is decoded again, through serde_path_to_error, to name the path. Both
+/// accept and refuse the same texts. Used for the generated operations' outputs and
+/// `Client::call`, which are compiled only where they are used: it instantiates each type's
+/// decoding twice, which the HAVIP layer's few small answers are not worth in the default
+/// build's compile time.
+fn from_json_fast<T: DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    match serde_json::from_str::<T>(text) {
+        Ok(value) => Ok(value),
+        Err(_) => from_json(text),
+    }
+}
+
 /// Decodes an answer body (invalid UTF-8 read lossily) as `T`. The error says why, naming the
 /// path of a value of the wrong kind.
 pub(crate) fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    decode_json_with(body, from_json::<T>)
+}
+
+/// [`decode_json`] through `decode` ([`from_json`] or [`from_json_fast`]).
+fn decode_json_with<T>(body: &[u8], decode: fn(&str) -> Result<T, JsonError>) -> Result<T, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err("the answer has an empty body".into());
     }
     let text = utf8_lossy(body);
-    from_json(&text).map_err(|e| {
+    decode(&text).map_err(|e| {
         if e.inner.is_data() {
             format!(
                 "the JSON answer has an unexpected shape ({}: {})",
