@@ -4,7 +4,8 @@
 #   1. a clean build of a program using the crate, everything from scratch (dependencies
 #      included), with default features and with `full`, debug and release;
 #   2. the crate alone (its dependencies already built) with default features, each family's
-#      feature, and `full`, debug and release: what each family adds to a build.
+#      feature, and `full`, debug and release: what each family adds to a build (debug with
+#      this repository's dev profile, line tables only; step 1 uses a program's defaults).
 # Prints wall time and CPU time (user + system) of each build.
 #
 #   bash benches/features_footprint.sh           # FAMILIES="instance eip" to measure a few
