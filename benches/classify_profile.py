@@ -16,8 +16,6 @@ from collections import Counter
 
 SDK = r"alibabacloud_ens::"
 RULES = [
-    ("socket I/O syscalls (mio)", r"mio::sys::unix::selector::stateless_io_source::IoSourceState::do_io|mio::net::tcp::stream::TcpStream as std::io::(Read|Write)>"),
-    ("epoll wait (I/O driver)", r"mio::sys::unix::selector::Selector::select|mio::poll::Poll::poll"),
     ("tracing spans/events", r"^(tracing::|tracing_core::|<tracing::|<tracing_core::|core::ptr::drop_in_place<tracing::)"),
     ("timers (time limit per attempt)", r"(alibabacloud_ens::clock::within|TokioClock as alibabacloud_ens::clock::Clock>::sleep_until|tokio::time::sleep::|tokio::runtime::time::entry|<tokio::time::sleep::Sleep|drop_in_place<tokio::time::sleep::Sleep)"),
     ("nonce (getrandom)", r"alibabacloud_ens::signer::new_nonce|getrandom::"),
@@ -31,12 +29,16 @@ RULES = [
     ("decoding the answer (serde_json)", r"serde_path_to_error|serde_json::|alibabacloud_ens::wire::from_json|alibabacloud_ens::wire::decode_json|alibabacloud_ens::lenient::|alibabacloud_ens::wire::RawAnswer::decode|alibabacloud_ens::model::|Deserialize|serde::de::|serde_core::de::|time::parsing::|OffsetDateTime::parse"),
     ("builder, parameters, output", r"FluentBuilder::(request|encode)|alibabacloud_ens::runtime::encode|alibabacloud_ens::transport::Transport::request|alibabacloud_ens::transport::Request|alibabacloud_ens::operation::check_|CallOverrides|drop_in_place<alibabacloud_ens::(operation|generated)::.*(FluentBuilder|Output|HaVip|Instance)|drop_in_place<core::result::Result<alibabacloud_ens::"),
     ("HTTP exchange (reqwest, hyper)", r"^(reqwest::|<reqwest::|hyper::|<hyper::|hyper_util::|<hyper_util::|http::|<http::|bytes::|<bytes::|httparse::|want::|<want::|futures_util::|<futures_util::|futures_channel::|<futures_channel::|tower::|<tower::|tower_http::|<tower_http::|url::|<url::|core::ptr::drop_in_place<(reqwest|hyper|hyper_util|http)::|tokio::net::|<tokio::net::|tokio::io::|<tokio::io::|tokio::sync::oneshot|<tokio::sync::oneshot|tokio::sync::mpsc|tower_service)"),
+    ("socket I/O syscalls (mio)", r"mio::sys::unix::selector::stateless_io_source::IoSourceState::do_io|mio::net::tcp::stream::TcpStream as std::io::(Read|Write)>"),
+    ("epoll wait (I/O driver)", r"mio::sys::unix::selector::Selector::select|mio::poll::Poll::poll"),
     ("SDK futures (send, attempt loop)", r"^(alibabacloud_ens::|<alibabacloud_ens::|core::ptr::drop_in_place<alibabacloud_ens::)"),
     ("benchmark loop", r"^(client_cpu::|<client_cpu::|core::ptr::drop_in_place<client_cpu)"),
     ("tokio runtime (scheduler, park)", r"^(tokio::|<tokio::|mio::|<mio::|parking_lot|std::thread::|std::sys::|std::sync::)"),
 ]
 RULES = [(n, re.compile(p)) for n, p in RULES]
-ORDER = [n for n, _ in RULES[2:-4]] + [RULES[-4][0], RULES[0][0], RULES[1][0]] + [n for n, _ in RULES[-3:]]
+# The table's rows: the rules, in their order (for a frame, the first rule that matches wins;
+# no pattern before the socket and epoll rules matches mio's frames).
+ORDER = [n for n, _ in RULES]
 EXCLUDE = re.compile(r"client_cpu::presign|client_cpu::Clients::new|_dl_start|client_cpu::start_emulator")
 SIGNER = re.compile(r"alibabacloud_ens::signer::")
 TRANSPORT = re.compile(r"alibabacloud_ens::transport::")

@@ -643,14 +643,15 @@ impl Transport {
                     wire::set_query(&mut url, &form.query);
                     // One map sized once; the signer's names are lower-case constants, which
                     // need no parsing.
-                    let mut headers = HeaderMap::with_capacity(signed.headers.len() + 2);
+                    let mut headers = HeaderMap::with_capacity(signed.headers.len());
                     for (k, v) in signed.headers {
                         let value = match v {
                             Cow::Borrowed(s) => HeaderValue::from_str(s),
                             Cow::Owned(s) => HeaderValue::try_from(s),
                         };
-                        // The signer writes printable ASCII only (hex, base64, the action, the
-                        // version, a date, a nonce); a value that is not is refused below.
+                        // The signer writes printable ASCII (hex, base64, the action, the
+                        // version, a date, a nonce); only a caller's security token could hold
+                        // something else, refused here, naming the header, never its value.
                         let value = value.map_err(|_| {
                             AttemptFailure::not_sent(Error::invalid_input(
                                 k,

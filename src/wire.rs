@@ -198,7 +198,7 @@ impl RawAnswer {
     /// error code, otherwise an [`InvalidResponse`] keeping the status and a snippet. Invalid
     /// UTF-8 in the body is read lossily, so the code and request id survive it.
     pub(crate) fn into_error(self, action: &str) -> Error {
-        let text = String::from_utf8_lossy(&self.body);
+        let text = utf8_lossy(&self.body);
         let parsed: Option<ErrorBody> = from_json(&text).ok();
         if let Some(body) = parsed {
             if let Some(code) = body.code.0.as_deref().and_then(nonblank) {
@@ -472,7 +472,7 @@ fn looks_like_html(body: &[u8]) -> bool {
 /// Finds `"RequestId":"…"` (or `requestId`) in a body that did not decode (best effort,
 /// bounded).
 pub(crate) fn sniff_request_id(body: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
+    let text = utf8_lossy(&body[..body.len().min(64 * 1024)]);
     for key in ["\"RequestId\"", "\"requestId\""] {
         if let Some(pos) = text.find(key) {
             let rest = text[pos + key.len()..].trim_start().strip_prefix(':')?;
